@@ -1,0 +1,393 @@
+"""Benchmark: place orders over HTTP with 1, 4 and 16 concurrent clients and compare with raw PostgreSQL.
+
+    .venv/bin/python bench/place_orders.py                 # PostgreSQL (DATABASE_URL or 127.0.0.1:5432)
+    .venv/bin/python bench/place_orders.py --sqlite        # the embedded SQLite default
+    .venv/bin/python bench/place_orders.py --hot           # every client orders the same SKU
+    .venv/bin/python bench/place_orders.py --seconds 10 --clients 1,4,16
+
+What it does:
+1. Creates a scratch database (PostgreSQL `orderloop_bench_orders`, dropped afterwards; or a scratch SQLite
+   file under var/bench/), migrates it, adds 200 SKUs with plenty of stock in two warehouses and an API
+   token.
+2. Starts the real server (gunicorn, 4 workers x 4 threads, DEBUG off) on a free loopback port.
+3. For each client count, runs that many client threads for a fixed time; each POSTs /api/v1/orders with
+   its own Idempotency-Key, keeping its HTTP connection open. Prints orders/s, p50/p99 latency and errors.
+4. PostgreSQL only: captures the SQL one order placement sends (the same request, through Django's test
+   client), turns it into a pgbench script (the same statements; ids and unique values become pgbench
+   variables) and runs pgbench with the same number of clients for the same time. Prints the raw
+   transactions/s and the ratio ours/raw.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+BENCH_DB = "orderloop_bench_orders"
+SKU_COUNT = 200
+# Distinctive first ids per table, so the captured SQL's literal ids can be found and replaced by
+# pgbench variables without touching any other number.
+ID_BASES = {
+    "core_idempotencykey": 810_000_001,
+    "orders_order": 820_000_001,
+    "orders_orderline": 830_000_001,
+    "inventory_stockmovement": 840_000_001,
+    "orders_lineallocation": 850_000_001,
+    "orders_orderevent": 860_000_001,
+}
+NUMBER_BASE = 870_000_000
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def prepare_database(use_sqlite: bool) -> tuple[dict[str, str], str | None, object]:
+    """Environment for Django pointing at a scratch database, the libpq URL (PostgreSQL) and a cleanup."""
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(DJANGO_SETTINGS_MODULE="orderloop.settings", DEBUG="0", PYTHONPATH=str(ROOT / "src"))
+    if use_sqlite:
+        var_dir = ROOT / "var" / "bench-orders"
+        shutil.rmtree(var_dir, ignore_errors=True)
+        var_dir.mkdir(parents=True)
+        env["ORDERLOOP_VAR_DIR"] = str(var_dir)
+        return env, None, lambda: None
+
+    import psycopg
+
+    server_url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
+
+    def admin(sql: str) -> None:
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(sql)
+
+    admin(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+    admin(f"CREATE DATABASE {BENCH_DB}")
+    bench_url = urlunsplit(urlsplit(server_url)._replace(path=f"/{BENCH_DB}"))
+    env["DATABASE_URL"] = bench_url
+    return env, bench_url, lambda: admin(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+
+
+SETUP_SCRIPT = r"""
+import json, sys
+from decimal import Decimal
+import django
+django.setup()
+from django.core.management import call_command
+from django.db import connection, transaction
+call_command("migrate", verbosity=0)
+from orderloop.catalog.models import Product, Variant
+from orderloop.core.services import api_token_create, roles_sync, staff_user_get_or_create
+from orderloop.inventory.models import Warehouse
+from orderloop.inventory.services import stock_adjust
+roles_sync()
+user, _ = staff_user_get_or_create(username="bench", role="Manager")
+token = api_token_create(user=user, name="bench").plaintext
+with transaction.atomic():
+    warehouses = [
+        Warehouse.objects.create(code="w1", name="Main", country="UA", priority=1),
+        Warehouse.objects.create(code="w2", name="Second", country="UA", priority=2),
+    ]
+    for n in range(SKU_COUNT):
+        product = Product.objects.create(handle=f"bench-{n}", name=f"Bench product {n}")
+        variant = Variant.objects.create(product=product, sku=f"BENCH-{n:04d}", price_amount=Decimal("99.90"), currency="UAH")
+        for warehouse in warehouses:
+            stock_adjust(variant=variant, warehouse=warehouse, delta=1_000_000, actor=None)
+print(json.dumps({"token": token}))
+""".replace("SKU_COUNT", str(SKU_COUNT))
+
+
+CAPTURE_SCRIPT = r"""
+import json, sys
+import django
+django.setup()
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from orderloop.orders.models import OrderCounter
+ID_BASES = json.loads(sys.argv[1]); NUMBER_BASE = int(sys.argv[2]); token = sys.argv[3]; body = sys.argv[4]
+with connection.cursor() as cursor:
+    for table, base in ID_BASES.items():
+        cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), %s, false)", [base])
+OrderCounter.objects.update(last_number=NUMBER_BASE)
+client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
+with CaptureQueriesContext(connection) as captured:
+    response = client.post("/api/v1/orders", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="BENCHKEY")
+assert response.status_code == 201, response.content
+print(json.dumps([query["sql"] for query in captured.captured_queries]))
+"""
+
+
+def order_body(sku: str) -> str:
+    return json.dumps(
+        {
+            "channel": "api",
+            "customer": {"name": "Bench Client", "phone": "+380501234567", "email": "bench@example.com"},
+            "shipping_address": {
+                "country": "UA",
+                "city": "Kyiv",
+                "postal_code": "01001",
+                "line1": "Bench st 1",
+            },
+            "delivery_method": "door_delivery",
+            "payment_method": "cod",
+            "lines": [{"sku": sku, "quantity": 1}],
+        }
+    )
+
+
+def run_django(script: str, env: dict[str, str], *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-c", script, *args], env=env, cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"setup failed:\n{result.stderr[-3000:]}")
+    return result.stdout.strip().splitlines()[-1]
+
+
+def start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    server = subprocess.Popen(
+        [
+            str(gunicorn),
+            "orderloop.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "4",
+            "--threads",
+            "4",
+            "--worker-class",
+            "gthread",
+            "--keep-alive",
+            "30",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=ROOT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return server
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    raise SystemExit("the server did not start")
+
+
+def load(port: int, token: str, clients: int, seconds: float, hot: bool) -> dict[str, float]:
+    latencies: list[float] = []
+    errors: dict[str, int] = {}
+    lock = threading.Lock()
+    stop_at = time.monotonic() + seconds
+
+    def client(index: int) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        mine: list[float] = []
+        my_errors: dict[str, int] = {}
+        n = 0
+        while time.monotonic() < stop_at:
+            sku = "BENCH-0000" if hot else f"BENCH-{(index * 7919 + n * 31) % SKU_COUNT:04d}"
+            n += 1
+            headers = {
+                "Authorization": f"Bearer {token}",
+                "Content-Type": "application/json",
+                "Idempotency-Key": uuid.uuid4().hex,
+            }
+            started = time.perf_counter()
+            try:
+                connection.request("POST", "/api/v1/orders", order_body(sku), headers)
+                response = connection.getresponse()
+                response.read()
+                status = response.status
+            except (OSError, http.client.HTTPException) as exc:
+                my_errors[type(exc).__name__] = my_errors.get(type(exc).__name__, 0) + 1
+                connection.close()
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                continue
+            elapsed = time.perf_counter() - started
+            if status == 201:
+                mine.append(elapsed)
+            else:
+                my_errors[str(status)] = my_errors.get(str(status), 0) + 1
+        connection.close()
+        with lock:
+            latencies.extend(mine)
+            for key, count in my_errors.items():
+                errors[key] = errors.get(key, 0) + count
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.monotonic() - started
+    latencies.sort()
+    return {
+        "orders": len(latencies),
+        "orders_per_s": len(latencies) / wall,
+        "p50_ms": statistics.median(latencies) * 1000 if latencies else float("nan"),
+        "p99_ms": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000
+        if latencies
+        else float("nan"),
+        "errors": sum(errors.values()),
+        "error_kinds": errors,  # type: ignore[dict-item]
+    }
+
+
+def pgbench_script(statements: list[str], hot: bool) -> str:
+    """The captured statements as a pgbench transaction: literal ids → variables set by \\gset."""
+    lines = [f"\\set sku_index random(0, {SKU_COUNT - 1})", "\\set key random(1, 999999999999)", "BEGIN;"]
+    number_literal = str(NUMBER_BASE + 1)
+    for sql in statements:
+        if sql.startswith(("BEGIN", "COMMIT")):
+            continue
+        for table, base in ID_BASES.items():
+            sql = re.sub(rf"(?<![0-9]){base}(?![0-9])", f":{table}_id", sql)
+        sql = sql.replace(f"'{number_literal}'", "':last_number'").replace(
+            f" {number_literal}", " :last_number"
+        )
+        sql = sql.replace("'BENCHKEY'", "'BK:key'")
+        if not hot:
+            sql = sql.replace("'BENCH-0000'", "'BENCH-' || lpad(:sku_index::text, 4, '0')")
+        returning = re.search(r'RETURNING "(\w+)"\."id"$', sql)
+        if returning and returning.group(1) in ID_BASES:
+            lines.append(f"{sql} \\gset {returning.group(1)}_")
+        elif re.match(r'SELECT "orders_ordercounter"\."last_number"', sql):
+            lines.append(f"{sql} \\gset")
+        else:
+            lines.append(f"{sql};")
+    lines.append("COMMIT;")
+    return "\n".join(lines) + "\n"
+
+
+def run_pgbench(bench_url: str, script: str, clients: int, seconds: int) -> float:
+    pgbench = shutil.which("pgbench")
+    if pgbench is None:
+        print("  pgbench not found (Debian package postgresql-client): raw figure skipped")
+        return float("nan")
+    script_path = ROOT / "var" / "bench-place-orders.pgbench.sql"
+    script_path.parent.mkdir(exist_ok=True)
+    script_path.write_text(script)
+    parts = urlsplit(bench_url)
+    result = subprocess.run(
+        [
+            pgbench,
+            "-n",
+            "-h",
+            parts.hostname or "127.0.0.1",
+            "-p",
+            str(parts.port or 5432),
+            "-U",
+            parts.username or "postgres",
+            "-c",
+            str(clients),
+            "-j",
+            str(min(clients, 2)),
+            "-T",
+            str(seconds),
+            "-f",
+            str(script_path),
+            parts.path.lstrip("/"),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    match = re.search(r"tps = ([0-9.]+)", result.stdout)
+    failed = re.search(r"number of failed transactions: (\d+)", result.stdout)
+    if result.returncode != 0 or match is None:
+        print(f"  pgbench failed:\n{result.stdout[-1500:]}\n{result.stderr[-1500:]}")
+        return float("nan")
+    if failed and int(failed.group(1)):
+        print(f"  pgbench: {failed.group(1)} failed transactions")
+    return float(match.group(1))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sqlite", action="store_true", help="benchmark the embedded SQLite default")
+    parser.add_argument("--hot", action="store_true", help="every client orders the same SKU")
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--clients", default="1,4,16")
+    args = parser.parse_args()
+    client_counts = [int(n) for n in args.clients.split(",")]
+
+    env, bench_url, cleanup = prepare_database(args.sqlite)
+    engine = "SQLite" if args.sqlite else "PostgreSQL"
+    print(
+        f"Orderloop place-orders benchmark — {engine}, {'hot SKU' if args.hot else f'{SKU_COUNT} SKUs'}, "
+        f"{args.seconds:g} s per step, {os.cpu_count()} CPUs"
+    )
+    server = None
+    try:
+        token = json.loads(run_django(SETUP_SCRIPT, env))["token"]
+        port = free_port()
+        server = start_server(env, port)
+        load(port, token, 2, 2.0, args.hot)  # warm-up: imports, connections, caches
+        results = {}
+        for clients in client_counts:
+            result = load(port, token, clients, args.seconds, args.hot)
+            results[clients] = result
+            print(
+                f"  {clients:>3} clients: {result['orders_per_s']:8.1f} orders/s   p50 {result['p50_ms']:7.1f} ms   "
+                f"p99 {result['p99_ms']:7.1f} ms   errors {result['errors']}"
+                + (f" {result['error_kinds']}" if result["errors"] else "")
+            )
+        if bench_url:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=20)
+            server = None
+            statements = json.loads(
+                run_django(
+                    CAPTURE_SCRIPT,
+                    env,
+                    json.dumps(ID_BASES),
+                    str(NUMBER_BASE),
+                    token,
+                    order_body("BENCH-0000"),
+                )
+            )
+            script = pgbench_script(statements, args.hot)
+            top = max(client_counts)
+            raw = run_pgbench(bench_url, script, top, int(args.seconds))
+            ours = results[top]["orders_per_s"]
+            print(
+                f"  raw PostgreSQL, same {len(statements)} statements per order, {top} clients: {raw:8.1f} tps"
+            )
+            print(f"  ratio at {top} clients: {ours / raw:.0%} of raw PostgreSQL (target ≥ 60%)")
+    finally:
+        if server is not None:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=20)
+        cleanup()  # type: ignore[operator]
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

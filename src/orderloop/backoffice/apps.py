@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class BackofficeConfig(AppConfig):
+    name = "orderloop.backoffice"
+    label = "backoffice"
+    verbose_name = _("Back office")

@@ -1,0 +1,65 @@
+"""Reads of the catalog shared by the API and the pages. Never write."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Max, Min, Prefetch, Q, QuerySet
+
+from .errors import ImportNotFound, ProductNotFound, VariantNotFound
+from .models import CatalogImport, Category, Product, Variant
+
+
+def product_list(
+    *, q: str | None = None, category: str | None = None, active: bool | None = None
+) -> QuerySet[Product]:
+    """Products matching a search in name, handle, SKU or barcode; annotated with the count and price
+    range of their active variants."""
+    active_variants = Q(variants__is_active=True)
+    queryset = Product.objects.select_related("category").annotate(
+        variant_count=Count("variants", filter=active_variants),
+        min_price=Min("variants__price_amount", filter=active_variants),
+        max_price=Max("variants__price_amount", filter=active_variants),
+        price_currency=Min("variants__currency", filter=active_variants),
+    )
+    text = (q or "").strip()
+    if text:
+        # A subquery rather than a join, so the annotations still count each variant once.
+        matching = Variant.objects.filter(Q(sku__icontains=text) | Q(barcode=text)).values("product_id")
+        queryset = queryset.filter(Q(name__icontains=text) | Q(handle__icontains=text) | Q(id__in=matching))
+    if category:
+        queryset = queryset.filter(category__slug=category)
+    if active is not None:
+        queryset = queryset.filter(is_active=active)
+    return queryset
+
+
+def with_variants(queryset: QuerySet[Product]) -> QuerySet[Product]:
+    return queryset.prefetch_related(Prefetch("variants", queryset=Variant.objects.order_by("id")))
+
+
+def product_get(*, product_id: int) -> Product:
+    product = with_variants(Product.objects.select_related("category")).filter(pk=product_id).first()
+    if product is None:
+        raise ProductNotFound()
+    return product
+
+
+def variant_get(*, sku: str) -> Variant:
+    variant = Variant.objects.select_related("product").filter(sku=sku).first()
+    if variant is None:
+        raise VariantNotFound()
+    return variant
+
+
+def category_list() -> QuerySet[Category]:
+    return Category.objects.order_by("name", "id")
+
+
+def catalog_import_get(*, import_id: int) -> CatalogImport:
+    job = CatalogImport.objects.filter(pk=import_id).first()
+    if job is None:
+        raise ImportNotFound()
+    return job
+
+
+def catalog_import_recent(*, limit: int = 10) -> QuerySet[CatalogImport]:
+    return CatalogImport.objects.defer("content").order_by("-created_at")[:limit]

@@ -1,0 +1,128 @@
+"""`Idempotency-Key` for POSTs that create things (DESIGN.md §5).
+
+The same key and body return the first answer again (same status and body); the same key with another
+body is a 409 `idempotency_key_reused`. Keys are scoped (e.g. per endpoint and user), so two clients
+never see each other's answers.
+
+How duplicates that arrive at the same time end with one effect: the key row is inserted *first*, inside
+the transaction that performs the action, under a unique (scope, key) constraint, and the answer is
+written into that row before commit.
+
+- PostgreSQL: a second INSERT of the same key waits for the first transaction. If that one commits, the
+  INSERT fails with a unique violation and we read the committed answer; if it rolls back, the INSERT
+  succeeds and the second request performs the action itself.
+- SQLite (`transaction_mode: IMMEDIATE`): writers queue, so the second transaction starts only after the
+  first ended and its INSERT fails at once when the first committed.
+
+A refused request (any domain error) rolls back with its key row: nothing is written, and retrying the
+same key performs the action again. Only committed answers are replayed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from .errors import Conflict, InvalidInput
+from .models import IdempotencyKey
+
+HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 255
+
+
+class IdempotencyKeyReused(Conflict):
+    code = "idempotency_key_reused"
+    default_message = _("This Idempotency-Key was already used with a different request body.")
+
+
+class IdempotencyKeyBusy(Conflict):
+    code = "idempotency_key_busy"
+    default_message = _("A request with this Idempotency-Key is still being processed; retry shortly.")
+
+
+@dataclass(frozen=True)
+class Answer:
+    status_code: int
+    body: Any
+    replayed: bool = False
+
+
+class _KeyTaken(Exception):
+    pass
+
+
+def fingerprint(body: Any) -> str:
+    """SHA-256 of the canonical JSON of a request body: key order and whitespace do not matter."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def clean_key(key: str) -> str:
+    cleaned = key.strip()
+    if not cleaned or len(cleaned) > MAX_KEY_LENGTH or not cleaned.isascii() or not cleaned.isprintable():
+        raise InvalidInput(
+            details={
+                HEADER: gettext("Must be 1 to %(n)s printable ASCII characters (e.g. a UUID).")
+                % {"n": MAX_KEY_LENGTH}
+            }
+        )
+    return cleaned
+
+
+def _stored(scope: str, key: str, request_hash: str) -> Answer | None:
+    record = IdempotencyKey.objects.filter(scope=scope, key=key).first()
+    if record is None:
+        return None
+    if record.request_hash != request_hash:
+        raise IdempotencyKeyReused(details={"key": key})
+    return Answer(status_code=record.status_code, body=record.response_body, replayed=True)
+
+
+def run_idempotent(
+    *, scope: str, key: str | None, request_body: Any, action: Callable[[], tuple[int, Any]]
+) -> Answer:
+    """Run `action` (returning status and a JSON-ready body) once per (scope, key) and body.
+
+    Without a key the action simply runs in a transaction.
+    """
+    if key is None:
+        with transaction.atomic():
+            status_code, body = action()
+        return Answer(status_code=status_code, body=body)
+    key = clean_key(key)
+    request_hash = fingerprint(request_body)
+    answer = _stored(scope, key, request_hash)
+    if answer is not None:
+        return answer
+    try:
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    record = IdempotencyKey.objects.create(
+                        scope=scope, key=key, request_hash=request_hash, status_code=0, response_body={}
+                    )
+            except IntegrityError:
+                raise _KeyTaken() from None
+            status_code, body = action()
+            IdempotencyKey.objects.filter(pk=record.pk).update(status_code=status_code, response_body=body)
+            return Answer(status_code=status_code, body=body)
+    except _KeyTaken:
+        answer = _stored(scope, key, request_hash)
+        if answer is None:  # committed and purged in between: vanishingly rare, safe to retry
+            raise IdempotencyKeyBusy(details={"key": key}) from None
+        return answer
+
+
+def idempotency_keys_purge(*, older_than: timedelta) -> int:
+    """Forget answers older than this (a periodic task calls it); returns how many were deleted."""
+    deleted, _per_model = IdempotencyKey.objects.filter(created_at__lt=timezone.now() - older_than).delete()
+    return deleted

@@ -1,0 +1,56 @@
+"""`manage.py run_scheduler`: enqueue the periodic tasks (SLA check, payment expiry, ...) every N
+seconds until stopped with Ctrl-C / SIGTERM. `--once` enqueues each task once and exits (cron-style)."""
+
+from __future__ import annotations
+
+import signal
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from orderloop.core.scheduler import PeriodicTask, Scheduler, periodic_tasks
+
+
+class Command(BaseCommand):
+    help = (
+        "Enqueue the registered periodic tasks every N seconds (ORDERLOOP['PERIODIC_TASKS']) until stopped."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--once", action="store_true", help="Enqueue every task once, then exit.")
+        parser.add_argument(
+            "--only",
+            action="append",
+            default=[],
+            metavar="PATH",
+            help="Only this task (dotted path; repeatable).",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        entries = periodic_tasks()
+        if options["only"]:
+            unknown = set(options["only"]) - {entry.path for entry in entries}
+            if unknown:
+                raise CommandError(f"not a registered periodic task: {', '.join(sorted(unknown))}")
+            entries = [entry for entry in entries if entry.path in options["only"]]
+        verbose = options["verbosity"] >= 1
+
+        def report(entry: PeriodicTask, state: str) -> None:
+            if verbose:
+                self.stdout.write(f"{entry.path}: {state}")
+                self.stdout.flush()
+
+        scheduler = Scheduler(entries, on_enqueue=report)
+        if options["once"]:
+            scheduler.run_once()
+            return
+
+        signal.signal(signal.SIGINT, scheduler.stop)
+        signal.signal(signal.SIGTERM, scheduler.stop)
+        if verbose:
+            listing = ", ".join(f"{entry.path} every {entry.every:g}s" for entry in entries) or "nothing"
+            self.stdout.write(f"Scheduler started: {listing}. Stop with Ctrl-C.")
+            self.stdout.flush()
+        scheduler.run()
+        if verbose:
+            self.stdout.write("Scheduler stopped.")

@@ -1,0 +1,87 @@
+"""Money: a Decimal amount with an ISO 4217 currency. Never a float.
+
+Formatting is delegated to Babel so every locale gets its own symbols, separators and digit groups.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from babel.core import Locale, UnknownLocaleError
+from babel.numbers import format_currency, get_currency_precision, list_currencies
+from django.utils import translation
+
+KNOWN_CURRENCIES = frozenset(list_currencies())
+
+
+class MoneyError(ValueError):
+    pass
+
+
+def parse_amount(value: object) -> Decimal:
+    if isinstance(value, float):
+        # A float has already lost cents; refuse it rather than guess.
+        raise MoneyError("amount must be a decimal string, not a float")
+    try:
+        amount = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError) as exc:
+        raise MoneyError(f"{value!r} is not a decimal amount") from exc
+    if not amount.is_finite():
+        raise MoneyError(f"{value!r} is not a finite amount")
+    return amount
+
+
+def normalize_currency(code: str) -> str:
+    normalized = (code or "").strip().upper()
+    if normalized not in KNOWN_CURRENCIES:
+        raise MoneyError(f"{code!r} is not an ISO 4217 currency code")
+    return normalized
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    amount: Decimal
+    currency: str
+
+    @classmethod
+    def of(cls, amount: object, currency: str) -> Money:
+        code = normalize_currency(currency)
+        quantum = Decimal(1).scaleb(-get_currency_precision(code))
+        return cls(parse_amount(amount).quantize(quantum, rounding=ROUND_HALF_UP), code)
+
+    def __add__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money.of(self.amount + other.amount, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money.of(self.amount - other.amount, self.currency)
+
+    def __mul__(self, factor: int | Decimal) -> Money:
+        return Money.of(self.amount * Decimal(factor), self.currency)
+
+    def _same_currency(self, other: Money) -> None:
+        if other.currency != self.currency:
+            raise MoneyError(f"cannot combine {self.currency} and {other.currency}")
+
+    def as_json(self) -> dict[str, str]:
+        return {"amount": str(self.amount), "currency": self.currency}
+
+    def format(self, language: str | None = None) -> str:
+        return format_money(self.amount, self.currency, language)
+
+    def __str__(self) -> str:
+        return self.format()
+
+
+def babel_locale(language: str | None = None) -> Locale:
+    code = (language or translation.get_language() or "en").replace("-", "_")
+    try:
+        return Locale.parse(code)
+    except (UnknownLocaleError, ValueError):
+        return Locale.parse("en")
+
+
+def format_money(amount: Decimal, currency: str, language: str | None = None) -> str:
+    return format_currency(amount, currency, locale=babel_locale(language))

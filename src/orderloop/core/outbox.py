@@ -1,0 +1,31 @@
+"""Enqueue background tasks so they commit (or roll back) with the business change that caused them.
+
+With the database task backend the task row is written inside the caller's transaction: the queue is an
+outbox, so nothing is sent for a rolled-back change and nothing is lost for a committed one (a crash
+between commit and enqueue cannot happen). Other backends (e.g. Redis for scale-out) are outside the
+database, so there the task is handed over only after the commit.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from django.db import transaction
+from django_tasks import task_backends
+
+DATABASE_BACKENDS = ("django_tasks_db.DatabaseBackend", "django_tasks_db.backend.DatabaseBackend")
+
+
+def backend_is_transactional(alias: str = "default") -> bool:
+    backend = task_backends[alias]
+    path = f"{type(backend).__module__}.{type(backend).__qualname__}"
+    return path in DATABASE_BACKENDS or type(backend).__name__ == "DatabaseBackend"
+
+
+def enqueue_with_transaction(task: Any, **kwargs: Any) -> None:
+    """Enqueue `task(**kwargs)` as part of the current transaction (see the module docstring)."""
+    if backend_is_transactional(getattr(task, "backend", "default")):
+        task.enqueue(**kwargs)
+    else:
+        transaction.on_commit(partial(task.enqueue, **kwargs))

@@ -1,0 +1,124 @@
+"""Writes of the core area: roles and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission, User
+from django.db import transaction
+from django.utils import timezone
+
+from . import roles
+from .errors import InvalidInput, NotFound
+from .models import ApiToken
+
+TOKEN_PREFIX = "olt"
+_PREFIX_RE = re.compile(r"[0-9a-f]{12}")
+
+
+def roles_sync() -> dict[str, int]:
+    """Create the role groups and give each exactly the permissions its role lists."""
+    counts: dict[str, int] = {}
+    with transaction.atomic():
+        for role, wanted in roles.ROLE_PERMISSIONS.items():
+            group, _ = Group.objects.get_or_create(name=role)
+            if wanted == roles.ALL:
+                perms = list(Permission.objects.all())
+            else:
+                perms = []
+                for dotted in wanted:
+                    app_label, codename = dotted.split(".", 1)
+                    perm = Permission.objects.filter(
+                        content_type__app_label=app_label, codename=codename
+                    ).first()
+                    if perm is None:
+                        raise LookupError(f"role {role}: unknown permission {dotted}")
+                    perms.append(perm)
+            group.permissions.set(perms)
+            counts[role] = len(perms)
+    return counts
+
+
+def user_assign_role(*, user: User, role: str) -> None:
+    canonical = roles.normalize_role(role)
+    if canonical is None:
+        raise InvalidInput(details={"role": f"unknown role {role!r}; choose one of {roles.role_names()}"})
+    group, _ = Group.objects.get_or_create(name=canonical)
+    user.groups.add(group)
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: ApiToken
+    plaintext: str
+
+
+def api_token_create(*, user: User, name: str = "") -> IssuedToken:
+    prefix = secrets.token_hex(6)
+    secret = secrets.token_urlsafe(32)
+    clean_name = name.replace("\x00", "").strip()[:100]  # PostgreSQL refuses NUL characters
+    token = ApiToken.objects.create(user=user, name=clean_name, prefix=prefix, key_hash=_hash(secret))
+    return IssuedToken(token=token, plaintext=f"{TOKEN_PREFIX}_{prefix}_{secret}")
+
+
+def api_token_authenticate(plaintext: str) -> ApiToken | None:
+    try:
+        kind, prefix, secret = plaintext.strip().split("_", 2)
+    except ValueError:
+        return None
+    # Anything but the 12 hex digits we issue is refused before the query: a NUL byte in the prefix
+    # would otherwise make PostgreSQL raise (a 500 instead of a 401).
+    if kind != TOKEN_PREFIX or not _PREFIX_RE.fullmatch(prefix):
+        return None
+    token = ApiToken.objects.select_related("user").filter(prefix=prefix, revoked_at__isnull=True).first()
+    if token is None or not hmac.compare_digest(token.key_hash, _hash(secret)):
+        return None
+    if not token.user.is_active:
+        return None
+    now = timezone.now()
+    # Record use at most once a minute so a busy integration does not write on every request.
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token
+
+
+def api_token_revoke(*, token_id: int, actor: User) -> ApiToken:
+    with transaction.atomic():
+        token = ApiToken.objects.select_for_update().filter(pk=token_id).first()
+        if token is None:
+            raise NotFound()
+        if token.revoked_at is None:
+            token.revoked_at = timezone.now()
+            token.revoked_by = actor
+            token.save(update_fields=["revoked_at", "revoked_by"])
+        return token
+
+
+def staff_user_get_or_create(
+    *, username: str, role: str | None = None, password: str | None = None
+) -> tuple[Any, bool]:
+    """The staff user with this username (created with the password if missing), given the role."""
+    User = get_user_model()
+    user, created = User.objects.get_or_create(username=username, defaults={"is_staff": True})
+    if created:
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save()
+    if role:
+        user_assign_role(user=user, role=role)
+        if roles.normalize_role(role) == roles.ADMIN and not user.is_superuser:
+            user.is_superuser = True
+            user.save(update_fields=["is_superuser"])
+    return user, created

@@ -1,0 +1,336 @@
+"""Load the demo shop once: staff users for every role, a translated catalogue, three warehouses with
+bin locations, and opening stock.
+
+The plan (`plan_catalog`, `plan_stock`) is pure and deterministic (a seeded random generator), so every
+machine gets the same shop. Catalog rows are written with bulk_create (they carry no history); warehouses,
+bins, users and every unit of stock go through the areas' services, so the stock ledger matches the stock
+rows exactly (`check_stock_ledger` passes).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+
+from orderloop.catalog.domain import ean13_with_check_digit
+from orderloop.catalog.models import BarcodeType, Category, Product, Variant
+from orderloop.core.services import roles_sync, staff_user_get_or_create
+from orderloop.inventory import services as inventory
+from orderloop.inventory.models import BinLocation, MovementReason, Warehouse
+
+from . import tables
+from .tables import ProductType, WarehouseRow
+
+SEED = 20240601
+
+
+@dataclass(frozen=True)
+class PlannedVariant:
+    sku: str
+    barcode: str
+    attributes: dict[str, str]
+    price_amount: Decimal
+    weight_g: int
+    length_mm: int
+    width_mm: int
+    height_mm: int
+
+
+@dataclass(frozen=True)
+class PlannedProduct:
+    handle: str
+    name: str
+    name_translations: dict[str, str]
+    category: str
+    description: str
+    zone: str
+    stock_max: int
+    variants: list[PlannedVariant] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PlannedStock:
+    sku: str
+    warehouse: str
+    quantity: int
+    bin_slot: int  # which bin of the product's zone (modulo the number of bins there)
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    users: int
+    categories: int
+    products: int
+    variants: int
+    warehouses: int
+    bins: int
+    stock_rows: int
+    units: int
+    seconds: float
+
+
+def _slug(text: str) -> str:
+    return "-".join("".join(ch if ch.isalnum() else " " for ch in text.lower()).split())
+
+
+def _round_to(value: float, step: int) -> int:
+    return max(step, round(value / step) * step)
+
+
+def _size_window(rng: random.Random, sizes: tuple[str, ...]) -> list[tuple[int, str]]:
+    """The consecutive sizes one product is made in (shoes come in a longer run than clothes)."""
+    if len(sizes) <= 3:
+        return list(enumerate(sizes))
+    count = rng.choice((4, 5)) if len(sizes) >= 8 else rng.choice((3, 4))
+    start = rng.randint(0, len(sizes) - count)
+    return [(index, sizes[index]) for index in range(start, start + count)]
+
+
+def _price_choices(kind: ProductType) -> list[int]:
+    return [price for price in range(kind.price_from, kind.price_to + 1) if price % 50 == 49] or [
+        kind.price_from
+    ]
+
+
+def plan_catalog(seed: int = SEED) -> list[PlannedProduct]:
+    """Every demo product with its variants: ~200 products, ~1,300 variants, unique SKUs and EAN-13s."""
+    rng = random.Random(seed)
+    products: list[PlannedProduct] = []
+    item_number = 0
+    for type_index, kind in enumerate(tables.PRODUCT_TYPES):
+        models = [
+            tables.MODEL_NAMES[(type_index + offset) % len(tables.MODEL_NAMES)]
+            for offset in range(tables.MODELS_PER_TYPE)
+        ]
+        for model in models:
+            one_size = len(kind.sizes) == 1
+            wanted = rng.randint(2, 4) if one_size else rng.choice((2, 2, 2, 3))
+            colours = rng.sample(kind.palette, min(wanted, len(kind.palette)))
+            sizes = _size_window(rng, kind.sizes)
+            price = Decimal(rng.choice(_price_choices(kind))).quantize(Decimal("0.01"))
+            middle = (len(kind.sizes) - 1) / 2
+            product = PlannedProduct(
+                handle=f"{_slug(kind.en)}-{_slug(model)}",
+                name=f"{kind.en} {model}",
+                name_translations=kind.translations(model),
+                category=kind.category,
+                description=kind.description,
+                zone=tables.CATEGORY_ZONE[kind.category],
+                stock_max=kind.stock_max,
+            )
+            for colour in colours:
+                for size_index, size in sizes:
+                    item_number += 1
+                    scale = 1 + 0.05 * (size_index - middle)
+                    size_code = "OS" if one_size else size
+                    product.variants.append(
+                        PlannedVariant(
+                            sku=f"{kind.code}-{model.upper()}-{tables.COLOURS[colour]}-{size_code}",
+                            barcode=ean13_with_check_digit(f"{tables.EAN_PREFIX}{item_number:05d}"),
+                            attributes={"size": size, "colour": colour},
+                            price_amount=price,
+                            weight_g=_round_to(kind.weight_g * scale, 5),
+                            length_mm=_round_to(kind.length_mm * min(scale, 1.1), 5),
+                            width_mm=kind.width_mm,
+                            height_mm=kind.height_mm,
+                        )
+                    )
+            products.append(product)
+    return products
+
+
+def plan_stock(products: Iterable[PlannedProduct], seed: int = SEED) -> list[PlannedStock]:
+    """Where each variant is kept and how many: every variant in one to three warehouses, some rows
+    empty and some low, so the stock pages have something to highlight."""
+    rng = random.Random(seed + 1)
+    plan: list[PlannedStock] = []
+    for product_number, product in enumerate(products):
+        for variant in product.variants:
+            chosen = [row for row in tables.WAREHOUSES if rng.random() < row.stocked_share]
+            for row in chosen or [tables.WAREHOUSES[0]]:
+                roll = rng.random()
+                if roll < 0.06:
+                    quantity = 0
+                elif roll < 0.16:
+                    quantity = rng.randint(1, 5)
+                else:
+                    quantity = rng.randint(6, max(6, int(product.stock_max * row.stock_scale)))
+                plan.append(PlannedStock(variant.sku, row.code, quantity, product_number * 7))
+    return plan
+
+
+def demo_data_present() -> bool:
+    """The marker: the first demo product exists (so a second run changes nothing)."""
+    first = plan_first_handle()
+    return Product.objects.filter(handle=first).exists()
+
+
+def plan_first_handle() -> str:
+    kind = tables.PRODUCT_TYPES[0]
+    return f"{_slug(kind.en)}-{_slug(tables.MODEL_NAMES[0])}"
+
+
+def _users() -> int:
+    """A staff user per role. The password is hashed once and shared (hashing is deliberately slow, and
+    the demo password is public anyway); an existing user keeps its password."""
+    roles_sync()
+    password_hash = make_password(tables.DEMO_PASSWORD)
+    for username, role in tables.DEMO_USERS.items():
+        user, created = staff_user_get_or_create(username=username, role=role)
+        if created:
+            user.password = password_hash
+            user.save(update_fields=["password"])
+    return len(tables.DEMO_USERS)
+
+
+def _categories() -> dict[str, Category]:
+    existing = set(Category.objects.values_list("slug", flat=True))
+    missing = [
+        Category(slug=row.slug, name=row.en, name_translations=row.translations())
+        for row in tables.CATEGORIES
+        if row.slug not in existing
+    ]
+    Category.objects.bulk_create(missing)
+    slugs = [row.slug for row in tables.CATEGORIES]
+    return {category.slug: category for category in Category.objects.filter(slug__in=slugs)}
+
+
+def _catalog(products: list[PlannedProduct], categories: dict[str, Category]) -> dict[str, Variant]:
+    Product.objects.bulk_create(
+        Product(
+            handle=planned.handle,
+            name=planned.name,
+            name_translations=planned.name_translations,
+            description=planned.description,
+            category=categories[planned.category],
+        )
+        for planned in products
+    )
+    ids = dict(
+        Product.objects.filter(handle__in=[planned.handle for planned in products]).values_list(
+            "handle", "id"
+        )
+    )
+    Variant.objects.bulk_create(
+        (
+            Variant(
+                product_id=ids[planned.handle],
+                sku=variant.sku,
+                barcode=variant.barcode,
+                barcode_type=BarcodeType.EAN13,
+                attributes=variant.attributes,
+                price_amount=variant.price_amount,
+                currency=tables.CURRENCY,
+                weight_g=variant.weight_g,
+                length_mm=variant.length_mm,
+                width_mm=variant.width_mm,
+                height_mm=variant.height_mm,
+            )
+            for planned in products
+            for variant in planned.variants
+        ),
+        batch_size=500,
+    )
+    skus = [variant.sku for planned in products for variant in planned.variants]
+    return Variant.objects.in_bulk(skus, field_name="sku")
+
+
+def _walk(row: WarehouseRow) -> Iterable[tuple[str, str, str, str]]:
+    """Bin positions in the order a picker walks them: zone by zone, up one aisle and down the next."""
+    for zone in tables.ZONES:
+        for aisle in range(1, row.aisles + 1):
+            positions = range(1, row.bins + 1)
+            for position in positions if aisle % 2 else reversed(positions):
+                for shelf in range(1, row.shelves + 1):
+                    yield zone, str(aisle), str(shelf), str(position)
+
+
+def _warehouses() -> tuple[dict[str, Warehouse], dict[tuple[str, str], list[BinLocation]], int]:
+    """The demo warehouses (an existing warehouse with the same code is reused) and their bins by
+    (warehouse code, zone), in pick-route order."""
+    warehouses: dict[str, Warehouse] = {}
+    zone_bins: dict[tuple[str, str], list[BinLocation]] = {}
+    created_bins = 0
+    for row in tables.WAREHOUSES:
+        warehouse = Warehouse.objects.filter(code=row.code).first() or inventory.warehouse_create(
+            code=row.code,
+            name=row.name,
+            country=row.country,
+            address_line=row.address_line,
+            city=row.city,
+            postal_code=row.postal_code,
+            priority=row.priority,
+            actor=None,
+        )
+        warehouses[row.code] = warehouse
+        existing = {found.code: found for found in BinLocation.objects.filter(warehouse=warehouse)}
+        for step, (zone, aisle, shelf, position) in enumerate(_walk(row), start=1):
+            code = inventory.bin_code_for(zone=zone, aisle=aisle, shelf=shelf, bin=position)
+            found = existing.get(code)
+            if found is None:
+                found = inventory.bin_create(
+                    warehouse=warehouse,
+                    zone=zone,
+                    aisle=aisle,
+                    shelf=shelf,
+                    bin=position,
+                    route_order=step * 10,
+                    actor=None,
+                )
+                created_bins += 1
+            zone_bins.setdefault((row.code, zone), []).append(found)
+    return warehouses, zone_bins, created_bins
+
+
+def load_demo_data() -> DemoSummary | None:
+    """Load the demo shop; None (and nothing written) when it is already there."""
+    started = time.perf_counter()
+    with transaction.atomic():
+        if demo_data_present():
+            return None
+        users = _users()
+        categories = _categories()
+        products = plan_catalog()
+        variants = _catalog(products, categories)
+        warehouses, zone_bins, bins = _warehouses()
+        zone_of = {variant.sku: planned.zone for planned in products for variant in planned.variants}
+        units = 0
+        stock_plan = plan_stock(products)
+        for planned in stock_plan:
+            variant = variants[planned.sku]
+            warehouse = warehouses[planned.warehouse]
+            candidates = zone_bins[(planned.warehouse, zone_of[planned.sku])]
+            inventory.stock_assign_bin(
+                variant=variant,
+                warehouse=warehouse,
+                bin=candidates[planned.bin_slot % len(candidates)],
+                actor=None,
+            )
+            if planned.quantity:
+                inventory.stock_adjust(
+                    variant=variant,
+                    warehouse=warehouse,
+                    delta=planned.quantity,
+                    reason=MovementReason.RECEIPT,
+                    actor=None,
+                    reference=tables.OPENING_REFERENCE,
+                    note="Opening stock of the demo shop",
+                )
+                units += planned.quantity
+    return DemoSummary(
+        users=users,
+        categories=len(categories),
+        products=len(products),
+        variants=len(variants),
+        warehouses=len(warehouses),
+        bins=bins,
+        stock_rows=len(stock_plan),
+        units=units,
+        seconds=time.perf_counter() - started,
+    )

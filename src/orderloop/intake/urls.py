@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "intake"
+urlpatterns = [
+    path("", views.import_create, name="import_create"),
+    path("imports/", views.import_list, name="import_list"),
+    path("imports/<int:import_id>/", views.import_detail, name="import_detail"),
+]

@@ -1,0 +1,384 @@
+"""Every write to stock. Each change of on_hand or reserved is one conditional UPDATE (no read-then-write)
+plus one ledger row, in one transaction. Zero rows updated means the rule did not hold: we raise and the
+transaction rolls back, so nothing is half-written.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max
+from django.utils.translation import gettext as _
+
+from orderloop.catalog.models import Variant
+from orderloop.core.errors import InvalidInput
+
+from .errors import (
+    DuplicateBin,
+    DuplicateWarehouse,
+    InsufficientStock,
+    InvalidQuantity,
+    StockBelowReserved,
+)
+from .models import BinLocation, MovementReason, StockLevel, StockMovement, Warehouse
+from .selectors import country_codes
+
+Actor = AbstractBaseUser | AnonymousUser | None
+
+MANUAL_REASONS = (MovementReason.RECEIPT, MovementReason.ADJUSTMENT, MovementReason.RETURN)
+
+# Bounds that keep every quantity far inside a 32-bit integer column on every engine.
+MAX_ADJUSTMENT = 1_000_000
+MAX_ON_HAND = 1_000_000_000
+
+_SLUG_RE = re.compile(r"^[-a-zA-Z0-9_]+$")
+
+
+def clean_text(value: str | None, max_length: int) -> str:
+    """Drop NUL characters (PostgreSQL refuses them), trim, and cut to the column's length."""
+    return (value or "").replace("\x00", "").strip()[:max_length]
+
+
+def _actor_id(actor: Actor) -> int | None:
+    return getattr(actor, "pk", None) if actor is not None and actor.is_authenticated else None
+
+
+def _stock_row(*, variant: Variant, warehouse: Warehouse) -> StockLevel:
+    stock, _created = StockLevel.objects.get_or_create(variant=variant, warehouse=warehouse)
+    return stock
+
+
+def _record(
+    stock_id: int,
+    *,
+    reason: str,
+    on_hand_delta: int = 0,
+    reserved_delta: int = 0,
+    actor: Actor,
+    reference: str = "",
+    note: str = "",
+) -> StockLevel:
+    stock = StockLevel.objects.get(pk=stock_id)
+    StockMovement.objects.create(
+        stock=stock,
+        reason=reason,
+        on_hand_delta=on_hand_delta,
+        reserved_delta=reserved_delta,
+        on_hand_after=stock.on_hand,
+        reserved_after=stock.reserved,
+        reference=clean_text(reference, 100),
+        note=clean_text(note, 255),
+        actor_id=_actor_id(actor),
+    )
+    return stock
+
+
+def stock_adjust(
+    *,
+    variant: Variant,
+    warehouse: Warehouse,
+    delta: int,
+    reason: str = MovementReason.ADJUSTMENT,
+    actor: Actor,
+    reference: str = "",
+    note: str = "",
+) -> StockLevel:
+    """Change on_hand by a signed delta. Refuses to take on_hand below what is reserved."""
+    if delta == 0:
+        raise InvalidQuantity(details={"quantity": "must not be zero"})
+    if abs(delta) > MAX_ADJUSTMENT:
+        raise InvalidQuantity(details={"quantity": f"must be between -{MAX_ADJUSTMENT} and {MAX_ADJUSTMENT}"})
+    if reason not in MovementReason.values:
+        raise InvalidQuantity(details={"reason": f"unknown reason {reason!r}"})
+    with transaction.atomic():
+        stock = _stock_row(variant=variant, warehouse=warehouse)
+        updated = StockLevel.objects.filter(
+            pk=stock.pk, on_hand__gte=F("reserved") - delta, on_hand__lte=MAX_ON_HAND - delta
+        ).update(on_hand=F("on_hand") + delta)
+        if not updated:
+            current = StockLevel.objects.get(pk=stock.pk)
+            if current.on_hand + delta > MAX_ON_HAND:
+                raise InvalidQuantity(details={"quantity": f"on hand would exceed {MAX_ON_HAND}"})
+            raise StockBelowReserved(
+                details={
+                    "sku": variant.sku,
+                    "warehouse": warehouse.code,
+                    "on_hand": current.on_hand,
+                    "reserved": current.reserved,
+                    "requested_change": delta,
+                }
+            )
+        return _record(
+            stock.pk, reason=reason, on_hand_delta=delta, actor=actor, reference=reference, note=note
+        )
+
+
+def stock_count(
+    *, variant: Variant, warehouse: Warehouse, counted: int, actor: Actor, note: str = ""
+) -> StockLevel:
+    """Record a cycle count: on_hand becomes `counted`, the difference goes to the ledger as a count.
+
+    The row is locked first so the difference is computed against the quantity we then overwrite.
+    """
+    if counted < 0:
+        raise InvalidQuantity(details={"counted": "must be zero or more"})
+    if counted > MAX_ON_HAND:
+        raise InvalidQuantity(details={"counted": f"must be at most {MAX_ON_HAND}"})
+    with transaction.atomic():
+        stock = _stock_row(variant=variant, warehouse=warehouse)
+        locked = StockLevel.objects.select_for_update().get(pk=stock.pk)
+        delta = counted - locked.on_hand
+        if delta == 0:
+            return locked
+        if counted < locked.reserved:
+            raise StockBelowReserved(
+                details={
+                    "sku": variant.sku,
+                    "warehouse": warehouse.code,
+                    "counted": counted,
+                    "reserved": locked.reserved,
+                }
+            )
+        StockLevel.objects.filter(pk=locked.pk).update(on_hand=counted)
+        return _record(locked.pk, reason=MovementReason.COUNT, on_hand_delta=delta, actor=actor, note=note)
+
+
+def stock_reserve(*, stock_id: int, quantity: int, actor: Actor, reference: str) -> StockLevel:
+    """Reserve units of one stock row for an order line; refuses (InsufficientStock) rather than oversell.
+
+    Callers reserving several rows must call this in ascending stock_id order inside their own
+    transaction, so two orders never wait on each other's rows in opposite orders (no deadlock).
+    """
+    if quantity <= 0:
+        raise InvalidQuantity(details={"quantity": "must be positive"})
+    with transaction.atomic():
+        updated = StockLevel.objects.filter(pk=stock_id, on_hand__gte=F("reserved") + quantity).update(
+            reserved=F("reserved") + quantity
+        )
+        if not updated:
+            raise InsufficientStock(details={"stock_id": stock_id, "requested": quantity})
+        return _record(
+            stock_id,
+            reason=MovementReason.RESERVATION,
+            reserved_delta=quantity,
+            actor=actor,
+            reference=reference,
+        )
+
+
+def stock_release(*, stock_id: int, quantity: int, actor: Actor, reference: str) -> StockLevel:
+    """Give reserved units back to available stock (order cancelled or edited)."""
+    if quantity <= 0:
+        raise InvalidQuantity(details={"quantity": "must be positive"})
+    with transaction.atomic():
+        updated = StockLevel.objects.filter(pk=stock_id, reserved__gte=quantity).update(
+            reserved=F("reserved") - quantity
+        )
+        if not updated:
+            raise InvalidQuantity(details={"quantity": "more than is reserved"})
+        return _record(
+            stock_id,
+            reason=MovementReason.RELEASE,
+            reserved_delta=-quantity,
+            actor=actor,
+            reference=reference,
+        )
+
+
+def stock_assign_bin(
+    *, variant: Variant, warehouse: Warehouse, bin: BinLocation | None, actor: Actor
+) -> StockLevel:
+    """Say where a variant lives in a warehouse (None clears it). Quantities are not touched, so no
+    ledger row; a stock row is created (at zero) when the variant has never been in this warehouse."""
+    if bin is not None and bin.warehouse_id != warehouse.pk:
+        raise InvalidInput(details={"bin": "belongs to another warehouse"})
+    with transaction.atomic():
+        stock = _stock_row(variant=variant, warehouse=warehouse)
+        StockLevel.objects.filter(pk=stock.pk).update(bin=bin)
+        stock.refresh_from_db()
+        return stock
+
+
+def stock_set_bin(*, stock: StockLevel, bin_id: int | None) -> StockLevel:
+    bin = BinLocation.objects.get(pk=bin_id) if bin_id is not None else None
+    return stock_assign_bin(variant=stock.variant, warehouse=stock.warehouse, bin=bin, actor=None)
+
+
+# --- Warehouses and bin locations ----------------------------------------------------------------
+
+
+def _warehouse_errors(values: dict[str, Any]) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if "code" in values:
+        code = values["code"]
+        if not code:
+            errors["code"] = _("This field is required.")
+        elif len(code) > 20 or not _SLUG_RE.match(code):
+            errors["code"] = _("Use up to 20 letters, digits, hyphens or underscores.")
+    if "name" in values and not values["name"]:
+        errors["name"] = _("This field is required.")
+    if "country" in values and values["country"] not in country_codes():
+        errors["country"] = _("Use a two-letter ISO 3166 country code, e.g. UA or SE.")
+    if "priority" in values and not 0 <= values["priority"] <= 1_000_000:
+        errors["priority"] = _("Use a number from 0 to 1000000.")
+    return errors
+
+
+_WAREHOUSE_TEXT_LENGTHS = {"name": 120, "address_line": 200, "city": 100, "postal_code": 20}
+
+
+def _warehouse_values(raw: dict[str, Any]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for field, value in raw.items():
+        if value is None:
+            continue
+        if field == "code":
+            values[field] = clean_text(value, 100)
+        elif field == "country":
+            values[field] = clean_text(value, 10).upper()
+        elif field in _WAREHOUSE_TEXT_LENGTHS:
+            values[field] = clean_text(value, _WAREHOUSE_TEXT_LENGTHS[field])
+        else:
+            values[field] = value
+    errors = _warehouse_errors(values)
+    if errors:
+        raise InvalidInput(details=errors)
+    return values
+
+
+def warehouse_create(
+    *,
+    code: str,
+    name: str,
+    country: str,
+    address_line: str = "",
+    city: str = "",
+    postal_code: str = "",
+    priority: int = 100,
+    is_active: bool = True,
+    actor: Actor,
+) -> Warehouse:
+    """Create a warehouse. Codes are unique regardless of letter case (409 duplicate_warehouse)."""
+    values = _warehouse_values(
+        {
+            "code": code,
+            "name": name,
+            "country": country,
+            "address_line": address_line,
+            "city": city,
+            "postal_code": postal_code,
+            "priority": priority,
+            "is_active": is_active,
+        }
+    )
+    with transaction.atomic():
+        if Warehouse.objects.filter(code__iexact=values["code"]).exists():
+            raise DuplicateWarehouse(details={"code": values["code"]})
+        try:
+            with transaction.atomic():
+                return Warehouse.objects.create(**values)
+        except IntegrityError as exc:  # a concurrent create won the race
+            raise DuplicateWarehouse(details={"code": values["code"]}) from exc
+
+
+def warehouse_update(
+    *,
+    warehouse: Warehouse,
+    actor: Actor,
+    code: str | None = None,
+    name: str | None = None,
+    country: str | None = None,
+    address_line: str | None = None,
+    city: str | None = None,
+    postal_code: str | None = None,
+    priority: int | None = None,
+    is_active: bool | None = None,
+) -> Warehouse:
+    """Change the fields given (None leaves a field as it is)."""
+    values = _warehouse_values(
+        {
+            "code": code,
+            "name": name,
+            "country": country,
+            "address_line": address_line,
+            "city": city,
+            "postal_code": postal_code,
+            "priority": priority,
+            "is_active": is_active,
+        }
+    )
+    with transaction.atomic():
+        if (
+            "code" in values
+            and Warehouse.objects.filter(code__iexact=values["code"]).exclude(pk=warehouse.pk).exists()
+        ):
+            raise DuplicateWarehouse(details={"code": values["code"]})
+        try:
+            with transaction.atomic():
+                Warehouse.objects.filter(pk=warehouse.pk).update(**values)
+        except IntegrityError as exc:
+            raise DuplicateWarehouse(details={"code": values.get("code")}) from exc
+    warehouse.refresh_from_db()
+    return warehouse
+
+
+def bin_code_for(*, zone: str, aisle: str, shelf: str, bin: str) -> str:
+    """`A`, `1`, `2`, `3` → `A-01-02-03`: numbers padded to two digits so codes sort as they read."""
+
+    def part(value: str) -> str:
+        return value.zfill(2) if value.isdigit() else value.upper()
+
+    return "-".join([zone.upper(), part(aisle), part(shelf), part(bin)])
+
+
+def bin_create(
+    *,
+    warehouse: Warehouse,
+    zone: str,
+    aisle: str,
+    shelf: str,
+    bin: str,
+    code: str | None = None,
+    route_order: int | None = None,
+    actor: Actor,
+) -> BinLocation:
+    """Add a bin location. Without a code one is derived (`A-01-02-03`); without a route order the bin
+    goes at the end of the pick route. Codes are unique per warehouse (409 duplicate_bin)."""
+    parts = {
+        "zone": clean_text(zone, 100),
+        "aisle": clean_text(aisle, 100),
+        "shelf": clean_text(shelf, 100),
+        "bin": clean_text(bin, 100),
+    }
+    errors: dict[str, str] = {}
+    for field, value in parts.items():
+        if not value:
+            errors[field] = _("This field is required.")
+        elif len(value) > 10:
+            errors[field] = _("Use at most 10 characters.")
+    final_code = clean_text(code, 100) or (bin_code_for(**parts) if not errors else "")
+    if len(final_code) > 50:
+        errors["code"] = _("Use at most 50 characters.")
+    if route_order is not None and not 0 <= route_order <= 1_000_000_000:
+        errors["route_order"] = _("Use a number from 0 to 1000000000.")
+    if errors:
+        raise InvalidInput(details=errors)
+    with transaction.atomic():
+        # Lock the warehouse row: bins of one warehouse are created one at a time, so the route order
+        # "at the end" and the duplicate check cannot race.
+        Warehouse.objects.select_for_update().filter(pk=warehouse.pk).first()
+        if BinLocation.objects.filter(warehouse=warehouse, code__iexact=final_code).exists():
+            raise DuplicateBin(details={"warehouse": warehouse.code, "code": final_code})
+        if route_order is None:
+            last = BinLocation.objects.filter(warehouse=warehouse).aggregate(m=Max("route_order"))["m"]
+            route_order = (last or 0) + 10
+        try:
+            with transaction.atomic():
+                return BinLocation.objects.create(
+                    warehouse=warehouse, code=final_code, route_order=route_order, **parts
+                )
+        except IntegrityError as exc:
+            raise DuplicateBin(details={"warehouse": warehouse.code, "code": final_code}) from exc

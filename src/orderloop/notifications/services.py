@@ -1,0 +1,162 @@
+"""Writes of the notifications area: in-app notes for staff, and messages to customers (an outbox).
+
+A customer message is written in the same transaction as the fact it reports, and its sending task
+is enqueued there too (core/outbox.py): nothing goes out for a rolled-back change. Sending happens
+outside any transaction, claimed first, so two workers (or one task run twice) send it once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from orderloop.core.errors import NotFound
+from orderloop.core.outbox import enqueue_with_transaction
+
+from .models import CustomerMessage, MessageChannel, StaffNotification
+
+logger = logging.getLogger(__name__)
+
+# A claim older than this is taken to belong to a worker that died while sending.
+STALE_CLAIM = timedelta(minutes=10)
+
+
+def notify_staff(
+    *,
+    recipients: Iterable[Any],
+    kind: str,
+    message: str,
+    params: Mapping[str, Any] | None = None,
+    order: Any = None,
+    key: str = "",
+) -> list[StaffNotification]:
+    """One notification per recipient. `message` is an untranslated msgid (mark it with gettext_noop)
+    with %(name)s placeholders from `params`; it is translated when shown. With a `key`, a recipient
+    who already has a notification with that key gets no second one. Returns the rows written."""
+    users = {user.pk: user for user in recipients if user is not None and user.pk is not None}
+    if not users:
+        return []
+    if key:
+        already = set(
+            StaffNotification.objects.filter(dedupe_key=key, recipient_id__in=users).values_list(
+                "recipient_id", flat=True
+            )
+        )
+        users = {pk: user for pk, user in users.items() if pk not in already}
+    rows = [
+        StaffNotification(
+            recipient=user,
+            kind=kind,
+            message=str(message),
+            params=dict(params or {}),
+            order=order,
+            dedupe_key=key[:120],
+        )
+        for user in users.values()
+    ]
+    if not rows:
+        return []
+    # ignore_conflicts: a concurrent writer of the same key wins, nobody gets two.
+    StaffNotification.objects.bulk_create(rows, ignore_conflicts=bool(key))
+    return rows
+
+
+def notification_mark_read(*, notification_id: int, user: Any) -> StaffNotification:
+    """Mark one of the user's notifications read (reading another user's is a 404)."""
+    notification = StaffNotification.objects.filter(pk=notification_id, recipient_id=user.pk).first()
+    if notification is None:
+        raise NotFound()
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        StaffNotification.objects.filter(pk=notification.pk, read_at__isnull=True).update(
+            read_at=notification.read_at
+        )
+    return notification
+
+
+def notifications_mark_all_read(*, user: Any) -> int:
+    return StaffNotification.objects.filter(recipient_id=user.pk, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+
+
+# --- Customer messages -------------------------------------------------------------------------------
+
+
+def customer_message_queue(
+    *,
+    order: Any,
+    event_key: str,
+    kind: str,
+    recipient: str,
+    language: str,
+    subject: str,
+    body: str,
+    channel: str = MessageChannel.EMAIL,
+) -> CustomerMessage:
+    """Record a message (already rendered in the customer's language) and enqueue its sending, in the
+    caller's transaction. The same (event, channel) twice returns the first row and enqueues nothing."""
+    existing = CustomerMessage.objects.filter(event_key=event_key, channel=channel).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            message = CustomerMessage.objects.create(
+                order=order,
+                event_key=event_key[:120],
+                kind=kind[:40],
+                channel=channel,
+                recipient=recipient[:254],
+                language=language[:8],
+                subject=" ".join(subject.split())[:255],
+                body=body,
+            )
+    except IntegrityError:
+        return CustomerMessage.objects.get(event_key=event_key, channel=channel)
+    from .tasks import send_customer_message
+
+    enqueue_with_transaction(send_customer_message, message_id=message.pk)
+    return message
+
+
+def customer_message_send(*, message_id: int) -> bool:
+    """Send a queued message once. Returns True if this call sent it.
+
+    Claimed with one conditional UPDATE (no other worker can claim it meanwhile, unless the claim is
+    stale), sent outside any transaction, then marked sent. A failure releases the claim, records the
+    error and re-raises (the task is marked failed and can be run again).
+    """
+    now = timezone.now()
+    claimable = Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - STALE_CLAIM)
+    claimed = (
+        CustomerMessage.objects.filter(claimable, pk=message_id, sent_at__isnull=True)
+        .filter(channel=MessageChannel.EMAIL)
+        .update(claimed_at=now, attempts=F("attempts") + 1)
+    )
+    if not claimed:
+        return False
+    message = CustomerMessage.objects.get(pk=message_id)
+    try:
+        send_mail(
+            subject=message.subject,
+            message=message.body,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[message.recipient],
+            fail_silently=False,
+        )
+    except Exception as exc:
+        CustomerMessage.objects.filter(pk=message_id, claimed_at=now).update(
+            claimed_at=None, last_error=f"{type(exc).__name__}: {exc}"[:2000]
+        )
+        logger.warning("sending customer message %s failed: %s", message_id, exc)
+        raise
+    CustomerMessage.objects.filter(pk=message_id).update(sent_at=timezone.now(), last_error="")
+    return True

@@ -1,0 +1,76 @@
+"""Staff notification pages: the user's list with mark-as-read, and the unread badge for the top bar.
+
+Thin: each view calls a selector or a service. htmx requests get partials (`_row.html`,
+`_unread_count.html`); plain form posts are redirected back to the list.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from orderloop.core.errors import NotFound
+
+from . import selectors, services
+
+PAGE_SIZE = 50
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+@login_required
+@require_GET
+def notification_list(request: HttpRequest) -> HttpResponse:
+    unread_only = request.GET.get("unread") == "1"
+    rows = selectors.notifications_for(user=request.user, unread_only=unread_only)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "notifications/list.html",
+        {
+            "page": page,
+            "unread_only": unread_only,
+            "unread_count": selectors.unread_count(user=request.user),
+        },
+    )
+
+
+@login_required
+@require_POST
+def notification_read(request: HttpRequest, notification_id: int) -> HttpResponse:
+    try:
+        notification = services.notification_mark_read(notification_id=notification_id, user=request.user)
+    except NotFound:
+        return HttpResponse(status=404)
+    if _is_htmx(request):
+        response = render(request, "notifications/_row.html", {"notification": notification})
+        response["HX-Trigger"] = "notifications-changed"
+        return response
+    return redirect("notifications:list")
+
+
+@login_required
+@require_POST
+def notification_read_all(request: HttpRequest) -> HttpResponse:
+    services.notifications_mark_all_read(user=request.user)
+    if _is_htmx(request):
+        response = HttpResponse(status=204)
+        response["HX-Refresh"] = "true"
+        return response
+    return redirect("notifications:list")
+
+
+@login_required
+@require_GET
+def unread_count(request: HttpRequest) -> HttpResponse:
+    """The top bar's badge: polled by htmx, refreshed when a notification is marked read."""
+    return render(
+        request,
+        "notifications/_unread_count.html",
+        {"unread_count": selectors.unread_count(user=request.user)},
+    )

@@ -1,0 +1,211 @@
+"""Request (In) and response (Out) shapes of the orders API. Shapes only: the rules live in services."""
+
+from __future__ import annotations
+
+from datetime import date as Date
+from datetime import datetime
+from datetime import time as Time
+from typing import Annotated, Any
+
+from ninja import Field, Schema
+
+from .models import Channel, Priority
+
+# JSON integers only: "5", 5.5 and true are refused (422) instead of being coerced.
+StrictInt = Annotated[int, Field(strict=True)]
+
+
+class MoneyOut(Schema):
+    amount: str = Field(..., examples=["129.90"])
+    currency: str = Field(..., examples=["UAH"])
+
+
+class CustomerIn(Schema):
+    name: str = Field(..., max_length=200)
+    phone: str = Field(..., max_length=40, description="Any common format; stored as E.164.")
+    email: str = Field("", max_length=254)
+    language: str = Field("", max_length=8, description="en, uk, ru, sv or ar; default: the shop's.")
+
+
+class AddressIn(Schema):
+    country: str = Field(..., max_length=2, description="ISO 3166 two-letter code, e.g. `UA`.")
+    region: str = Field("", max_length=100)
+    city: str = Field("", max_length=100)
+    postal_code: str = Field("", max_length=20)
+    line1: str = Field("", max_length=200)
+    line2: str = Field("", max_length=200)
+
+
+class LineIn(Schema):
+    sku: str = Field(..., max_length=64)
+    quantity: StrictInt
+    note: str = Field("", max_length=500, description="E.g. an engraving or a special wish.")
+
+
+class PreferredDeliveryIn(Schema):
+    date: Date | None = None
+    time_from: Time | None = None
+    time_to: Time | None = None
+
+
+class OrderIn(Schema):
+    channel: Channel
+    external_ref: str = Field("", max_length=100, description="The channel's own id; unique per channel.")
+    customer: CustomerIn
+    shipping_address: AddressIn
+    delivery_method: str = Field(..., max_length=40, description="A code from GET /delivery-methods.")
+    payment_method: str = Field(..., max_length=40, description="A code from GET /payment-methods.")
+    lines: list[LineIn] = Field(..., min_length=1, max_length=100)
+    priority: Priority = Priority.NORMAL
+    preferred_delivery: PreferredDeliveryIn | None = None
+    comment: str = Field("", max_length=2000)
+
+
+class CustomerOut(Schema):
+    name: str
+    phone: str
+    email: str
+    language: str
+
+
+class AddressOut(Schema):
+    country: str
+    region: str
+    city: str
+    postal_code: str
+    line1: str
+    line2: str
+
+
+class AllocationOut(Schema):
+    warehouse: str
+    quantity: int
+
+
+class OrderLineOut(Schema):
+    position: int
+    sku: str
+    name: str
+    attributes: dict[str, Any]
+    quantity: int
+    quantity_reserved: int
+    quantity_backordered: int
+    unit_price: MoneyOut
+    total: MoneyOut
+    note: str
+    allocations: list[AllocationOut]
+
+
+class MethodRefOut(Schema):
+    code: str
+    name: str
+
+
+class PaymentMethodRefOut(Schema):
+    code: str
+    name: str
+    kind: str
+
+
+class TotalsOut(Schema):
+    subtotal: MoneyOut
+    delivery: MoneyOut
+    total: MoneyOut
+
+
+class PreferredDeliveryOut(Schema):
+    date: Date | None
+    time_from: Time | None
+    time_to: Time | None
+
+
+class OrderOut(Schema):
+    number: str
+    status: str
+    allowed_next: list[str] = Field(..., description="Statuses the order may move to from here.")
+    channel: str
+    external_ref: str
+    priority: str
+    on_hold: bool
+    hold_reason: str
+    customer: CustomerOut
+    shipping_address: AddressOut
+    delivery_method: MethodRefOut
+    payment_method: PaymentMethodRefOut
+    preferred_delivery: PreferredDeliveryOut | None
+    comment: str
+    manager: str | None
+    lines: list[OrderLineOut]
+    totals: TotalsOut
+    created_at: datetime
+    updated_at: datetime
+    status_changed_at: datetime
+
+
+class OrderListItemOut(Schema):
+    number: str
+    status: str
+    channel: str
+    priority: str
+    on_hold: bool
+    customer_name: str
+    customer_email: str
+    customer_phone: str
+    delivery_method: str
+    payment_method: str
+    total: MoneyOut
+    manager: str | None
+    created_at: datetime
+
+
+class OrderPageOut(Schema):
+    items: list[OrderListItemOut]
+    next_cursor: str | None
+
+
+class EventOut(Schema):
+    id: int
+    kind: str
+    from_status: str
+    to_status: str
+    actor: str | None
+    reason: str
+    note: str
+    data: dict[str, Any]
+    created_at: datetime
+
+
+class CancelIn(Schema):
+    reason: str = Field(..., max_length=255)
+    note: str = Field("", max_length=2000)
+
+
+class HoldIn(Schema):
+    reason: str = Field("", max_length=255)
+
+
+class ConfirmIn(Schema):
+    note: str = Field("", max_length=2000)
+
+
+class NoteIn(Schema):
+    text: str = Field(..., max_length=2000)
+
+
+class AssignIn(Schema):
+    username: str | None = Field(..., description="A staff user who may handle orders; null: nobody.")
+
+
+class DeliveryMethodOut(Schema):
+    code: str
+    name: str
+    kind: str
+    countries: list[str]
+    price: MoneyOut
+
+
+class PaymentMethodOut(Schema):
+    code: str
+    name: str
+    kind: str
+    is_prepaid: bool

@@ -1,0 +1,676 @@
+"""Every write of the orders area. Each service is one transaction; the status changes only through
+`order_transition` (which locks the order row, checks the table in domain.py, writes, and appends an
+event)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from orderloop.catalog.models import Variant
+from orderloop.core.errors import InvalidInput, PermissionDeniedError
+from orderloop.core.money import Money
+from orderloop.inventory.errors import InsufficientStock
+from orderloop.inventory.selectors import country_codes
+from orderloop.inventory.services import stock_release, stock_reserve
+
+from . import domain, locks, risk
+from .allocation import LineDemand, StockOption, available_by_variant, plan_allocation
+from .domain import AddressData, CustomerData, LineData, PreferredDelivery
+from .errors import (
+    DuplicateExternalRef,
+    InvalidTransition,
+    OrderAlreadyOnHold,
+    OrderNotFound,
+    OrderNotOnHold,
+    OrderOnHold,
+    ReasonRequired,
+    StockNotReserved,
+)
+from .models import (
+    Channel,
+    DeliveryMethod,
+    EventKind,
+    LineAllocation,
+    Order,
+    OrderCounter,
+    OrderEvent,
+    OrderLine,
+    OrderStatus,
+    PaymentMethod,
+    Priority,
+)
+
+Actor = AbstractBaseUser | AnonymousUser | None
+
+COUNTER_NAME = "orders"
+MAX_LINES = 100
+MAX_LINE_QUANTITY = 10_000
+MAX_TEXT = 2000
+
+
+def _actor_id(actor: Actor) -> int | None:
+    return getattr(actor, "pk", None) if actor is not None and actor.is_authenticated else None
+
+
+def _clean(value: str | None, max_length: int) -> str:
+    """Trim, drop NUL characters (PostgreSQL refuses them) and cut to the column's length."""
+    return (value or "").replace("\x00", "").strip()[:max_length]
+
+
+def _order_setting(name: str, default: Any) -> Any:
+    return settings.ORDERLOOP.get(name, default)
+
+
+def _event(
+    order: Order,
+    *,
+    kind: str,
+    actor: Actor,
+    from_status: str = "",
+    to_status: str = "",
+    reason: str = "",
+    note: str = "",
+    data: dict[str, Any] | None = None,
+) -> OrderEvent:
+    return OrderEvent.objects.create(
+        order=order,
+        kind=kind,
+        from_status=from_status,
+        to_status=to_status,
+        actor_id=_actor_id(actor),
+        reason=_clean(reason, 255),
+        note=_clean(note, MAX_TEXT),
+        data=data or {},
+    )
+
+
+# --- Placing an order ------------------------------------------------------------------------------
+
+
+class _Intake:
+    """Input that passed validation, with the rows it refers to."""
+
+    def __init__(self) -> None:
+        self.errors: dict[str, str] = {}
+        self.phone = ""
+        self.email = ""
+        self.language = ""
+        self.country = ""
+        self.delivery_method: DeliveryMethod | None = None
+        self.payment_method: PaymentMethod | None = None
+        self.variants: list[Variant] = []
+        self.currency = ""
+
+    def error(self, name: str, message: str) -> None:
+        self.errors.setdefault(name, message)
+
+
+def _validate_intake(
+    *,
+    channel: str,
+    customer: CustomerData,
+    shipping_address: AddressData,
+    delivery_method_code: str,
+    payment_method_code: str,
+    lines: Sequence[LineData],
+    priority: str,
+    preferred_delivery: PreferredDelivery | None,
+    external_ref: str,
+    comment: str,
+) -> _Intake:
+    intake = _Intake()
+    if channel not in Channel.values:
+        intake.error("channel", _("Unknown channel."))
+    if priority not in Priority.values:
+        intake.error("priority", _("Unknown priority."))
+    if len(external_ref) > 100:
+        intake.error("external_ref", _("At most 100 characters."))
+    if len(comment) > MAX_TEXT:
+        intake.error("comment", _("At most %(n)s characters.") % {"n": MAX_TEXT})
+
+    # Address first: the phone is read in the address's country.
+    _check_address(intake, shipping_address)
+    country = intake.country
+
+    if not customer.name.strip():
+        intake.error("customer.name", _("This field is required."))
+    try:
+        intake.phone = domain.normalize_phone(customer.phone, country if country in country_codes() else "")
+    except domain.PhoneError as exc:
+        intake.error("customer.phone", str(exc))
+    email = customer.email.strip()
+    if email:
+        try:
+            validate_email(email)
+            intake.email = email
+        except DjangoValidationError:
+            intake.error("customer.email", _("Not a valid email address."))
+    language = (customer.language or settings.LANGUAGE_CODE).strip().lower()
+    if language not in {code for code, _name in settings.LANGUAGES}:
+        intake.error("customer.language", _("Not a language this shop speaks."))
+    intake.language = language
+
+    _check_delivery_method(intake, delivery_method_code)
+    payment = PaymentMethod.objects.filter(code=payment_method_code, is_active=True).first()
+    if payment is None:
+        intake.error("payment_method", _("Unknown payment method."))
+    intake.payment_method = payment
+
+    if preferred_delivery is not None:
+        if preferred_delivery.date is not None and preferred_delivery.date < timezone.localdate():
+            intake.error("preferred_delivery.date", _("The date is in the past."))
+        if (preferred_delivery.time_from or preferred_delivery.time_to) and preferred_delivery.date is None:
+            intake.error("preferred_delivery.date", _("A time window needs a date."))
+        if (
+            preferred_delivery.time_from is not None
+            and preferred_delivery.time_to is not None
+            and preferred_delivery.time_from >= preferred_delivery.time_to
+        ):
+            intake.error("preferred_delivery.time_to", _("Must be later than the start of the window."))
+
+    if not lines:
+        intake.error("lines", _("An order needs at least one line."))
+    elif len(lines) > MAX_LINES:
+        intake.error("lines", _("At most %(n)s lines.") % {"n": MAX_LINES})
+    _check_lines(intake, lines)
+    _check_delivery_currency(intake)
+    if intake.errors:
+        raise InvalidInput(details=intake.errors)
+    return intake
+
+
+# The checks below are shared by placing (above) and editing (orders/editing.py). Each records its
+# errors on `intake` (field → message, the first message per field wins).
+
+
+def _check_address(intake: _Intake, shipping_address: AddressData) -> None:
+    """The country is a known ISO code and the address has the fields that country requires."""
+    country = shipping_address.country.strip().upper()
+    intake.country = country
+    if country not in country_codes():
+        intake.error("shipping_address.country", _("Not an ISO 3166 two-letter country code."))
+    else:
+        for name, message in domain.address_errors(shipping_address).items():
+            intake.error(name, message)
+
+
+def _check_delivery_method(intake: _Intake, delivery_method_code: str) -> None:
+    """An active method offered in `intake.country` (check the address first)."""
+    country = intake.country
+    delivery = DeliveryMethod.objects.filter(code=delivery_method_code, is_active=True).first()
+    if delivery is None:
+        intake.error("delivery_method", _("Unknown delivery method."))
+    elif country and not delivery.serves(country):
+        intake.error(
+            "delivery_method",
+            _("This delivery method is not available for %(country)s.") % {"country": country},
+        )
+    intake.delivery_method = delivery
+
+
+def _check_lines(intake: _Intake, lines: Sequence[LineData], *, prefix: str = "lines") -> None:
+    """Each line names a product for sale, in the order's currency (`intake.currency`, set by the first
+    good line when empty), with a quantity in range; good lines' variants go to `intake.variants`."""
+    skus = {line.sku.strip() for line in lines}
+    by_sku = {v.sku: v for v in Variant.objects.select_related("product").filter(sku__in=skus)}
+    for index, line in enumerate(lines):
+        variant = by_sku.get(line.sku.strip())
+        if variant is None:
+            intake.error(f"{prefix}.{index}.sku", _("No product has this SKU."))
+        elif not (variant.is_active and variant.product.is_active):
+            intake.error(f"{prefix}.{index}.sku", _("This product is not for sale."))
+        elif intake.currency and variant.currency != intake.currency:
+            intake.error(
+                f"{prefix}.{index}.sku",
+                _("Priced in %(line)s; the order is in %(order)s.")
+                % {"line": variant.currency, "order": intake.currency},
+            )
+        else:
+            intake.currency = intake.currency or variant.currency
+            intake.variants.append(variant)
+        if not 1 <= line.quantity <= MAX_LINE_QUANTITY:
+            intake.error(
+                f"{prefix}.{index}.quantity", _("Must be between 1 and %(n)s.") % {"n": MAX_LINE_QUANTITY}
+            )
+        if len(line.note) > 500:
+            intake.error(f"{prefix}.{index}.note", _("At most 500 characters."))
+
+
+def _check_delivery_currency(intake: _Intake) -> None:
+    delivery = intake.delivery_method
+    if delivery is not None and intake.currency and delivery.currency != intake.currency:
+        intake.error(
+            "delivery_method",
+            _("Priced in %(method)s; the order is in %(order)s.")
+            % {"method": delivery.currency, "order": intake.currency},
+        )
+
+
+def _next_order_number() -> str:
+    """The next number, without gaps or duplicates: the counter row is incremented with one conditional
+    UPDATE inside the placing transaction (the row stays locked until commit; a rollback gives the
+    number back)."""
+    if not OrderCounter.objects.filter(name=COUNTER_NAME).update(last_number=F("last_number") + 1):
+        start = int(_order_setting("ORDER_NUMBER_START", 1001))
+        try:
+            with transaction.atomic():
+                OrderCounter.objects.create(name=COUNTER_NAME, last_number=start)
+            return str(start)
+        except IntegrityError:  # another transaction created it first
+            OrderCounter.objects.filter(name=COUNTER_NAME).update(last_number=F("last_number") + 1)
+    return str(OrderCounter.objects.values_list("last_number", flat=True).get(name=COUNTER_NAME))
+
+
+def _reference(number: str) -> str:
+    return f"order {number}"
+
+
+def order_place(
+    *,
+    channel: str,
+    customer: CustomerData,
+    shipping_address: AddressData,
+    delivery_method_code: str,
+    payment_method_code: str,
+    lines: Sequence[LineData],
+    priority: str = Priority.NORMAL,
+    preferred_delivery: PreferredDelivery | None = None,
+    comment: str = "",
+    external_ref: str = "",
+    actor: Actor,
+) -> Order:
+    """Validate, reserve stock and write the order — all or nothing.
+
+    Raises InvalidInput (422, details name the field), DuplicateExternalRef (409) or InsufficientStock
+    (409, details list the short lines) and then nothing is written. Lines of products that allow
+    backorders take what is there; the rest is backordered and the order waits in `awaiting_stock`.
+    """
+    external_ref = _clean(external_ref, 1000)
+    comment = (comment or "").replace("\x00", "").strip()
+    intake = _validate_intake(
+        channel=channel,
+        customer=customer,
+        shipping_address=shipping_address,
+        delivery_method_code=delivery_method_code,
+        payment_method_code=payment_method_code,
+        lines=lines,
+        priority=priority,
+        preferred_delivery=preferred_delivery,
+        external_ref=external_ref,
+        comment=comment,
+    )
+    assert intake.delivery_method is not None and intake.payment_method is not None
+    if external_ref and Order.objects.filter(channel=channel, external_ref=external_ref).exists():
+        raise _duplicate(channel, external_ref)
+
+    variants = intake.variants
+    currency = intake.currency
+    subtotal = Money.of(0, currency)
+    for variant, line in zip(variants, lines, strict=True):
+        subtotal = subtotal + variant.price * line.quantity
+    delivery_price = Money.of(intake.delivery_method.price_amount, currency)
+    strategy = str(_order_setting("ALLOCATION_STRATEGY", "priority"))
+
+    with transaction.atomic():
+        stock_rows = locks.stock_rows_for_allocation(v.pk for v in variants)
+        options = [
+            StockOption(
+                stock_id=row.pk,
+                variant_id=row.variant_id,
+                warehouse_id=row.warehouse_id,
+                warehouse_priority=row.warehouse.priority,
+                available=row.available,
+            )
+            for row in stock_rows
+        ]
+        demands = [
+            LineDemand(variant_id=v.pk, quantity=line.quantity)
+            for v, line in zip(variants, lines, strict=True)
+        ]
+        plans = plan_allocation(demands, options, strategy)
+        available = available_by_variant(options)
+        short = [
+            {
+                "index": index,
+                "sku": variant.sku,
+                "requested": line.quantity,
+                "available": available.get(variant.pk, 0),
+            }
+            for index, (variant, line, plan) in enumerate(zip(variants, lines, plans, strict=True))
+            if plan.short > 0 and not variant.product.allow_backorder
+        ]
+        if short:
+            raise InsufficientStock(details={"lines": short})
+        backordered = any(plan.short > 0 for plan in plans)
+        status = OrderStatus.AWAITING_STOCK if backordered else OrderStatus.NEW
+
+        now = timezone.now()
+        # After the stock locks: two identical orders (same SKUs) queue here, so the second sees the
+        # first and is flagged as its duplicate.
+        basket = [(v.sku, line.quantity) for v, line in zip(variants, lines, strict=True)]
+        risk_flags = risk.risk_assess(
+            payment_kind=intake.payment_method.kind,
+            phone=intake.phone,
+            email=intake.email,
+            ship_country=intake.country,
+            currency=currency,
+            total=(subtotal + delivery_price).amount,
+            lines=basket,
+            now=now,
+        )
+        number = _next_order_number()
+        preferred = preferred_delivery or PreferredDelivery()
+        try:
+            with transaction.atomic():
+                order = Order.objects.create(
+                    number=number,
+                    channel=channel,
+                    external_ref=external_ref,
+                    status=status,
+                    status_changed_at=now,
+                    priority=priority,
+                    customer_email=intake.email,
+                    customer_phone=intake.phone,
+                    customer_name=_clean(customer.name, 200),
+                    customer_language=intake.language,
+                    ship_country=intake.country,
+                    ship_region=_clean(shipping_address.region, 100),
+                    ship_city=_clean(shipping_address.city, 100),
+                    ship_postal_code=_clean(shipping_address.postal_code, 20),
+                    ship_line1=_clean(shipping_address.line1, 200),
+                    ship_line2=_clean(shipping_address.line2, 200),
+                    delivery_method=intake.delivery_method,
+                    payment_method=intake.payment_method,
+                    preferred_date=preferred.date,
+                    preferred_time_from=preferred.time_from,
+                    preferred_time_to=preferred.time_to,
+                    comment=comment,
+                    created_by_id=_actor_id(actor),
+                    currency=currency,
+                    subtotal_amount=subtotal.amount,
+                    delivery_amount=delivery_price.amount,
+                    total_amount=(subtotal + delivery_price).amount,
+                    risk_flags=[flag.as_json() for flag in risk_flags],
+                    basket_key=risk.basket_key(risk.basket_of(basket)),
+                )
+        except IntegrityError:
+            if external_ref and Order.objects.filter(channel=channel, external_ref=external_ref).exists():
+                raise _duplicate(channel, external_ref) from None
+            raise
+        order_lines = OrderLine.objects.bulk_create(
+            [
+                OrderLine(
+                    order=order,
+                    position=index + 1,
+                    variant=variant,
+                    sku=variant.sku,
+                    name=variant.product.name[:200],
+                    attributes=variant.attributes,
+                    quantity=line.quantity,
+                    quantity_backordered=plan.short,
+                    unit_price_amount=variant.price_amount,
+                    note=_clean(line.note, 500),
+                )
+                for index, (variant, line, plan) in enumerate(zip(variants, lines, plans, strict=True))
+            ]
+        )
+        warehouse_of = {row.pk: row.warehouse_id for row in stock_rows}
+        takes = sorted(
+            (stock_id, index, quantity)
+            for index, plan in enumerate(plans)
+            for stock_id, quantity in plan.takes
+        )
+        for stock_id, _index, quantity in takes:  # ascending stock id: the lock order
+            stock_reserve(stock_id=stock_id, quantity=quantity, actor=actor, reference=_reference(number))
+        LineAllocation.objects.bulk_create(
+            [
+                LineAllocation(
+                    line=order_lines[index],
+                    stock_id=stock_id,
+                    warehouse_id=warehouse_of[stock_id],
+                    quantity=quantity,
+                )
+                for stock_id, index, quantity in takes
+            ]
+        )
+        _event(
+            order,
+            kind=EventKind.PLACED,
+            actor=actor,
+            to_status=status,
+            data={
+                "channel": channel,
+                "strategy": strategy,
+                "backordered": [
+                    {"sku": line.sku, "quantity": line.quantity_backordered}
+                    for line in order_lines
+                    if line.quantity_backordered
+                ],
+            },
+        )
+        for flag in risk_flags:
+            _event(order, kind=EventKind.RISK_FLAGGED, actor=None, reason=flag.code, data=flag.as_json())
+    return order
+
+
+def _duplicate(channel: str, external_ref: str) -> DuplicateExternalRef:
+    existing = Order.objects.filter(channel=channel, external_ref=external_ref).values_list(
+        "number", flat=True
+    )
+    return DuplicateExternalRef(
+        details={"channel": channel, "external_ref": external_ref, "number": existing.first()}
+    )
+
+
+# --- Status changes ----------------------------------------------------------------------------------
+
+
+def _locked(order_id: int) -> Order:
+    order = locks.order_for_update(order_id)
+    if order is None:
+        raise OrderNotFound()
+    return order
+
+
+def _release_reservations(order: Order, *, actor: Actor) -> int:
+    """Give back every unit this order holds, in ascending stock id order; returns the units released."""
+    allocations = list(LineAllocation.objects.filter(line__order=order).order_by("stock_id", "id"))
+    for allocation in allocations:
+        stock_release(
+            stock_id=allocation.stock_id,
+            quantity=allocation.quantity,
+            actor=actor,
+            reference=_reference(order.number),
+        )
+    LineAllocation.objects.filter(pk__in=[a.pk for a in allocations]).delete()
+    return sum(a.quantity for a in allocations)
+
+
+def _move(order: Order, to: str, *, actor: Actor, reason: str = "", note: str = "") -> Order:
+    """Move a locked order: check the table and the blockers, apply side effects, append the event."""
+    current = order.status
+    if to not in OrderStatus.values or not domain.can_transition(current, to):
+        raise InvalidTransition(details={"from": current, "to": to, "allowed": domain.allowed_next(current)})
+    backordered = (
+        current == OrderStatus.AWAITING_STOCK and order.lines.filter(quantity_backordered__gt=0).exists()
+    )
+    blocker = domain.transition_blocker(
+        current=current, to=to, on_hold=order.on_hold, backordered=backordered
+    )
+    if blocker == "order_on_hold":
+        raise OrderOnHold(details={"from": current, "to": to, "hold_reason": order.hold_reason})
+    if blocker == "stock_not_reserved":
+        raise StockNotReserved(details={"from": current, "to": to})
+    if risk.blocks_transition(to=to, flags=order.risk_flags, reviewed_at=order.risk_reviewed_at):
+        raise risk.RiskReviewRequired(
+            details={"from": current, "to": to, "flags": [flag.get("code") for flag in order.risk_flags]}
+        )
+    data: dict[str, Any] = {}
+    if to == OrderStatus.CANCELLED:
+        if not reason.strip():
+            raise ReasonRequired(details={"reason": _("A reason is required to cancel an order.")})
+        data["released_units"] = _release_reservations(order, actor=actor)
+    order.status = to
+    order.status_changed_at = timezone.now()
+    fields = ["status", "status_changed_at", "updated_at"]
+    if order.sla_breached_at is not None or order.sla_rule:
+        # The SLA clock is per status: leaving the status ends the breach (orders/sla.py).
+        data["sla_breach_cleared"] = order.sla_rule
+        order.sla_breached_at = None
+        order.sla_rule = ""
+        fields += ["sla_breached_at", "sla_rule"]
+    order.save(update_fields=fields)
+    _event(
+        order,
+        kind=EventKind.STATUS_CHANGE,
+        actor=actor,
+        from_status=current,
+        to_status=to,
+        reason=reason,
+        note=note,
+        data=data,
+    )
+    return order
+
+
+def order_transition(*, order_id: int, to: str, actor: Actor, reason: str = "", note: str = "") -> Order:
+    """The only way an order's status changes (payments, fulfilment, shipping and returns call it too).
+
+    Raises InvalidTransition (409) when the table does not allow the move, OrderOnHold (409) for a held
+    order going to the warehouse, StockNotReserved (409) for an order that still waits for stock.
+    """
+    with transaction.atomic():
+        return _move(_locked(order_id), to, actor=actor, reason=reason, note=note)
+
+
+def order_confirm(*, order_id: int, actor: Actor, note: str = "") -> Order:
+    """Data checked with the customer. A prepaid payment method then waits for the money."""
+    with transaction.atomic():
+        order = _move(_locked(order_id), OrderStatus.CONFIRMED, actor=actor, note=note)
+        if order.payment_method.is_prepaid:
+            _move(order, OrderStatus.AWAITING_PAYMENT, actor=actor, reason="prepaid_payment_method")
+        return order
+
+
+def order_cancel(*, order_id: int, actor: Actor, reason: str, note: str = "") -> Order:
+    """Cancel before shipping: every reservation goes back to stock. A reason is required."""
+    if not (reason or "").strip():
+        raise ReasonRequired(details={"reason": _("A reason is required to cancel an order.")})
+    return order_transition(
+        order_id=order_id, to=OrderStatus.CANCELLED, actor=actor, reason=reason, note=note
+    )
+
+
+def order_hold(*, order_id: int, actor: Actor, reason: str = "") -> Order:
+    """Stop the order from going to the warehouse until released (e.g. a suspicious order)."""
+    with transaction.atomic():
+        order = _locked(order_id)
+        if order.on_hold:
+            raise OrderAlreadyOnHold()
+        if order.status in domain.FINAL:
+            raise InvalidTransition(
+                _("A closed order cannot be put on hold."), details={"from": order.status, "to": "hold"}
+            )
+        order.on_hold = True
+        order.hold_reason = _clean(reason, 255)
+        order.save(update_fields=["on_hold", "hold_reason", "updated_at"])
+        _event(order, kind=EventKind.HOLD, actor=actor, reason=reason)
+        return order
+
+
+def order_release_hold(*, order_id: int, actor: Actor, note: str = "") -> Order:
+    with transaction.atomic():
+        order = _locked(order_id)
+        if not order.on_hold:
+            raise OrderNotOnHold()
+        order.on_hold = False
+        order.hold_reason = ""
+        order.save(update_fields=["on_hold", "hold_reason", "updated_at"])
+        _event(order, kind=EventKind.RELEASE, actor=actor, note=note)
+        return order
+
+
+def order_assign_manager(*, order_id: int, manager_username: str | None, actor: Actor) -> Order:
+    """Make a staff user who may handle orders responsible for this one (None: nobody)."""
+    manager = None
+    if manager_username:
+        manager = get_user_model().objects.filter(username=manager_username, is_active=True).first()
+        if manager is None or not manager.has_perm("orders.change_order"):
+            raise InvalidInput(
+                details={"username": _("No active staff user with this name may handle orders.")}
+            )
+    with transaction.atomic():
+        order = _locked(order_id)
+        before = order.manager.get_username() if order.manager else None
+        order.manager = manager
+        order.save(update_fields=["manager", "updated_at"])
+        _event(
+            order,
+            kind=EventKind.ASSIGNMENT,
+            actor=actor,
+            data={"from": before, "to": manager.get_username() if manager else None},
+        )
+        return order
+
+
+def order_review_risk(*, order_id: int, actor: Actor, note: str = "") -> Order:
+    """A manager looked at the order's risk flags and lets it go to the warehouse.
+
+    Raises PermissionDeniedError (403) unless the actor may review risk (risk.REVIEW_PERMISSION),
+    RiskNotFlagged (409) for an order without flags, RiskAlreadyReviewed (409) when done before.
+    """
+    has_perm = getattr(actor, "has_perm", None)
+    if (
+        actor is None
+        or not actor.is_authenticated
+        or has_perm is None
+        or not has_perm(risk.REVIEW_PERMISSION)
+    ):
+        raise PermissionDeniedError(details={"required": [risk.REVIEW_PERMISSION]})
+    with transaction.atomic():
+        order = _locked(order_id)
+        if not order.risk_flags:
+            raise risk.RiskNotFlagged()
+        if order.risk_reviewed_at is not None:
+            raise risk.RiskAlreadyReviewed(
+                details={
+                    "reviewed_at": order.risk_reviewed_at.isoformat(),
+                    "reviewed_by": order.risk_reviewed_by.get_username() if order.risk_reviewed_by else None,
+                }
+            )
+        order.risk_reviewed_at = timezone.now()
+        order.risk_reviewed_by_id = _actor_id(actor)
+        order.save(update_fields=["risk_reviewed_at", "risk_reviewed_by", "updated_at"])
+        _event(
+            order,
+            kind=EventKind.RISK_REVIEWED,
+            actor=actor,
+            note=note,
+            data={"flags": [flag.get("code") for flag in order.risk_flags]},
+        )
+        return order
+
+
+def order_add_note(*, order_id: int, actor: Actor, text: str) -> OrderEvent:
+    """An internal note on the timeline (never shown to the customer)."""
+    text = (text or "").replace("\x00", "").strip()
+    if not text:
+        raise InvalidInput(details={"text": _("This field is required.")})
+    if len(text) > MAX_TEXT:
+        raise InvalidInput(details={"text": _("At most %(n)s characters.") % {"n": MAX_TEXT}})
+    order = Order.objects.filter(pk=order_id).first()
+    if order is None:
+        raise OrderNotFound()
+    with transaction.atomic():
+        return _event(order, kind=EventKind.NOTE, actor=actor, note=text)

@@ -1,0 +1,23 @@
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import URLPattern, URLResolver, include, path
+
+from orderloop.api.main import api
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("api/v1/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("django-admin/", admin.site.urls),
+    path("catalog/", include("orderloop.catalog.urls")),
+    path("stock/", include("orderloop.inventory.urls")),
+    path("orders/", include("orderloop.orders.urls")),
+    path("intake/", include("orderloop.intake.urls")),
+    path("notifications/", include("orderloop.notifications.urls")),
+    path("payments/", include("orderloop.payments.urls")),
+    path("shop/", include("orderloop.storefront.urls")),
+    path("", include("orderloop.backoffice.urls")),
+]
+
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
