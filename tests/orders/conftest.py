@@ -14,12 +14,14 @@ from orderloop.inventory.models import Warehouse
 from orderloop.inventory.services import stock_adjust
 
 SEED = import_module("orderloop.orders.migrations.0002_seed_delivery_and_payment_methods")
+SEED_DELIVERY_KINDS = import_module("orderloop.orders.migrations.0004_checkout_pricing_and_promised_date")
 
 
 @pytest.fixture
 def methods(db: Any) -> None:
     """The seeded delivery and payment methods (transactional tests flush the migration's rows)."""
     SEED.seed(apps, None)
+    SEED_DELIVERY_KINDS.set_seeded_delivery(apps, None)
 
 
 @pytest.fixture

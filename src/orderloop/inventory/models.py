@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -15,6 +17,10 @@ class Warehouse(models.Model):
     country = models.CharField(_("country"), max_length=2, help_text=_("ISO 3166 two-letter code"))
     # Lower number = allocated first.
     priority = models.PositiveIntegerField(_("priority"), default=100)
+    # Orders placed before the cut-off (shop time) start handling that working day.
+    cutoff_time = models.TimeField(_("order cut-off time"), default=datetime.time(14, 0))
+    # Working days from the start of handling until the parcel is handed to the carrier.
+    handling_days = models.PositiveSmallIntegerField(_("handling days"), default=1)
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:

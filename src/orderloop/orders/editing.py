@@ -440,10 +440,19 @@ def order_edit(
             Decimal("0"),
         )
         order.subtotal_amount = subtotal
+        # A coupon's discount never exceeds what the goods now cost.
+        order.discount_amount = min(order.discount_amount, subtotal)
         order.delivery_amount = order.delivery_method.price_amount
-        order.total_amount = order.subtotal_amount + order.delivery_amount
+        order.total_amount = order.subtotal_amount - order.discount_amount + order.delivery_amount
         order.save(
-            update_fields=[*update_fields, "subtotal_amount", "delivery_amount", "total_amount", "updated_at"]
+            update_fields=[
+                *update_fields,
+                "subtotal_amount",
+                "discount_amount",
+                "delivery_amount",
+                "total_amount",
+                "updated_at",
+            ]
         )
         totals_after = {
             "subtotal": _money(order.subtotal_amount),

@@ -52,6 +52,7 @@ class Priority(models.TextChoices):
 
 class DeliveryKind(models.TextChoices):
     COURIER = "courier", _("Courier to the door")
+    EXPRESS = "express", _("Express courier")
     PICKUP_POINT = "pickup_point", _("Pickup point")
     STORE_PICKUP = "store_pickup", _("Pickup in store")
 
@@ -73,6 +74,8 @@ class DeliveryMethod(models.Model):
     countries = models.JSONField(_("countries"), default=list, blank=True)
     price_amount = models.DecimalField(_("price"), max_digits=12, decimal_places=2, default=Decimal("0"))
     currency = models.CharField(_("currency"), max_length=3)
+    # Working days the carrier needs from handover to the customer (0: the same day, e.g. store pickup).
+    transit_days = models.PositiveSmallIntegerField(_("transit days"), default=2)
     is_active = models.BooleanField(_("active"), default=True)
     sort_order = models.PositiveIntegerField(_("sort order"), default=0)
 
@@ -164,6 +167,11 @@ class Order(models.Model):
     preferred_time_from = models.TimeField(_("preferred from"), null=True, blank=True)
     preferred_time_to = models.TimeField(_("preferred until"), null=True, blank=True)
     comment = models.TextField(_("customer comment"), blank=True)
+    # The date the customer was promised at checkout (cut-off, handling and transit days); the
+    # warehouse queues by it.
+    promised_date = models.DateField(_("promised delivery date"), null=True, blank=True)
+    # Put a thank-you note in the parcel (shown at the packing station).
+    thank_you_note = models.BooleanField(_("thank-you note"), default=False)
 
     manager = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -179,6 +187,11 @@ class Order(models.Model):
 
     currency = models.CharField(_("currency"), max_length=3)
     subtotal_amount = models.DecimalField(_("subtotal"), max_digits=12, decimal_places=2)
+    # Coupon discount on the goods (never more than the subtotal).
+    discount_amount = models.DecimalField(
+        _("discount"), max_digits=12, decimal_places=2, default=Decimal("0")
+    )
+    coupon_code = models.CharField(_("coupon"), max_length=40, blank=True)
     delivery_amount = models.DecimalField(_("delivery"), max_digits=12, decimal_places=2)
     total_amount = models.DecimalField(_("total"), max_digits=12, decimal_places=2)
 
@@ -218,8 +231,12 @@ class Order(models.Model):
                 name="order_totals_not_negative",
             ),
             models.CheckConstraint(
-                condition=Q(total_amount=F("subtotal_amount") + F("delivery_amount")),
-                name="order_total_is_subtotal_plus_delivery",
+                condition=Q(discount_amount__gte=0) & Q(discount_amount__lte=F("subtotal_amount")),
+                name="order_discount_within_subtotal",
+            ),
+            models.CheckConstraint(
+                condition=Q(total_amount=F("subtotal_amount") - F("discount_amount") + F("delivery_amount")),
+                name="order_total_is_subtotal_less_discount_plus_delivery",
             ),
         ]
         indexes = [
@@ -264,6 +281,10 @@ class Order(models.Model):
         return self._money(self.subtotal_amount)
 
     @property
+    def discount(self) -> Money:
+        return self._money(self.discount_amount)
+
+    @property
     def delivery_price(self) -> Money:
         return self._money(self.delivery_amount)
 
@@ -286,6 +307,8 @@ class OrderLine(models.Model):
     quantity_backordered = models.PositiveIntegerField(_("backordered"), default=0)
     unit_price_amount = models.DecimalField(_("unit price"), max_digits=12, decimal_places=2)
     note = models.CharField(_("note"), max_length=500, blank=True)
+    # A free gift added by an order rule (price 0); not something the customer chose.
+    is_gift = models.BooleanField(_("gift"), default=False)
 
     class Meta:
         ordering = ["order_id", "position"]
