@@ -7,6 +7,7 @@ EMAIL_* variables (see docs/operations.md).
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,8 @@ INSTALLED_APPS = [
     "orderloop.core",
     "orderloop.catalog",
     "orderloop.inventory",
+    "orderloop.customers",
+    "orderloop.promotions",
     "orderloop.orders",
     "orderloop.intake",
     "orderloop.notifications",
@@ -181,10 +184,10 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Orderloop <shop@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-EMAIL_BACKEND = (
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or (
     "django.core.mail.backends.smtp.EmailBackend"
     if EMAIL_HOST
-    else "django.core.mail.backends.console.EmailBackend"
+    else "orderloop.notifications.mail.OutboxBackend"
 )
 
 # --- Security (production) --------------------------------------------------------------------------
@@ -209,8 +212,29 @@ LOGGING = {
 # --- Orderloop --------------------------------------------------------------------------------------
 ORDERLOOP: dict[str, Any] = {
     "SHOP_NAME": os.environ.get("SHOP_NAME", "Orderloop Demo Shop"),
+    # The address customers reach the shop at: links in emails (order tracking, payment) are built on it.
+    "SITE_URL": os.environ.get("SITE_URL", f"http://127.0.0.1:{os.environ.get('PORT', '8000')}"),
     "DEFAULT_CURRENCY": os.environ.get("DEFAULT_CURRENCY", "UAH"),
     # Stock rows with available units at or below this number are shown as low stock.
     "LOW_STOCK_THRESHOLD": int(os.environ.get("LOW_STOCK_THRESHOLD", "5")),
     "STOCK_PAGE_POLL_SECONDS": int(os.environ.get("STOCK_PAGE_POLL_SECONDS", "5")),
+    "DEFAULT_COUNTRY": os.environ.get("DEFAULT_COUNTRY", "UA"),
+    # Card payments (Stripe). Without a secret key the storefront does not offer card payment.
+    "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY", ""),
+    "STRIPE_PUBLISHABLE_KEY": os.environ.get("STRIPE_PUBLISHABLE_KEY", ""),
+    "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", ""),
+    "STRIPE_API_BASE": os.environ.get("STRIPE_API_BASE", ""),
+    "STRIPE_JS_URL": os.environ.get("STRIPE_JS_URL", "https://js.stripe.com/v3/"),
+    # Order rules (docs/order-rules.md): the free gift above an order value per currency, the
+    # thank-you note in the parcel ("all", "first_order" or "none"), the shop's working days and holidays
+    # for promised delivery dates.
+    "FREE_GIFT": json.loads(
+        os.environ.get(
+            "FREE_GIFT",
+            '{"sku": "GIFT-TOTE", "min_total": {"UAH": "3000", "SEK": "800", "EUR": "70"}, "channels": ["web"]}',
+        )
+    ),
+    "THANK_YOU_NOTE": os.environ.get("THANK_YOU_NOTE", "all"),
+    "WORKING_DAYS": [0, 1, 2, 3, 4],
+    "HOLIDAYS": env_list("HOLIDAYS"),
 }

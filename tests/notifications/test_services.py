@@ -87,10 +87,10 @@ def test_a_customer_message_is_written_and_queued_once_per_event_and_channel():
 def test_sending_is_claimed_and_a_failure_is_released_for_a_retry(monkeypatch, mailoutbox):
     message = queue()
 
-    def broken(**kwargs: Any) -> None:
+    def broken(self: Any, fail_silently: bool = False) -> int:
         raise ConnectionRefusedError("smtp down")
 
-    monkeypatch.setattr(services, "send_mail", broken)
+    monkeypatch.setattr(services.EmailMultiAlternatives, "send", broken)
     with pytest.raises(ConnectionRefusedError):
         services.customer_message_send(message_id=message.pk)
     message.refresh_from_db()

@@ -56,6 +56,7 @@ def test_place_returns_201_with_number_lines_and_money(manager, stocked):
     assert line["unit_price"] == {"amount": "129.90", "currency": "UAH"}
     assert data["totals"] == {
         "subtotal": {"amount": "259.80", "currency": "UAH"},
+        "discount": {"amount": "0.00", "currency": "UAH"},
         "delivery": {"amount": "120.00", "currency": "UAH"},
         "total": {"amount": "379.80", "currency": "UAH"},
     }

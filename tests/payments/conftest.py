@@ -46,6 +46,8 @@ def make_order(methods: None, stocked: Callable[..., Any]) -> Callable[..., Orde
         counter["n"] += 1
         sku = f"PAY-{counter['n']}"
         stocked(sku, 50, price="100.00")
+        # Entered by staff: the invoice is theirs to issue (web-shop orders get one at placement).
+        overrides.setdefault("channel", "phone")
         order = place((sku, quantity), payment_method_code=method, **overrides)
         if confirm:
             order_services.order_confirm(order_id=order.pk, actor=None)

@@ -84,6 +84,10 @@ PAYMENTS_WRITE = [
 ]
 # The courier records the cash collected at the door.
 PAYMENTS_COD = ["payments.record_cod"]
+# What customers were sent, when no mail server is configured (the demo's outbox).
+OUTBOX_READ = ["notifications.view_outboxemail"]
+PROMOTIONS_READ = ["promotions.view_coupon", "promotions.view_couponredemption"]
+PROMOTIONS_WRITE = ["promotions.add_coupon", "promotions.change_coupon"]
 
 ROLE_PERMISSIONS: dict[str, list[str] | str] = {
     ADMIN: ALL,
@@ -95,6 +99,9 @@ ROLE_PERMISSIONS: dict[str, list[str] | str] = {
         *ORDERS_WRITE,
         *PAYMENTS_READ,
         *PAYMENTS_WRITE,
+        *OUTBOX_READ,
+        *PROMOTIONS_READ,
+        *PROMOTIONS_WRITE,
     ],
     WAREHOUSE: [
         *CATALOG_READ,
@@ -104,7 +111,7 @@ ROLE_PERMISSIONS: dict[str, list[str] | str] = {
         *ORDERS_READ,
     ],
     COURIER: [*PAYMENTS_COD],
-    SUPPORT: [*CATALOG_READ, *STOCK_READ, *ORDERS_READ, "orders.note_order", *PAYMENTS_READ],
+    SUPPORT: [*CATALOG_READ, *STOCK_READ, *ORDERS_READ, "orders.note_order", *PAYMENTS_READ, *OUTBOX_READ],
     ANALYST: [*CATALOG_READ, *STOCK_READ, *ORDERS_READ],
 }
 

@@ -19,7 +19,7 @@ class Warehouse(models.Model):
     priority = models.PositiveIntegerField(_("priority"), default=100)
     # Orders placed before the cut-off (shop time) start handling that working day.
     cutoff_time = models.TimeField(_("order cut-off time"), default=datetime.time(14, 0))
-    # Working days from the start of handling until the parcel is handed to the carrier.
+    # Working days the warehouse needs, counting the day handling starts (1: handed over that day).
     handling_days = models.PositiveSmallIntegerField(_("handling days"), default=1)
     is_active = models.BooleanField(_("active"), default=True)
 

@@ -108,8 +108,11 @@ class CustomerMessage(models.Model):
     channel = models.CharField(_("channel"), max_length=20, choices=MessageChannel.choices)
     recipient = models.CharField(_("recipient"), max_length=254)
     language = models.CharField(_("language"), max_length=8)
-    subject = models.CharField(_("subject"), max_length=255)
-    body = models.TextField(_("body"))
+    # Empty subject and body: rendered by the sending task from `kind` (notifications/emails.py), so
+    # placing an order only writes a row and the task; the rendered text is kept once sent.
+    subject = models.CharField(_("subject"), max_length=255, blank=True)
+    body = models.TextField(_("body"), blank=True)
+    html_body = models.TextField(_("HTML body"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     # A worker claims the row before sending (a stale claim may be taken over), then records sent_at.
     claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True)
@@ -130,3 +133,25 @@ class CustomerMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} {self.event_key} → {self.recipient}"
+
+
+class OutboxEmail(models.Model):
+    """An email kept instead of sent: the mail backend of a shop with no SMTP server configured (the
+    demo), so staff can read what customers would receive (back office → Outbox)."""
+
+    from_email = models.CharField(_("from"), max_length=254)
+    to = models.JSONField(_("to"), default=list)
+    subject = models.CharField(_("subject"), max_length=255)
+    text_body = models.TextField(_("text"), blank=True)
+    html_body = models.TextField(_("HTML"), blank=True)
+    # [{"filename": ..., "mimetype": ..., "content_b64": ...}]
+    attachments = models.JSONField(_("attachments"), default=list, blank=True)
+    created_at = models.DateTimeField(_("time"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("outbox email")
+        verbose_name_plural = _("outbox emails")
+
+    def __str__(self) -> str:
+        return f"{self.subject} → {', '.join(self.to)}"

@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -127,12 +127,52 @@ def customer_message_queue(
     return message
 
 
+CONFIRMED_CHANNELS_DEFAULT = ("web", "phone", "social", "store", "api")
+
+
+def order_confirmation_queue(*, order: Any) -> CustomerMessage | None:
+    """The order confirmation to the customer, queued in the placing transaction (rendered by the task:
+    placing an order writes only this row and the task). None when the order has no email address or
+    its channel does not confirm (`CONFIRMATION_EMAIL_CHANNELS`; marketplaces write to their buyers
+    themselves)."""
+    channels = settings.ORDERLOOP.get("CONFIRMATION_EMAIL_CHANNELS", CONFIRMED_CHANNELS_DEFAULT)
+    if not order.customer_email or order.channel not in channels:
+        return None
+    from .emails import ORDER_CONFIRMATION
+
+    return customer_message_queue(
+        order=order,
+        event_key=f"order_confirmation:{order.pk}",
+        kind=ORDER_CONFIRMATION,
+        recipient=order.customer_email,
+        language=order.customer_language,
+        subject="",
+        body="",
+    )
+
+
+def _rendered(message: CustomerMessage) -> tuple[CustomerMessage, list[tuple[str, bytes, str]]]:
+    """Render a message whose kind has a template (emails.RENDERERS) and keep the text on the row."""
+    from .emails import render_customer_email
+
+    if message.order is None:
+        return message, []
+    email = render_customer_email(message.kind, message.order, message.language)
+    if email is None:
+        return message, []
+    message.subject, message.body, message.html_body = email.subject[:255], email.text, email.html
+    CustomerMessage.objects.filter(pk=message.pk).update(
+        subject=message.subject, body=message.body, html_body=message.html_body
+    )
+    return message, email.attachments
+
+
 def customer_message_send(*, message_id: int) -> bool:
     """Send a queued message once. Returns True if this call sent it.
 
     Claimed with one conditional UPDATE (no other worker can claim it meanwhile, unless the claim is
-    stale), sent outside any transaction, then marked sent. A failure releases the claim, records the
-    error and re-raises (the task is marked failed and can be run again).
+    stale), rendered and sent outside any transaction, then marked sent. A failure releases the claim,
+    records the error and re-raises (the task is marked failed and can be run again).
     """
     now = timezone.now()
     claimable = Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - STALE_CLAIM)
@@ -143,15 +183,20 @@ def customer_message_send(*, message_id: int) -> bool:
     )
     if not claimed:
         return False
-    message = CustomerMessage.objects.get(pk=message_id)
+    message = CustomerMessage.objects.select_related("order").get(pk=message_id)
     try:
-        send_mail(
+        message, attachments = _rendered(message)
+        email = EmailMultiAlternatives(
             subject=message.subject,
-            message=message.body,
+            body=message.body,
             from_email=settings.DEFAULT_FROM_EMAIL,
-            recipient_list=[message.recipient],
-            fail_silently=False,
+            to=[message.recipient],
         )
+        if message.html_body:
+            email.attach_alternative(message.html_body, "text/html")
+        for filename, content, mimetype in attachments:
+            email.attach(filename, content, mimetype)
+        email.send(fail_silently=False)
     except Exception as exc:
         CustomerMessage.objects.filter(pk=message_id, claimed_at=now).update(
             claimed_at=None, last_error=f"{type(exc).__name__}: {exc}"[:2000]

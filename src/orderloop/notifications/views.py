@@ -6,15 +6,18 @@ Thin: each view calls a selector or a service. htmx requests get partials (`_row
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
+import base64
+
+from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from orderloop.core.errors import NotFound
 
 from . import selectors, services
+from .models import OutboxEmail
 
 PAGE_SIZE = 50
 
@@ -74,3 +77,37 @@ def unread_count(request: HttpRequest) -> HttpResponse:
         "notifications/_unread_count.html",
         {"unread_count": selectors.unread_count(user=request.user)},
     )
+
+
+# --- Outbox: mail kept instead of sent (no SMTP server configured) ---------------------------------
+
+
+@login_required
+@permission_required("notifications.view_outboxemail", raise_exception=True)
+@require_GET
+def outbox_list(request: HttpRequest) -> HttpResponse:
+    page = Paginator(OutboxEmail.objects.order_by("-id"), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "notifications/outbox_list.html", {"page": page})
+
+
+@login_required
+@permission_required("notifications.view_outboxemail", raise_exception=True)
+@require_GET
+def outbox_detail(request: HttpRequest, email_id: int) -> HttpResponse:
+    email = OutboxEmail.objects.filter(pk=email_id).first()
+    if email is None:
+        raise Http404
+    return render(request, "notifications/outbox_detail.html", {"email": email})
+
+
+@login_required
+@permission_required("notifications.view_outboxemail", raise_exception=True)
+@require_GET
+def outbox_attachment(request: HttpRequest, email_id: int, index: int) -> HttpResponse:
+    email = OutboxEmail.objects.filter(pk=email_id).first()
+    if email is None or not 0 <= index < len(email.attachments):
+        raise Http404
+    item = email.attachments[index]
+    response = HttpResponse(base64.b64decode(item.get("content_b64", "")), content_type=item.get("mimetype"))
+    response["Content-Disposition"] = f'inline; filename="{item.get("filename", "attachment")}"'
+    return response

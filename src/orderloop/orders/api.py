@@ -74,6 +74,7 @@ def line_out(line: OrderLine) -> OrderLineOut:
         unit_price=money_out(line.unit_price),
         total=money_out(line.line_total),
         note=line.note,
+        is_gift=line.is_gift,
         allocations=[AllocationOut(warehouse=a.warehouse.code, quantity=a.quantity) for a in allocations],
     )
 
@@ -113,11 +114,15 @@ def order_out(order: Order) -> OrderOut:
         )
         if has_preferred
         else None,
+        promised_date=order.promised_date,
+        coupon_code=order.coupon_code,
+        thank_you_note=order.thank_you_note,
         comment=order.comment,
         manager=order.manager.get_username() if order.manager else None,
         lines=[line_out(line) for line in order.lines.all()],
         totals=TotalsOut(
             subtotal=money_out(order.subtotal),
+            discount=money_out(order.discount),
             delivery=money_out(order.delivery_price),
             total=money_out(order.total),
         ),
@@ -197,6 +202,8 @@ def order_create(
             if payload.preferred_delivery
             else None,
             comment=payload.comment,
+            coupon_code=payload.coupon_code,
+            thank_you_note=payload.thank_you_note,
             actor=request.user,
         )
         return 201, _card(order.pk).model_dump(mode="json")
@@ -323,6 +330,7 @@ def delivery_method_out(method: DeliveryMethod) -> DeliveryMethodOut:
         kind=method.kind,
         countries=list(method.countries),
         price=money_out(method.price),
+        transit_days=method.transit_days,
     )
 
 

@@ -164,11 +164,27 @@ def address_rule(country: str) -> AddressRule:
     return ADDRESS_RULES.get(country.upper(), DEFAULT_ADDRESS_RULE)
 
 
-def address_errors(address: AddressData, *, prefix: str = "shipping_address") -> dict[str, str]:
+# What a delivery kind needs of the address beyond the country: collected in store needs nothing; a
+# pickup point needs its city and the point itself (number or address, in line 1); the door needs
+# the country's full address rule.
+PICKUP_POINT_REQUIRED = ("city", "line1")
+
+
+def required_address_fields(country: str, delivery_kind: str = "") -> tuple[str, ...]:
+    if delivery_kind == "store_pickup":
+        return ()
+    if delivery_kind == "pickup_point":
+        return PICKUP_POINT_REQUIRED
+    return address_rule(country).required
+
+
+def address_errors(
+    address: AddressData, *, prefix: str = "shipping_address", delivery_kind: str = ""
+) -> dict[str, str]:
     """Field → message for every rule the address breaks (country validity is checked by the caller)."""
     errors: dict[str, str] = {}
     rule = address_rule(address.country)
-    for name in rule.required:
+    for name in required_address_fields(address.country, delivery_kind):
         if not getattr(address, name).strip():
             errors[f"{prefix}.{name}"] = _("This field is required for %(country)s.") % {
                 "country": address.country.upper()

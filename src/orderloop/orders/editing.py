@@ -21,14 +21,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from orderloop.core.errors import Conflict, InvalidInput, NotFound
+from orderloop.core.money import Money
 from orderloop.inventory.errors import InsufficientStock
 from orderloop.inventory.models import StockLevel, Warehouse
 from orderloop.inventory.services import stock_release, stock_reserve
+from orderloop.promotions.services import redemption_discount
 
 from . import domain, services
 from .allocation import LineDemand, StockOption, plan_allocation
 from .domain import AddressData, LineData
-from .models import EventKind, LineAllocation, Order, OrderLine, OrderStatus
+from .models import DeliveryMethod, EventKind, LineAllocation, Order, OrderLine, OrderStatus
 from .services import Actor
 
 S = OrderStatus
@@ -234,11 +236,14 @@ def order_edit(
             intake.error("lines", _("An order needs at least one line; cancel the order instead."))
         elif remaining > services.MAX_LINES:
             intake.error("lines", _("At most %(n)s lines.") % {"n": services.MAX_LINES})
+        method_code = delivery_method_code or order.delivery_method.code
         if shipping_address is not None:
-            services._check_address(intake, shipping_address)
+            kind = (
+                DeliveryMethod.objects.filter(code=method_code).values_list("kind", flat=True).first() or ""
+            )
+            services._check_address(intake, shipping_address, delivery_kind=kind)
         else:
             intake.country = order.ship_country
-        method_code = delivery_method_code or order.delivery_method.code
         if delivery_method_code or shipping_address is not None:
             services._check_delivery_method(intake, method_code)
             services._check_delivery_currency(intake)
@@ -427,8 +432,10 @@ def order_edit(
         if not changes:
             return order
 
+        had_discount = bool(order.discount_amount)
         totals_before = {
             "subtotal": _money(order.subtotal_amount),
+            "discount": _money(order.discount_amount),
             "delivery": _money(order.delivery_amount),
             "total": _money(order.total_amount),
         }
@@ -440,8 +447,9 @@ def order_edit(
             Decimal("0"),
         )
         order.subtotal_amount = subtotal
-        # A coupon's discount never exceeds what the goods now cost.
-        order.discount_amount = min(order.discount_amount, subtotal)
+        # A coupon is recomputed on the new goods under the terms it was redeemed with.
+        discount = redemption_discount(order_id=order.pk, subtotal=Money.of(subtotal, order.currency))
+        order.discount_amount = discount.amount if discount is not None else Decimal("0")
         order.delivery_amount = order.delivery_method.price_amount
         order.total_amount = order.subtotal_amount - order.discount_amount + order.delivery_amount
         order.save(
@@ -456,9 +464,14 @@ def order_edit(
         )
         totals_after = {
             "subtotal": _money(order.subtotal_amount),
+            "discount": _money(order.discount_amount),
             "delivery": _money(order.delivery_amount),
             "total": _money(order.total_amount),
         }
+        if not had_discount and not order.discount_amount:
+            # Orders without a coupon keep their totals as subtotal, delivery, total.
+            totals_before.pop("discount")
+            totals_after.pop("discount")
         data: dict[str, Any] = {"changes": changes, "stock": stock_changes, "currency": order.currency}
         if totals_after != totals_before:
             data["totals"] = {"from": totals_before, "to": totals_after}

@@ -59,6 +59,10 @@ class OrderIn(Schema):
     priority: Priority = Priority.NORMAL
     preferred_delivery: PreferredDeliveryIn | None = None
     comment: str = Field("", max_length=2000)
+    coupon_code: str = Field("", max_length=40, description="A coupon to take off the goods.")
+    thank_you_note: bool | None = Field(
+        None, description="Put a thank-you note in the parcel; default: the shop's rule."
+    )
 
 
 class CustomerOut(Schema):
@@ -93,6 +97,7 @@ class OrderLineOut(Schema):
     unit_price: MoneyOut
     total: MoneyOut
     note: str
+    is_gift: bool
     allocations: list[AllocationOut]
 
 
@@ -109,6 +114,7 @@ class PaymentMethodRefOut(Schema):
 
 class TotalsOut(Schema):
     subtotal: MoneyOut
+    discount: MoneyOut
     delivery: MoneyOut
     total: MoneyOut
 
@@ -133,6 +139,9 @@ class OrderOut(Schema):
     delivery_method: MethodRefOut
     payment_method: PaymentMethodRefOut
     preferred_delivery: PreferredDeliveryOut | None
+    promised_date: Date | None = Field(..., description="The delivery date promised at placement.")
+    coupon_code: str
+    thank_you_note: bool
     comment: str
     manager: str | None
     lines: list[OrderLineOut]
@@ -202,6 +211,7 @@ class DeliveryMethodOut(Schema):
     kind: str
     countries: list[str]
     price: MoneyOut
+    transit_days: int
 
 
 class PaymentMethodOut(Schema):

@@ -5,6 +5,7 @@ event)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -23,8 +24,10 @@ from orderloop.core.money import Money
 from orderloop.inventory.errors import InsufficientStock
 from orderloop.inventory.selectors import country_codes
 from orderloop.inventory.services import stock_release, stock_reserve
+from orderloop.promotions import domain as promotions_domain
+from orderloop.promotions.services import coupon_claim, coupon_claim_record, coupon_release
 
-from . import domain, locks, risk
+from . import delivery, domain, locks, risk
 from .allocation import LineDemand, StockOption, available_by_variant, plan_allocation
 from .domain import AddressData, CustomerData, LineData, PreferredDelivery
 from .errors import (
@@ -139,8 +142,12 @@ def _validate_intake(
     if len(comment) > MAX_TEXT:
         intake.error("comment", _("At most %(n)s characters.") % {"n": MAX_TEXT})
 
-    # Address first: the phone is read in the address's country.
-    _check_address(intake, shipping_address)
+    # Address first: the phone is read in the address's country; what the address needs depends on
+    # the delivery method (nothing beyond the country for store pickup).
+    intake.delivery_method = DeliveryMethod.objects.filter(code=delivery_method_code, is_active=True).first()
+    _check_address(
+        intake, shipping_address, delivery_kind=intake.delivery_method.kind if intake.delivery_method else ""
+    )
     country = intake.country
 
     if not customer.name.strip():
@@ -194,21 +201,24 @@ def _validate_intake(
 # errors on `intake` (field → message, the first message per field wins).
 
 
-def _check_address(intake: _Intake, shipping_address: AddressData) -> None:
-    """The country is a known ISO code and the address has the fields that country requires."""
+def _check_address(intake: _Intake, shipping_address: AddressData, *, delivery_kind: str = "") -> None:
+    """The country is a known ISO code and the address has the fields that country (and the delivery
+    kind) requires."""
     country = shipping_address.country.strip().upper()
     intake.country = country
     if country not in country_codes():
         intake.error("shipping_address.country", _("Not an ISO 3166 two-letter country code."))
     else:
-        for name, message in domain.address_errors(shipping_address).items():
+        for name, message in domain.address_errors(shipping_address, delivery_kind=delivery_kind).items():
             intake.error(name, message)
 
 
 def _check_delivery_method(intake: _Intake, delivery_method_code: str) -> None:
     """An active method offered in `intake.country` (check the address first)."""
     country = intake.country
-    delivery = DeliveryMethod.objects.filter(code=delivery_method_code, is_active=True).first()
+    delivery = intake.delivery_method
+    if delivery is None or delivery.code != delivery_method_code:
+        delivery = DeliveryMethod.objects.filter(code=delivery_method_code, is_active=True).first()
     if delivery is None:
         intake.error("delivery_method", _("Unknown delivery method."))
     elif country and not delivery.serves(country):
@@ -288,13 +298,22 @@ def order_place(
     preferred_delivery: PreferredDelivery | None = None,
     comment: str = "",
     external_ref: str = "",
+    coupon_code: str = "",
+    thank_you_note: bool | None = None,
     actor: Actor,
 ) -> Order:
     """Validate, reserve stock and write the order — all or nothing.
 
-    Raises InvalidInput (422, details name the field), DuplicateExternalRef (409) or InsufficientStock
-    (409, details list the short lines) and then nothing is written. Lines of products that allow
-    backorders take what is there; the rest is backordered and the order waits in `awaiting_stock`.
+    Raises InvalidInput (422, details name the field; CouponInvalid for a coupon that cannot be used),
+    DuplicateExternalRef (409) or InsufficientStock (409, details list the short lines) and then nothing
+    is written. Lines of products that allow backorders take what is there; the rest is backordered and
+    the order waits in `awaiting_stock`.
+
+    Order rules: a coupon takes its discount off the goods; above the configured value a free gift line
+    is added (when the gift is in stock); the thank-you note flag follows `THANK_YOU_NOTE` unless given;
+    the promised delivery date comes from the reserving warehouses' cut-off and handling days and the
+    delivery method's transit days. Placing also issues the invoice of a bank-transfer order and queues
+    the confirmation to the customer, in this transaction.
     """
     external_ref = _clean(external_ref, 1000)
     comment = (comment or "").replace("\x00", "").strip()
@@ -321,9 +340,20 @@ def order_place(
         subtotal = subtotal + variant.price * line.quantity
     delivery_price = Money.of(intake.delivery_method.price_amount, currency)
     strategy = str(_order_setting("ALLOCATION_STRATEGY", "priority"))
+    gift = _gift_candidate(channel, currency, ordered={v.pk for v in variants})
 
     with transaction.atomic():
-        stock_rows = locks.stock_rows_for_allocation(v.pk for v in variants)
+        stock_rows = locks.stock_rows_for_allocation(
+            [*(v.pk for v in variants), *([gift.pk] if gift else [])]
+        )
+        # After the stock locks (the lock order of orders/locks.py): the coupon's row.
+        claim = (
+            coupon_claim(code=coupon_code, subtotal=subtotal, email=intake.email, phone=intake.phone)
+            if coupon_code.strip()
+            else None
+        )
+        discount = claim.discount if claim else Money.of(0, currency)
+        goods_total = subtotal - discount
         options = [
             StockOption(
                 stock_id=row.pk,
@@ -340,6 +370,9 @@ def order_place(
         ]
         plans = plan_allocation(demands, options, strategy)
         available = available_by_variant(options)
+        gift_plan = _gift_plan(gift, goods_total, plans, options, strategy)
+        # Every plan whose units are reserved: the customer's lines, then the gift's.
+        all_plans = [*plans, gift_plan] if gift_plan is not None else plans
         short = [
             {
                 "index": index,
@@ -365,9 +398,16 @@ def order_place(
             email=intake.email,
             ship_country=intake.country,
             currency=currency,
-            total=(subtotal + delivery_price).amount,
+            total=(goods_total + delivery_price).amount,
             lines=basket,
             now=now,
+        )
+        warehouse_of = {row.pk: row.warehouse for row in stock_rows}
+        promised = _promised_date(
+            now,
+            [warehouse_of[stock_id] for plan in all_plans for stock_id, _quantity in plan.takes],
+            intake.delivery_method.transit_days,
+            backordered=backordered,
         )
         number = _next_order_number()
         preferred = preferred_delivery or PreferredDelivery()
@@ -396,11 +436,15 @@ def order_place(
                     preferred_time_from=preferred.time_from,
                     preferred_time_to=preferred.time_to,
                     comment=comment,
+                    promised_date=promised,
+                    thank_you_note=_thank_you_note(thank_you_note, intake),
                     created_by_id=_actor_id(actor),
                     currency=currency,
                     subtotal_amount=subtotal.amount,
+                    discount_amount=discount.amount,
+                    coupon_code=claim.code if claim else "",
                     delivery_amount=delivery_price.amount,
-                    total_amount=(subtotal + delivery_price).amount,
+                    total_amount=(goods_total + delivery_price).amount,
                     risk_flags=[flag.as_json() for flag in risk_flags],
                     basket_key=risk.basket_key(risk.basket_of(basket)),
                 )
@@ -408,27 +452,41 @@ def order_place(
             if external_ref and Order.objects.filter(channel=channel, external_ref=external_ref).exists():
                 raise _duplicate(channel, external_ref) from None
             raise
-        order_lines = OrderLine.objects.bulk_create(
-            [
+        if claim is not None:
+            coupon_claim_record(claim, order=order)
+        line_rows = [
+            OrderLine(
+                order=order,
+                position=index + 1,
+                variant=variant,
+                sku=variant.sku,
+                name=variant.product.name[:200],
+                attributes=variant.attributes,
+                quantity=line.quantity,
+                quantity_backordered=plan.short,
+                unit_price_amount=variant.price_amount,
+                note=_clean(line.note, 500),
+            )
+            for index, (variant, line, plan) in enumerate(zip(variants, lines, plans, strict=True))
+        ]
+        if gift is not None and gift_plan is not None:
+            line_rows.append(
                 OrderLine(
                     order=order,
-                    position=index + 1,
-                    variant=variant,
-                    sku=variant.sku,
-                    name=variant.product.name[:200],
-                    attributes=variant.attributes,
-                    quantity=line.quantity,
-                    quantity_backordered=plan.short,
-                    unit_price_amount=variant.price_amount,
-                    note=_clean(line.note, 500),
+                    position=len(line_rows) + 1,
+                    variant=gift,
+                    sku=gift.sku,
+                    name=gift.product.name[:200],
+                    attributes=gift.attributes,
+                    quantity=gift_plan.quantity,
+                    unit_price_amount=Decimal("0"),
+                    is_gift=True,
                 )
-                for index, (variant, line, plan) in enumerate(zip(variants, lines, plans, strict=True))
-            ]
-        )
-        warehouse_of = {row.pk: row.warehouse_id for row in stock_rows}
+            )
+        order_lines = OrderLine.objects.bulk_create(line_rows)
         takes = sorted(
             (stock_id, index, quantity)
-            for index, plan in enumerate(plans)
+            for index, plan in enumerate(all_plans)
             for stock_id, quantity in plan.takes
         )
         for stock_id, _index, quantity in takes:  # ascending stock id: the lock order
@@ -438,7 +496,7 @@ def order_place(
                 LineAllocation(
                     line=order_lines[index],
                     stock_id=stock_id,
-                    warehouse_id=warehouse_of[stock_id],
+                    warehouse_id=warehouse_of[stock_id].pk,
                     quantity=quantity,
                 )
                 for stock_id, index, quantity in takes
@@ -452,6 +510,8 @@ def order_place(
             data={
                 "channel": channel,
                 "strategy": strategy,
+                **({"coupon": claim.code, "discount": str(discount.amount)} if claim else {}),
+                **({"gift": gift.sku} if gift is not None and gift_plan is not None else {}),
                 "backordered": [
                     {"sku": line.sku, "quantity": line.quantity_backordered}
                     for line in order_lines
@@ -461,7 +521,102 @@ def order_place(
         )
         for flag in risk_flags:
             _event(order, kind=EventKind.RISK_FLAGGED, actor=None, reason=flag.code, data=flag.as_json())
+        _after_placement(order, actor=actor)
     return order
+
+
+def _gift_candidate(channel: str, currency: str, *, ordered: set[int]) -> Variant | None:
+    """The free-gift variant when the rule is on for this channel and currency (`FREE_GIFT`)."""
+    rule = _order_setting("FREE_GIFT", None) or {}
+    if not rule.get("sku") or channel not in rule.get("channels", [Channel.WEB]):
+        return None
+    if promotions_domain.gift_threshold(rule.get("min_total"), currency) is None:
+        return None
+    gift = Variant.objects.select_related("product").filter(sku=rule["sku"], is_active=True).first()
+    if gift is None or gift.pk in ordered or gift.currency != currency:
+        return None
+    return gift
+
+
+def _gift_plan(
+    gift: Variant | None,
+    goods_total: Money,
+    plans: list[Any],
+    options: list[StockOption],
+    strategy: str,
+) -> Any:
+    """Where the gift's unit comes from, or None: below the threshold, or the gift is out of stock (a
+    missing gift never blocks an order)."""
+    if gift is None:
+        return None
+    rule = _order_setting("FREE_GIFT", None) or {}
+    if not promotions_domain.gift_applies(thresholds=rule.get("min_total"), goods_total=goods_total):
+        return None
+    # Plan the gift after the customer's lines: take what their plan left over.
+    taken: dict[int, int] = {}
+    for plan in plans:
+        for stock_id, quantity in plan.takes:
+            taken[stock_id] = taken.get(stock_id, 0) + quantity
+    left = [
+        StockOption(
+            stock_id=o.stock_id,
+            variant_id=o.variant_id,
+            warehouse_id=o.warehouse_id,
+            warehouse_priority=o.warehouse_priority,
+            available=o.available - taken.get(o.stock_id, 0),
+        )
+        for o in options
+        if o.variant_id == gift.pk
+    ]
+    (plan,) = plan_allocation([LineDemand(variant_id=gift.pk, quantity=1)], left, strategy)
+    return plan if plan.short == 0 else None
+
+
+def _thank_you_note(requested: bool | None, intake: _Intake) -> bool:
+    """`THANK_YOU_NOTE`: "all" orders (default), "first_order" of a customer, or "none"."""
+    if requested is not None:
+        return requested
+    rule = str(_order_setting("THANK_YOU_NOTE", "all"))
+    if rule == "first_order":
+        earlier = Order.objects.filter(customer_phone=intake.phone).exclude(status=OrderStatus.CANCELLED)
+        return not earlier.exists()
+    return rule == "all"
+
+
+def shop_calendar() -> delivery.Calendar:
+    return delivery.calendar_from_settings(
+        _order_setting("WORKING_DAYS", None), _order_setting("HOLIDAYS", None)
+    )
+
+
+def _promised_date(now: Any, warehouses: Sequence[Any], transit_days: int, *, backordered: bool) -> Any:
+    """The expected delivery date (orders/delivery.py); none while part of the order waits for stock."""
+    if backordered:
+        return None
+    return delivery.expected_delivery_date(
+        now=timezone.localtime(now),
+        warehouses=[
+            delivery.WarehouseTiming(cutoff=w.cutoff_time, handling_days=w.handling_days)
+            for w in {w.pk: w for w in warehouses}.values()
+        ],
+        transit_days=transit_days,
+        calendar=shop_calendar(),
+    )
+
+
+def _after_placement(order: Order, *, actor: Actor) -> None:
+    """In the placing transaction: the invoice a bank transfer needs, and the confirmation message.
+
+    The invoice is issued at once for channels where the customer placed the order alone
+    (`INVOICE_ON_PLACEMENT_CHANNELS`, default the web shop): they pay from it straight away. Orders
+    taken by staff get theirs when the manager has agreed the details (payments.invoice_issue)."""
+    from orderloop.notifications.services import order_confirmation_queue
+    from orderloop.payments.services import INVOICED_KINDS, invoice_issue
+
+    invoice_channels = _order_setting("INVOICE_ON_PLACEMENT_CHANNELS", [Channel.WEB])
+    if order.channel in invoice_channels and order.payment_method.kind in INVOICED_KINDS and order.total_amount > 0:
+        invoice_issue(order_id=order.pk, actor=actor)
+    order_confirmation_queue(order=order)
 
 
 def _duplicate(channel: str, external_ref: str) -> DuplicateExternalRef:
@@ -521,6 +676,8 @@ def _move(order: Order, to: str, *, actor: Actor, reason: str = "", note: str = 
         if not reason.strip():
             raise ReasonRequired(details={"reason": _("A reason is required to cancel an order.")})
         data["released_units"] = _release_reservations(order, actor=actor)
+        if order.coupon_code and coupon_release(order_id=order.pk):
+            data["coupon_released"] = order.coupon_code
     order.status = to
     order.status_changed_at = timezone.now()
     fields = ["status", "status_changed_at", "updated_at"]

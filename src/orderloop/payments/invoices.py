@@ -149,8 +149,10 @@ def _draw(canvas: Canvas, invoice: Invoice, *, language: str, regular: str, bold
         y -= 5 * mm
     canvas.line(left, y + 2 * mm, right, y + 2 * mm)
     y -= 3 * mm
-    totals = [
-        (_("Subtotal"), invoice.subtotal_amount, regular),
+    totals = [(_("Subtotal"), invoice.subtotal_amount, regular)]
+    if invoice.discount_amount:
+        totals.append((_("Discount"), -invoice.discount_amount, regular))
+    totals += [
         (_("Delivery"), invoice.delivery_amount, regular),
         (_("Total"), invoice.total_amount, bold),
     ]

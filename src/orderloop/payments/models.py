@@ -323,6 +323,9 @@ class Invoice(models.Model):
     due_date = models.DateField(_("due date"))
     currency = models.CharField(_("currency"), max_length=3)
     subtotal_amount = models.DecimalField(_("subtotal"), max_digits=12, decimal_places=2)
+    discount_amount = models.DecimalField(
+        _("discount"), max_digits=12, decimal_places=2, default=Decimal("0")
+    )
     delivery_amount = models.DecimalField(_("delivery"), max_digits=12, decimal_places=2)
     total_amount = models.DecimalField(_("total"), max_digits=12, decimal_places=2)
     amount_due = models.DecimalField(_("amount due"), max_digits=12, decimal_places=2)

@@ -743,6 +743,7 @@ def invoice_issue(*, order_id: int, actor: Actor) -> Invoice:
             + timedelta(days=int(settings.ORDERLOOP.get("INVOICE_DUE_DAYS", 7))),
             currency=order.currency,
             subtotal_amount=order.subtotal_amount,
+            discount_amount=order.discount_amount,
             delivery_amount=order.delivery_amount,
             total_amount=order.total_amount,
             amount_due=due,

@@ -1,0 +1,149 @@
+"""Customer emails rendered from templates, in the customer's language: subject, plain text and HTML.
+
+A message queued without a body (`CustomerMessage.kind` names the email) is rendered here by the
+sending task, outside the placing transaction; what was rendered is stored on the row when sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from babel.dates import format_date
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from orderloop.core.i18n import pick_translation
+from orderloop.core.money import babel_locale, format_money
+from orderloop.orders.models import Order, PaymentKind
+
+ORDER_CONFIRMATION = "order_confirmation"
+
+
+@dataclass
+class RenderedEmail:
+    subject: str
+    text: str
+    html: str
+    # (filename, content, mimetype)
+    attachments: list[tuple[str, bytes, str]] = field(default_factory=list)
+
+
+def local_date(value: date | None, language: str | None = None) -> str:
+    if value is None:
+        return ""
+    return format_date(value, format="long", locale=babel_locale(language))
+
+
+def _address_lines(order: Order) -> list[str]:
+    from orderloop.inventory.selectors import country_choices
+
+    countries = dict(country_choices())
+    city = " ".join(part for part in (order.ship_postal_code, order.ship_city) if part)
+    return [
+        part
+        for part in (
+            order.customer_name,
+            order.ship_line1,
+            order.ship_line2,
+            city,
+            order.ship_region,
+            countries.get(order.ship_country, order.ship_country),
+        )
+        if part
+    ]
+
+
+def order_summary(order: Order, language: str) -> dict[str, Any]:
+    """What a customer sees of an order (email, follow-the-order page), formatted for `language`."""
+    from orderloop.payments import selectors as payments
+
+    def money(amount: Decimal) -> str:
+        return format_money(amount, order.currency, language)
+
+    lines = []
+    for line in order.lines.select_related("variant__product").order_by("position"):
+        product = line.variant.product
+        lines.append(
+            {
+                "name": pick_translation(line.name, product.name_translations, language),
+                "sku": line.sku,
+                "attributes": " / ".join(str(v) for v in (line.attributes or {}).values()),
+                "quantity": line.quantity,
+                "unit_price": money(line.unit_price_amount),
+                "total": money(line.unit_price_amount * line.quantity),
+                "note": line.note,
+                "is_gift": line.is_gift,
+                "backordered": line.quantity_backordered,
+            }
+        )
+    overview = payments.payment_overview(order_id=order.pk)
+    kind = order.payment_method.kind
+    invoice = overview.invoice
+    return {
+        "order": order,
+        "shop_name": settings.ORDERLOOP.get("SHOP_NAME", ""),
+        "lines": lines,
+        "subtotal": money(order.subtotal_amount),
+        "discount": money(order.discount_amount) if order.discount_amount else "",
+        "coupon_code": order.coupon_code,
+        "delivery_price": money(order.delivery_amount),
+        "total": money(order.total_amount),
+        "delivery_method": translation.gettext(order.delivery_method.name),
+        "payment_method": translation.gettext(order.payment_method.name),
+        "payment_kind": kind,
+        "address_lines": _address_lines(order),
+        "promised_date": local_date(order.promised_date, language),
+        "preferred_date": local_date(order.preferred_date, language),
+        "paid": overview.state == "paid",
+        "due_now": money(overview.due_now) if overview.due_now > 0 else "",
+        "prepayment": money(overview.prepayment) if kind == PaymentKind.PREPAYMENT else "",
+        "cash_on_delivery": money(max(order.total_amount - overview.prepayment, Decimal(0)))
+        if kind == PaymentKind.PREPAYMENT
+        else (money(order.total_amount) if kind == PaymentKind.COD else ""),
+        "bank": payments.bank_details()
+        if kind in {PaymentKind.BANK_TRANSFER, PaymentKind.PREPAYMENT}
+        else None,
+        "payment_reference": overview.payment_reference,
+        "invoice_number": invoice.number if invoice else "",
+        "invoice_due": local_date(invoice.due_date, language) if invoice else "",
+        "is_card": kind == PaymentKind.CARD,
+    }
+
+
+def _order_confirmation(order: Order, language: str) -> RenderedEmail:
+    from orderloop.storefront.selectors import order_pay_url, tracking_url
+
+    context = order_summary(order, language)
+    context["tracking_url"] = tracking_url(order)
+    context["pay_url"] = (
+        order_pay_url(order) if context["due_now"] and context["payment_kind"] != "cod" else ""
+    )
+    subject = render_to_string("notifications/email/order_confirmation_subject.txt", context)
+    attachments: list[tuple[str, bytes, str]] = []
+    invoice = order.invoices.order_by("-id").first()
+    if invoice is not None:
+        from orderloop.payments.invoices import render_invoice_pdf
+
+        attachments.append((f"invoice-{invoice.number}.pdf", render_invoice_pdf(invoice), "application/pdf"))
+    return RenderedEmail(
+        subject=" ".join(subject.split()),
+        text=render_to_string("notifications/email/order_confirmation.txt", context),
+        html=render_to_string("notifications/email/order_confirmation.html", context),
+        attachments=attachments,
+    )
+
+
+RENDERERS: dict[str, Callable[[Order, str], RenderedEmail]] = {ORDER_CONFIRMATION: _order_confirmation}
+
+
+def render_customer_email(kind: str, order: Order, language: str) -> RenderedEmail | None:
+    renderer = RENDERERS.get(kind)
+    if renderer is None:
+        return None
+    with translation.override(language or settings.LANGUAGE_CODE):
+        return renderer(order, language)

@@ -1,0 +1,562 @@
+"""Customer pages: catalogue, product, cart, checkout, following and paying an order, the account.
+
+Thin: each view parses, calls a selector or a service, and renders. htmx requests get partials
+(`_name.html`); without JavaScript every form still posts and redirects.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from orderloop.core.errors import DomainError, InvalidInput
+from orderloop.customers import auth
+from orderloop.customers import selectors as customer_selectors
+from orderloop.customers import services as customer_services
+from orderloop.customers.models import Customer
+from orderloop.inventory.errors import InsufficientStock
+from orderloop.orders import domain as order_domain
+from orderloop.orders.errors import DuplicateExternalRef
+from orderloop.orders.models import DeliveryKind, Order, PaymentKind
+from orderloop.payments import selectors as payment_selectors
+from orderloop.payments import services as payment_services
+from orderloop.payments.errors import NothingDue
+
+from . import selectors, services
+from .forms import CHECKOUT_FIELDS, AddressForm, CheckoutForm, RegisterForm, SignInForm, apply_errors
+from .models import Cart
+
+logger = logging.getLogger(__name__)
+
+CART_COOKIE = "orderloop_cart"
+CART_COOKIE_AGE = 90 * 24 * 3600  # a saved cart survives closing the browser
+CART_COOKIE_SALT = "orderloop.storefront.cart"
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+# --- The cart behind a request ----------------------------------------------------------------------
+
+
+def _guest_cart(request: HttpRequest) -> Cart | None:
+    token = request.get_signed_cookie(
+        CART_COOKIE, default=None, salt=CART_COOKIE_SALT, max_age=CART_COOKIE_AGE
+    )
+    if not token:
+        return None
+    return Cart.objects.filter(token=token, customer__isnull=True).first()
+
+
+def current_cart(request: HttpRequest) -> Cart | None:
+    customer = auth.current_customer(request)
+    if customer is not None:
+        return Cart.objects.filter(customer=customer).first()
+    return _guest_cart(request)
+
+
+def _cart_for_writing(request: HttpRequest) -> tuple[Cart, bool]:
+    """The request's cart, created when there is none; and whether it is new (the cookie must be set)."""
+    cart = current_cart(request)
+    if cart is not None:
+        return cart, False
+    return services.cart_create(customer=auth.current_customer(request)), True
+
+
+def _remember_cart(response: HttpResponse, cart: Cart) -> HttpResponse:
+    response.set_signed_cookie(
+        CART_COOKIE,
+        cart.token,
+        salt=CART_COOKIE_SALT,
+        max_age=CART_COOKIE_AGE,
+        httponly=True,
+        samesite="Lax",
+        secure=not settings.DEBUG and getattr(settings, "SESSION_COOKIE_SECURE", False),
+    )
+    return response
+
+
+def _page(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
+    customer = auth.current_customer(request)
+    view = selectors.cart_view(current_cart(request))
+    return render(
+        request,
+        template,
+        {"customer": customer, "cart_count": view.count, **context},
+        status=status,
+    )
+
+
+# --- Catalogue and product ---------------------------------------------------------------------------
+
+
+@require_GET
+def catalogue(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "")[:100]
+    category = request.GET.get("category", "")[:120]
+    try:
+        page = max(int(request.GET.get("page", "1")), 1)
+    except ValueError:
+        page = 1
+    cards, has_next = selectors.catalogue(query=query, category=category, page=page)
+    return _page(
+        request,
+        "storefront/catalogue.html",
+        {
+            "cards": cards,
+            "query": query,
+            "category": category,
+            "categories": selectors.categories(),
+            "page_number": page,
+            "has_next": has_next,
+        },
+    )
+
+
+@require_GET
+def product(request: HttpRequest, handle: str) -> HttpResponse:
+    page = selectors.product_page(handle=handle, sku=request.GET.get("sku", ""))
+    if page is None:
+        raise Http404
+    return _page(
+        request,
+        "storefront/product.html",
+        {"page": page, "poll_seconds": settings.ORDERLOOP.get("STOREFRONT_POLL_SECONDS", 10)},
+    )
+
+
+@require_GET
+def product_availability(request: HttpRequest, handle: str) -> HttpResponse:
+    """The live availability of the chosen variant (polled by the product page)."""
+    page = selectors.product_page(handle=handle, sku=request.GET.get("sku", ""))
+    if page is None:
+        raise Http404
+    return render(
+        request,
+        "storefront/_availability.html",
+        {
+            "page": page,
+            "choice": page.selected,
+            "poll_seconds": settings.ORDERLOOP.get("STOREFRONT_POLL_SECONDS", 10),
+        },
+    )
+
+
+# --- Cart --------------------------------------------------------------------------------------------
+
+
+def _int(value: object, default: int = 0) -> int:
+    try:
+        return int(str(value))
+    except (TypeError, ValueError):
+        return default
+
+
+@require_GET
+def cart(request: HttpRequest) -> HttpResponse:
+    view = selectors.cart_view(current_cart(request))
+    left = selectors.gift_threshold_left(view.subtotal) if view.lines else None
+    return _page(request, "storefront/cart.html", {"view": view, "gift_left": left})
+
+
+@require_POST
+def cart_add(request: HttpRequest) -> HttpResponse:
+    cart_row, created = _cart_for_writing(request)
+    next_url = request.POST.get("next") or reverse("storefront:cart")
+    if not next_url.startswith("/"):
+        next_url = reverse("storefront:cart")
+    try:
+        services.cart_add(
+            cart=cart_row,
+            variant_id=_int(request.POST.get("variant")),
+            quantity=_int(request.POST.get("quantity"), 1),
+        )
+        messages.success(request, _("Added to your cart."))
+    except DomainError as exc:
+        messages.error(request, " ".join(str(m) for m in exc.details.values()) or exc.message)
+    response: HttpResponse = redirect(next_url)
+    return _remember_cart(response, cart_row) if created or not request.COOKIES.get(CART_COOKIE) else response
+
+
+@require_POST
+def cart_update(request: HttpRequest, line_id: int) -> HttpResponse:
+    cart_row = current_cart(request)
+    if cart_row is None:
+        return redirect("storefront:cart")
+    try:
+        services.cart_set_quantity(
+            cart=cart_row, line_id=line_id, quantity=_int(request.POST.get("quantity"), -1)
+        )
+    except DomainError as exc:
+        messages.error(request, " ".join(str(m) for m in exc.details.values()) or exc.message)
+    return redirect("storefront:cart")
+
+
+@require_POST
+def cart_remove(request: HttpRequest, line_id: int) -> HttpResponse:
+    cart_row = current_cart(request)
+    if cart_row is not None:
+        with contextlib.suppress(DomainError):
+            services.cart_remove(cart=cart_row, line_id=line_id)
+    return redirect("storefront:cart")
+
+
+# --- Checkout ----------------------------------------------------------------------------------------
+
+
+def _initial_checkout(request: HttpRequest, customer: Customer | None) -> dict[str, Any]:
+    """Autofill for a returning customer: the account and its default address."""
+    initial: dict[str, Any] = {
+        "country": settings.ORDERLOOP.get("DEFAULT_COUNTRY", "UA"),
+        "checkout_token": secrets.token_urlsafe(18),
+        "save_address": True,
+    }
+    if customer is None:
+        return initial
+    initial.update(email=customer.email, name=customer.name, phone=customer.phone)
+    address = customer_selectors.default_address(customer=customer)
+    if address is not None:
+        initial.update(
+            country=address.country,
+            region=address.region,
+            city=address.city,
+            postal_code=address.postal_code,
+            line1=address.line1,
+            line2=address.line2,
+            name=address.name or customer.name,
+            phone=address.phone or customer.phone,
+        )
+    return initial
+
+
+def _dynamic_context(form: CheckoutForm, view: selectors.CartView) -> dict[str, Any]:
+    """The parts of the checkout that follow the country, delivery and coupon: address fields, delivery
+    options with prices and dates, payment options, totals."""
+    data = form.data if form.is_bound else form.initial
+    country = str(data.get("country") or "").upper()
+    delivery_code = str(data.get("delivery_method") or "")
+    quote = selectors.checkout_quote(
+        view=view,
+        country=country,
+        delivery_code=delivery_code,
+        coupon_code=str(data.get("coupon_code") or ""),
+        email=str(data.get("email") or ""),
+    )
+    if quote.selected_delivery is None and quote.delivery_options:
+        quote.selected_delivery = quote.delivery_options[0]
+    kind = quote.selected_delivery.method.kind if quote.selected_delivery else ""
+    needed = set(order_domain.required_address_fields(country, kind))
+    required = {name: name in needed for name in ("line1", "line2", "city", "postal_code", "region")}
+    rule = order_domain.address_rule(country)
+    return {
+        "form": form,
+        "quote": quote,
+        "view": view,
+        "delivery_kind": kind,
+        "required": required,
+        "needs_address": kind != DeliveryKind.STORE_PICKUP,
+        "is_pickup_point": kind == DeliveryKind.PICKUP_POINT,
+        "has_postal_code": "postal_code" in rule.required or bool(rule.postal_code),
+        "postal_example": rule.postal_example,
+        "selected_payment": str(data.get("payment_method") or ""),
+        "prepayment_share": settings.ORDERLOOP.get("PREPAYMENT_SHARE", "0.30"),
+    }
+
+
+@require_http_methods(["GET", "POST"])
+def checkout(request: HttpRequest) -> HttpResponse:
+    customer = auth.current_customer(request)
+    cart_row = current_cart(request)
+    view = selectors.cart_view(cart_row)
+    if cart_row is None or not view.lines:
+        messages.info(request, _("Your cart is empty."))
+        return redirect("storefront:cart")
+    if request.method == "GET":
+        form = CheckoutForm(initial=_initial_checkout(request, customer))
+        return _page(request, "storefront/checkout.html", _dynamic_context(form, view))
+
+    form = CheckoutForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            order = services.checkout_place(
+                cart=cart_row,
+                data=services.CheckoutData(
+                    email=data["email"],
+                    phone=data["phone"],
+                    name=data["name"],
+                    country=data["country"],
+                    region=data["region"],
+                    city=data["city"],
+                    postal_code=data["postal_code"],
+                    line1=data["line1"],
+                    line2=data["line2"],
+                    delivery_method=data["delivery_method"],
+                    payment_method=data["payment_method"],
+                    coupon_code=data["coupon_code"],
+                    comment=data["comment"],
+                    language=translation.get_language() or settings.LANGUAGE_CODE,
+                    save_address=bool(data.get("save_address")),
+                ),
+                checkout_token=data["checkout_token"],
+                customer=customer,
+            )
+            return redirect(_after_checkout(order))
+        except DuplicateExternalRef as exc:
+            # The same checkout page submitted twice: show the order the first submit placed.
+            existing = Order.objects.filter(number=exc.details.get("number")).first()
+            if existing is not None:
+                return redirect(selectors.tracking_url(existing))
+            form.add_error(None, exc.message)
+        except InsufficientStock as exc:
+            short = ", ".join(line.get("sku", "") for line in exc.details.get("lines", []))
+            form.add_error(
+                None,
+                _(
+                    "Some items are no longer available in the quantity you chose (%(skus)s). Please check your cart."
+                )
+                % {"skus": short},
+            )
+        except InvalidInput as exc:
+            apply_errors(form, exc.details, CHECKOUT_FIELDS)
+            if not exc.details:
+                form.add_error(None, exc.message)
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+    return _page(request, "storefront/checkout.html", _dynamic_context(form, view), status=422)
+
+
+def _after_checkout(order: Order) -> str:
+    """Card payments go on to the payment page; everything else to the order's page."""
+    if order.payment_method.kind == PaymentKind.CARD:
+        return selectors.order_pay_url(order)
+    return selectors.tracking_url(order) + "?placed=1"
+
+
+@require_POST
+def checkout_refresh(request: HttpRequest) -> HttpResponse:
+    """htmx: re-render the parts that follow the country, the delivery option and the coupon."""
+    view = selectors.cart_view(current_cart(request))
+    form = CheckoutForm(request.POST)
+    return render(request, "storefront/_checkout_dynamic.html", _dynamic_context(form, view))
+
+
+# --- Following and paying an order ------------------------------------------------------------------
+
+
+def _order_or_404(token: str) -> Order:
+    order = selectors.order_from_tracking_token(token)
+    if order is None:
+        raise Http404
+    return order
+
+
+def _track_context(order: Order, token: str) -> dict[str, Any]:
+    from orderloop.notifications.emails import order_summary
+
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    summary = order_summary(order, language)
+    overview = payment_selectors.payment_overview(order_id=order.pk)
+    pending_card = order.payments.filter(provider="stripe", status__in=["pending", "authorized"]).exists()
+    return {
+        **summary,
+        "token": token,
+        "status": selectors.customer_status_of(order, paid=summary["paid"]),
+        "timeline": selectors.customer_timeline(order),
+        "overview": overview,
+        "can_pay_by_card": order.payment_method.kind in {PaymentKind.CARD, PaymentKind.PREPAYMENT}
+        and overview.due_now > 0
+        and selectors.card_payments_enabled()
+        and order.status not in {"cancelled", "completed", "returned", "refused"},
+        "payment_processing": pending_card and overview.due_now > 0,
+    }
+
+
+@require_GET
+def order_track(request: HttpRequest, token: str) -> HttpResponse:
+    order = _order_or_404(token)
+    context = _track_context(order, token)
+    context["placed"] = request.GET.get("placed") == "1"
+    return _page(request, "storefront/order_track.html", context)
+
+
+@require_GET
+def order_status(request: HttpRequest, token: str) -> HttpResponse:
+    """htmx: the status block, polled while a payment is processing."""
+    order = _order_or_404(token)
+    return render(request, "storefront/_order_status.html", _track_context(order, token))
+
+
+@require_GET
+def order_invoice(request: HttpRequest, token: str) -> HttpResponse:
+    order = _order_or_404(token)
+    invoice = order.invoices.order_by("-id").first()
+    if invoice is None:
+        raise Http404
+    from orderloop.payments.invoices import render_invoice_pdf
+
+    response = HttpResponse(render_invoice_pdf(invoice), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="invoice-{invoice.number}.pdf"'
+    return response
+
+
+@require_GET
+def order_pay(request: HttpRequest, token: str) -> HttpResponse:
+    """The card payment page: a PaymentIntent for what is due now, confirmed in the browser with
+    Stripe.js; the webhook then marks the order paid."""
+    order = _order_or_404(token)
+    track = selectors.tracking_url(order)
+    if not selectors.card_payments_enabled() or order.payment_method.kind not in {
+        PaymentKind.CARD,
+        PaymentKind.PREPAYMENT,
+    }:
+        return HttpResponseRedirect(track)
+    try:
+        intent = payment_services.card_intent_create(order_id=order.pk, actor=None)
+    except NothingDue:
+        return HttpResponseRedirect(track)
+    except DomainError as exc:
+        logger.warning("card payment for order %s could not start: %s", order.number, exc.message)
+        messages.error(
+            request, _("Card payment is not available right now. Please try again in a few minutes.")
+        )
+        return HttpResponseRedirect(track)
+    return _page(
+        request,
+        "storefront/order_pay.html",
+        {
+            "order": order,
+            "amount": intent.payment.money,
+            "client_secret": intent.client_secret,
+            "publishable_key": settings.ORDERLOOP.get("STRIPE_PUBLISHABLE_KEY", ""),
+            "stripe_js_url": settings.ORDERLOOP.get("STRIPE_JS_URL", "https://js.stripe.com/v3/"),
+            "return_url": track,
+            "token": token,
+        },
+    )
+
+
+# --- Account -----------------------------------------------------------------------------------------
+
+
+def _sign_in_and_merge(request: HttpRequest, customer: Customer) -> HttpResponse:
+    guest = _guest_cart(request)
+    auth.sign_in(request, customer)
+    cart_row = services.cart_merge_on_sign_in(guest_cart=guest, customer=customer)
+    next_url = request.POST.get("next") or request.GET.get("next") or reverse("storefront:account")
+    if not next_url.startswith("/") or next_url.startswith("//"):
+        next_url = reverse("storefront:account")
+    response = redirect(next_url)
+    _remember_cart(response, cart_row)
+    if customer.language:
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME, customer.language, max_age=365 * 24 * 3600, samesite="Lax"
+        )
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def sign_in(request: HttpRequest) -> HttpResponse:
+    form = SignInForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        customer = customer_services.customer_authenticate(
+            email=form.cleaned_data["email"], password=form.cleaned_data["password"]
+        )
+        if customer is not None:
+            return _sign_in_and_merge(request, customer)
+        form.add_error(None, _("The email or the password is not right."))
+    return _page(
+        request,
+        "storefront/sign_in.html",
+        {"form": form, "register_form": RegisterForm(), "next": request.GET.get("next", "")},
+        status=422 if form.errors else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def register(request: HttpRequest) -> HttpResponse:
+    form = RegisterForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            customer = customer_services.customer_register(
+                email=form.cleaned_data["email"],
+                password=form.cleaned_data["password"],
+                name=form.cleaned_data["name"],
+                phone=form.cleaned_data["phone"],
+                language=translation.get_language() or settings.LANGUAGE_CODE,
+            )
+            return _sign_in_and_merge(request, customer)
+        except DomainError as exc:
+            apply_errors(form, exc.details, {})
+    return _page(
+        request,
+        "storefront/sign_in.html",
+        {"form": SignInForm(), "register_form": form, "next": request.POST.get("next", "")},
+        status=422 if form.errors else 200,
+    )
+
+
+@require_POST
+def sign_out(request: HttpRequest) -> HttpResponse:
+    auth.sign_out(request)
+    response = redirect("storefront:catalogue")
+    response.delete_cookie(CART_COOKIE)
+    return response
+
+
+def _customer_required(view_func: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        customer = auth.current_customer(request)
+        if customer is None:
+            return redirect(f"{reverse('storefront:sign_in')}?next={request.path}")
+        return view_func(request, customer, *args, **kwargs)
+
+    wrapped.__name__ = view_func.__name__
+    return wrapped
+
+
+@require_http_methods(["GET", "POST"])
+@_customer_required
+def account(request: HttpRequest, customer: Customer) -> HttpResponse:
+    form = AddressForm(
+        request.POST or None, initial={"country": settings.ORDERLOOP.get("DEFAULT_COUNTRY", "UA")}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            customer_services.address_save(customer=customer, data=form.cleaned_data)
+            messages.success(request, _("Address saved."))
+            return redirect("storefront:account")
+        except DomainError as exc:
+            apply_errors(form, exc.details, {})
+    orders = list(customer_selectors.customer_orders(customer=customer)[:50])
+    return _page(
+        request,
+        "storefront/account.html",
+        {
+            "address_form": form,
+            "addresses": customer_selectors.customer_addresses(customer=customer),
+            "orders": [(order, selectors.tracking_token(order.number)) for order in orders],
+        },
+        status=422 if form.errors else 200,
+    )
+
+
+@require_POST
+@_customer_required
+def address_delete(request: HttpRequest, customer: Customer, address_id: int) -> HttpResponse:
+    with contextlib.suppress(DomainError):
+        customer_services.address_delete(customer=customer, address_id=address_id)
+    return redirect("storefront:account")
