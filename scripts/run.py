@@ -26,6 +26,7 @@ def main() -> int:
     port = os.environ.get("PORT", "8000")
     (ROOT / "var").mkdir(exist_ok=True)
     os.environ.setdefault("ORDERLOOP_HOME", str(ROOT))
+    os.environ.setdefault("SITE_URL", f"http://127.0.0.1:{port}")
 
     manage("compile_translations")
     manage("migrate", "--no-input", "-v", "0")
@@ -49,8 +50,14 @@ def main() -> int:
     print(
         "\n"
         f"  Orderloop is running:  http://127.0.0.1:{port}/\n"
+        f"  The shop (storefront): http://127.0.0.1:{port}/shop/\n"
         f"  API docs:              http://127.0.0.1:{port}/api/v1/docs\n"
-        "  Demo logins (password demo1234): admin, manager, warehouse, courier, support, analyst\n"
+        + (
+            ""
+            if os.environ.get("EMAIL_HOST")
+            else "  Emails to customers are kept in the back office's Outbox (no mail server configured).\n"
+        )
+        + "  Demo logins (password demo1234): admin, manager, warehouse, courier, support, analyst\n"
         "  Press Ctrl-C to stop the web server and the task worker.\n",
         flush=True,
     )

@@ -158,6 +158,8 @@ USE_I18N = True
 USE_TZ = True
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 LANGUAGE_COOKIE_NAME = "orderloop_language"
+# Remembered across browser restarts (a returning customer keeps their language).
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 
 # --- Static files -----------------------------------------------------------------------------------
 STATIC_URL = "static/"

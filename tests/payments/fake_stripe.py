@@ -41,6 +41,10 @@ class FakeStripe:
     _idempotent: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     server: ThreadingHTTPServer | None = None
+    # Where to deliver webhooks when the browser confirms a payment (as Stripe does), and their secret.
+    webhook_url: str = ""
+    webhook_secret: str = ""
+    webhooks_sent: list[dict[str, Any]] = field(default_factory=list)
 
     # --- lifecycle -------------------------------------------------------------------------------------
 
@@ -51,19 +55,32 @@ class FakeStripe:
             def log_message(self, format: str, *args: Any) -> None:  # quiet
                 pass
 
+            def _send(self, status: int, data: bytes, content_type: str) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(data)))
+                self.send_header("Request-Id", f"req_{next(fake._ids)}")
+                # Stripe.js calls the API from the shop's pages: another origin.
+                self.send_header("Access-Control-Allow-Origin", "*")
+                self.end_headers()
+                self.wfile.write(data)
+
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length).decode() if length else ""
                 url = urlsplit(self.path)
+                if self.command == "GET" and url.path.rstrip("/") == "/v3":
+                    self._send(200, fake.stripe_js().encode(), "application/javascript")
+                    return
                 params = dict(parse_qsl(raw or url.query, keep_blank_values=True))
                 status, body = fake.handle(self.command, url.path, params, dict(self.headers.items()))
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.send_header("Request-Id", f"req_{next(fake._ids)}")
+                self._send(status, json.dumps(body).encode(), "application/json")
+
+            def do_OPTIONS(self) -> None:
+                self.send_response(204)
+                self.send_header("Access-Control-Allow-Origin", "*")
+                self.send_header("Access-Control-Allow-Headers", "Content-Type")
                 self.end_headers()
-                self.wfile.write(data)
 
             do_GET = _handle
             do_POST = _handle
@@ -135,11 +152,74 @@ class FakeStripe:
 
     # --- the API ----------------------------------------------------------------------------------------
 
+    def stripe_js(self) -> str:
+        """A stand-in for js.stripe.com/v3: `Stripe(pk).elements().create("card").mount(...)` draws a card
+        number field, `confirmCardPayment(secret, ...)` confirms the intent with the publishable key, as
+        the real library does from the customer's browser."""
+        return (
+            "(function(){var API="
+            + json.dumps(self.url)
+            + ";window.Stripe=function(pk){var input=null;return{"
+            "elements:function(){return{create:function(){return{mount:function(sel){"
+            "var host=document.querySelector(sel);input=document.createElement('input');"
+            "input.name='cardnumber';input.autocomplete='cc-number';input.inputMode='numeric';"
+            "input.setAttribute('data-testid','card-number');input.placeholder='4242 4242 4242 4242';"
+            "host.appendChild(input);}};}};},"
+            "confirmCardPayment:function(secret){var id=secret.split('_secret_')[0];"
+            "var body=new URLSearchParams({key:pk,client_secret:secret,'payment_method_data[type]':'card',"
+            "'payment_method_data[card][number]':input?input.value.replace(/\\s/g,''):''});"
+            "return fetch(API+'/v1/payment_intents/'+id+'/confirm',{method:'POST',body:body})"
+            ".then(function(r){return r.json();}).then(function(j){return j.error?{error:j.error}:{paymentIntent:j};});}"
+            "};};})();"
+        )
+
+    def _browser_confirm(self, intent_id: str, params: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        """POST /v1/payment_intents/:id/confirm from Stripe.js (publishable key + client secret). Test card
+        4000000000000002 is declined, as on Stripe; anything else succeeds, and the webhook follows."""
+        intent = self.intents.get(intent_id)
+        if intent is None or params.get("client_secret") != intent["client_secret"]:
+            return _error(400, "The client_secret provided does not match this PaymentIntent.")
+        declined = params.get("payment_method_data[card][number]") == "4000000000000002"
+        self._lock.release()
+        try:
+            confirmed = self.confirm(intent_id, "failed" if declined else "succeeded")
+        finally:
+            self._lock.acquire()
+        if declined:
+            return _error(402, "Your card was declined.", type_="card_error", code="card_declined")
+        if self.webhook_url:
+            kind = (
+                "payment_intent.amount_capturable_updated"
+                if confirmed["status"] == "requires_capture"
+                else "payment_intent.succeeded"
+            )
+            threading.Thread(target=self._deliver, args=(event(kind, confirmed),), daemon=True).start()
+        return 200, confirmed
+
+    def _deliver(self, payload: dict[str, Any]) -> None:
+        import urllib.request
+
+        time.sleep(0.3)  # Stripe's webhooks arrive a moment after the browser's answer
+        body = json.dumps(payload)
+        request = urllib.request.Request(
+            self.webhook_url,
+            data=body.encode(),
+            headers={"Content-Type": "application/json", "Stripe-Signature": sign(body, self.webhook_secret)},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            self.webhooks_sent.append({"type": payload["type"], "status": response.status})
+
     def handle(
         self, method: str, path: str, params: dict[str, str], headers: dict[str, str]
     ) -> tuple[int, dict[str, Any]]:
         with self._lock:
             self.requests.append(Received(method, path, params, headers))
+            parts = [p for p in path.split("/") if p]
+            if len(parts) == 4 and parts[:2] == ["v1", "payment_intents"] and parts[3] == "confirm":
+                if not params.get("key", "").startswith("pk_"):
+                    return _error(401, "Invalid API Key provided.")
+                return self._browser_confirm(parts[2], params)
             if not (headers.get("Authorization") or "").startswith("Bearer sk_"):
                 return _error(401, "Invalid API Key provided.")
             if self.fail_next:

@@ -24,6 +24,7 @@ from orderloop.orders.api import methods_router as order_methods_router
 from orderloop.orders.api import router as orders_router
 from orderloop.orders.api_editing import router as orders_editing_router
 from orderloop.payments.api import router as payments_router
+from orderloop.promotions.api import router as promotions_router
 
 logger = logging.getLogger(__name__)
 
@@ -115,3 +116,4 @@ api.add_router("/orders", orders_router)
 api.add_router("/orders", orders_editing_router)
 api.add_router("/", order_methods_router)
 api.add_router("/payments", payments_router)
+api.add_router("/coupons", promotions_router)

@@ -288,6 +288,57 @@ def _warehouses() -> tuple[dict[str, Warehouse], dict[tuple[str, str], list[BinL
     return warehouses, zone_bins, created_bins
 
 
+def _storefront_extras(warehouses: dict[str, Warehouse]) -> int:
+    """The free gift of the order rules (settings FREE_GIFT), two coupons, and each warehouse's cut-off."""
+    from orderloop.promotions.services import coupon_create
+
+    tote = Product.objects.create(
+        handle="gift-tote-bag",
+        name="Canvas tote bag",
+        name_translations={
+            "uk": "Полотняна сумка-шопер",
+            "ru": "Холщовая сумка-шопер",
+            "sv": "Tygkasse",
+            "ar": "حقيبة قماشية",
+        },
+        description="Our thank-you gift for larger orders.",
+    )
+    gift = Variant.objects.create(
+        product=tote,
+        sku="GIFT-TOTE",
+        barcode=ean13_with_check_digit(tables.EAN_PREFIX + "99999"),
+        barcode_type=BarcodeType.EAN13,
+        attributes={"colour": "Natural"},
+        price_amount=Decimal("190.00"),
+        currency=tables.CURRENCY,
+        weight_g=120,
+        length_mm=380,
+        width_mm=320,
+        height_mm=5,
+    )
+    inventory.stock_adjust(
+        variant=gift,
+        warehouse=warehouses["kyiv"],
+        delta=200,
+        reason=MovementReason.RECEIPT,
+        actor=None,
+        reference=tables.OPENING_REFERENCE,
+        note="Opening stock of the demo shop",
+    )
+    coupon_create(code="WELCOME10", kind="percent", value="10", max_uses_per_customer=1)
+    coupon_create(
+        code="MINUS200",
+        kind="fixed",
+        value="200",
+        currency=tables.CURRENCY,
+        min_subtotal="1500",
+        max_uses=100,
+    )
+    # The EU hub ships a day later than the Ukrainian warehouses.
+    Warehouse.objects.filter(code="stockholm").update(handling_days=2, cutoff_time="12:00")
+    return 200
+
+
 def load_demo_data() -> DemoSummary | None:
     """Load the demo shop; None (and nothing written) when it is already there."""
     started = time.perf_counter()
@@ -323,6 +374,7 @@ def load_demo_data() -> DemoSummary | None:
                     note="Opening stock of the demo shop",
                 )
                 units += planned.quantity
+        units += _storefront_extras(warehouses)
     return DemoSummary(
         users=users,
         categories=len(categories),

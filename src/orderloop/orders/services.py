@@ -614,7 +614,11 @@ def _after_placement(order: Order, *, actor: Actor) -> None:
     from orderloop.payments.services import INVOICED_KINDS, invoice_issue
 
     invoice_channels = _order_setting("INVOICE_ON_PLACEMENT_CHANNELS", [Channel.WEB])
-    if order.channel in invoice_channels and order.payment_method.kind in INVOICED_KINDS and order.total_amount > 0:
+    if (
+        order.channel in invoice_channels
+        and order.payment_method.kind in INVOICED_KINDS
+        and order.total_amount > 0
+    ):
         invoice_issue(order_id=order.pk, actor=actor)
     order_confirmation_queue(order=order)
 

@@ -225,5 +225,15 @@ def pay(request: HttpRequest, token: str) -> HttpResponse:
                 "order": order,
                 "bank": selectors.bank_details(),
                 "reference": selectors.payment_overview(order_id=order.pk).payment_reference,
+                "card_pay_url": _card_pay_url(order),
             },
         )
+
+
+def _card_pay_url(order: Any) -> str:
+    """The storefront's card payment page for what the order owes now, where card payments are on."""
+    from orderloop.storefront.selectors import card_payments_enabled, order_pay_url
+
+    if not card_payments_enabled() or order.payment_method.kind not in {"card", "prepayment"}:
+        return ""
+    return order_pay_url(order)
