@@ -288,7 +288,9 @@ def _warehouses() -> tuple[dict[str, Warehouse], dict[tuple[str, str], list[BinL
     return warehouses, zone_bins, created_bins
 
 
-def _storefront_extras(warehouses: dict[str, Warehouse]) -> int:
+def _storefront_extras(
+    warehouses: dict[str, Warehouse], categories: dict[str, Category], gift_bin: BinLocation
+) -> int:
     """The free gift of the order rules (settings FREE_GIFT), two coupons, and each warehouse's cut-off."""
     from orderloop.promotions.services import coupon_create
 
@@ -302,6 +304,7 @@ def _storefront_extras(warehouses: dict[str, Warehouse]) -> int:
             "ar": "حقيبة قماشية",
         },
         description="Our thank-you gift for larger orders.",
+        category=categories["bags"],
     )
     gift = Variant.objects.create(
         product=tote,
@@ -316,6 +319,7 @@ def _storefront_extras(warehouses: dict[str, Warehouse]) -> int:
         width_mm=320,
         height_mm=5,
     )
+    inventory.stock_assign_bin(variant=gift, warehouse=warehouses["kyiv"], bin=gift_bin, actor=None)
     inventory.stock_adjust(
         variant=gift,
         warehouse=warehouses["kyiv"],
@@ -374,7 +378,7 @@ def load_demo_data() -> DemoSummary | None:
                     note="Opening stock of the demo shop",
                 )
                 units += planned.quantity
-        units += _storefront_extras(warehouses)
+        units += _storefront_extras(warehouses, categories, zone_bins[("kyiv", "C")][0])
     return DemoSummary(
         users=users,
         categories=len(categories),
