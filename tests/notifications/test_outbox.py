@@ -18,7 +18,9 @@ def outbox_mail(settings):
 
 
 def _send() -> None:
-    email = EmailMultiAlternatives("Your order 1001", "Hello Olena", "shop@example.com", ["olena@example.com"])
+    email = EmailMultiAlternatives(
+        "Your order 1001", "Hello Olena", "shop@example.com", ["olena@example.com"]
+    )
     email.attach_alternative("<p>Hello <b>Olena</b></p>", "text/html")
     email.attach("invoice-2026-000001.pdf", b"%PDF-1.4 demo", "application/pdf")
     email.send()
@@ -27,7 +29,11 @@ def _send() -> None:
 def test_mail_is_kept_with_its_parts(outbox_mail):
     _send()
     kept = OutboxEmail.objects.get()
-    assert (kept.subject, kept.to, kept.text_body) == ("Your order 1001", ["olena@example.com"], "Hello Olena")
+    assert (kept.subject, kept.to, kept.text_body) == (
+        "Your order 1001",
+        ["olena@example.com"],
+        "Hello Olena",
+    )
     assert "<b>Olena</b>" in kept.html_body
     assert kept.attachments[0]["filename"] == "invoice-2026-000001.pdf"
 

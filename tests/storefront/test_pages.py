@@ -81,6 +81,16 @@ def test_checkout_places_a_cod_order_empties_the_cart_and_shows_it(shop, checkou
     add(client, shop["S"], 2)
     form = client.get("/shop/checkout/").content.decode()
     assert 'name="checkout_token"' in form and "door_delivery" in form
+    # Only what the country and the delivery need is required.
+    for field, required in (
+        ("city", True),
+        ("line1", True),
+        ("postal_code", True),
+        ("line2", False),
+        ("comment", False),
+    ):
+        block = form.split(f'data-field="{field}"')[1].split("</div>")[0]
+        assert ('aria-required="true"' in block) is required, field
 
     response = client.post("/shop/checkout/", checkout_data())
     assert response.status_code == 302, response.content.decode()[:2000]
