@@ -1193,7 +1193,7 @@ def low_stock_check(*, now: datetime | None = None) -> LowStockReport:
                         "trigger": suggestion.advice.trigger,
                         "quantity": suggestion.advice.quantity,
                     },
-                    key=f"low_stock:{rule.pk}:{int(now.timestamp())}",
+                    key=f"low_stock:{rule.pk}:{now.isoformat()}",
                 )
                 report.alerted.append(label)
                 report.notified += len(rows)
