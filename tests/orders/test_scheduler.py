@@ -37,7 +37,9 @@ def test_the_registry_has_both_rules_every_minute_and_settings_replace_it():
 def test_once_enqueues_each_task_and_does_not_pile_up_while_one_waits():
     out = StringIO()
     call_command("run_scheduler", "--once", stdout=out)
-    assert sorted(DBTaskResult.objects.values_list("task_path", flat=True)) == sorted([SLA, EXPIRY, LOW_STOCK])
+    assert sorted(DBTaskResult.objects.values_list("task_path", flat=True)) == sorted(
+        [SLA, EXPIRY, LOW_STOCK]
+    )
     assert f"{SLA}: enqueued" in out.getvalue()
     again = StringIO()
     call_command("run_scheduler", "--once", "--only", SLA, stdout=again)

@@ -3,8 +3,7 @@ price-list CSV parsing, and the backorder queue and resume rule of orders/backor
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from datetime import timezone as tz
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -30,7 +29,9 @@ from orderloop.purchasing.models import PurchaseOrderStatus as PO
         (25, 24, 12, 36),
     ],
 )
-def test_order_quantity_is_rounded_to_moq_then_pack_size(need: int, moq: int, pack: int, expected: int) -> None:
+def test_order_quantity_is_rounded_to_moq_then_pack_size(
+    need: int, moq: int, pack: int, expected: int
+) -> None:
     assert domain.round_order_quantity(need, moq=moq, pack_size=pack) == expected
 
 
@@ -40,7 +41,9 @@ def test_reorder_point_on_known_data() -> None:
     assert velocity == Decimal("2.000")
     assert domain.reorder_point(velocity=velocity, lead_time_days=10, safety_stock=8) == 28
     # 10 units in 28 days: 0.357/day × 10 days = 3.57 → 4 (rounded up), + 0 safety stock.
-    assert domain.reorder_point(velocity=domain.sales_velocity(10, 28), lead_time_days=10, safety_stock=0) == 4
+    assert (
+        domain.reorder_point(velocity=domain.sales_velocity(10, 28), lead_time_days=10, safety_stock=0) == 4
+    )
     assert domain.sales_velocity(-5, 28) == 0, "more released than reserved is no negative demand"
 
 
@@ -68,8 +71,17 @@ def test_advice_for_a_reorder_point_rule() -> None:
 
 
 def test_advice_for_min_max_counts_drafts_and_backorders() -> None:
-    base = {"method": "min_max", "min_quantity": 10, "max_quantity": 40, "incoming": 0, "moq": 1, "pack_size": 6}
-    assert domain.advise(ReorderInputs(available=4, on_draft=5, backordered=0, **base)).quantity == 36  # 40 − 9 = 31 → 36
+    base = {
+        "method": "min_max",
+        "min_quantity": 10,
+        "max_quantity": 40,
+        "incoming": 0,
+        "moq": 1,
+        "pack_size": 6,
+    }
+    assert (
+        domain.advise(ReorderInputs(available=4, on_draft=5, backordered=0, **base)).quantity == 36
+    )  # 40 − 9 = 31 → 36
     assert not domain.advise(ReorderInputs(available=6, on_draft=5, backordered=0, **base)).needed
     waiting = domain.advise(ReorderInputs(available=0, on_draft=0, backordered=7, **base))
     assert waiting.position == -7 and waiting.raw_quantity == 47 and waiting.quantity == 48
@@ -91,7 +103,7 @@ def test_the_purchase_order_table() -> None:
     assert domain.allowed_next(PO.PARTIALLY_RECEIVED) == [PO.RECEIVED, PO.CANCELLED]
     assert domain.allowed_next(PO.RECEIVED) == [] and domain.allowed_next(PO.CANCELLED) == []
     assert not domain.can_transition(PO.DRAFT, PO.RECEIVED)
-    assert domain.OPEN == {PO.SENT, PO.PARTIALLY_RECEIVED}
+    assert {PO.SENT, PO.PARTIALLY_RECEIVED} == domain.OPEN
 
 
 def test_receipt_effects() -> None:
@@ -126,7 +138,11 @@ def test_price_list_parsing_with_errors_per_row_and_column() -> None:
     )
     assert (first.lead_time_days, first.preferred, first.supplier_sku, first.errors) == (14, True, "LC-1", {})
     assert second.currency == "USD"
-    assert second.errors == {"price": "bad_price", "min_order_quantity": "bad_integer", "preferred": "bad_boolean"}
+    assert second.errors == {
+        "price": "bad_price",
+        "min_order_quantity": "bad_integer",
+        "preferred": "bad_boolean",
+    }
     assert third.errors == {"sku": "required"} and third.line == 4
     with pytest.raises(domain.PriceListError) as missing:
         domain.parse_price_list("sku,cost_centre\nA,1\n", default_currency="EUR")
@@ -134,7 +150,7 @@ def test_price_list_parsing_with_errors_per_row_and_column() -> None:
 
 
 def _waiting(line: int, *, express: bool = False, age_days: int = 0, order: int | None = None) -> Waiting:
-    placed = datetime(2025, 1, 10, tzinfo=tz.utc) - timedelta(days=age_days)
+    placed = datetime(2025, 1, 10, tzinfo=UTC) - timedelta(days=age_days)
     return Waiting(
         line_id=line,
         order_id=order or line,

@@ -31,7 +31,10 @@ def _age_last_movement(days: int) -> None:
 
 @pytest.fixture
 def tee(
-    stocked: Callable[..., Variant], warehouse: Warehouse, priced: Callable[..., None], po_for: Callable[..., Any]
+    stocked: Callable[..., Variant],
+    warehouse: Warehouse,
+    priced: Callable[..., None],
+    po_for: Callable[..., Any],
 ) -> Variant:
     """Known data: 90 on hand; 30 + 30 reserved in the last 28 days, 4 released (net 56 = 2/day), 20
     reserved 40 days ago (outside the window); 10 incoming on a sent order. MOQ 25, pack 12, lead time
@@ -62,7 +65,12 @@ def test_reorder_point_suggestion_on_known_data(tee: Variant, warehouse: Warehou
     inputs, advice = suggestion.inputs, suggestion.advice
     # available 90 − 76 reserved = 14; incoming 10; nothing on drafts or backordered.
     assert (inputs.available, inputs.incoming, inputs.on_draft, inputs.backordered) == (14, 10, 0, 0)
-    assert (inputs.sold_units, inputs.velocity_days, inputs.lead_time_days, inputs.safety_stock) == (56, 28, 10, 8)
+    assert (inputs.sold_units, inputs.velocity_days, inputs.lead_time_days, inputs.safety_stock) == (
+        56,
+        28,
+        10,
+        8,
+    )
     assert advice.velocity == Decimal("2.000")
     # ROP = ⌈2 × 10⌉ + 8 = 28; position 24 ≤ 28; target 28 + ⌈2 × 14⌉ = 56; need 32 → MOQ 25 → packs of 12: 36.
     assert (advice.position, advice.reorder_point, advice.target) == (24, 28, 56)
@@ -100,7 +108,9 @@ def test_the_preferred_supplier_is_chosen_and_one_click_makes_drafts_per_supplie
     warehouse: Warehouse,
     supplier: Supplier,
 ) -> None:
-    other = services.supplier_create(code="nordic", name="Nordic Knit", currency="SEK", lead_time_days=3, actor=None)
+    other = services.supplier_create(
+        code="nordic", name="Nordic Knit", currency="SEK", lead_time_days=3, actor=None
+    )
     shirt = stocked("SHIRT-A", 0)
     cap = stocked("CAP-A", 1)
     services.supplier_item_set(supplier=supplier, sku="SHIRT-A", price="5.00", actor=None)
@@ -109,7 +119,12 @@ def test_the_preferred_supplier_is_chosen_and_one_click_makes_drafts_per_supplie
     assert SupplierItem.objects.get(supplier=supplier, variant=shirt).is_preferred is False
     for variant in (shirt, cap):
         services.reorder_rule_set(
-            variant=variant, warehouse=warehouse, method="min_max", min_quantity=2, max_quantity=10, actor=None
+            variant=variant,
+            warehouse=warehouse,
+            method="min_max",
+            min_quantity=2,
+            max_quantity=10,
+            actor=None,
         )
     suggestions = {s.variant.sku: s for s in selectors.replenishment()}
     assert suggestions["SHIRT-A"].supplier == other and suggestions["SHIRT-A"].item is not None
