@@ -60,17 +60,25 @@ def test_suppliers_create_list_change_and_errors(manager: Client, warehouse_staf
     assert missing.status_code == 404 and missing.json()["code"] == "supplier_not_found"
 
 
-def test_price_list_rows_and_csv_import_all_or_nothing(manager: Client, make_variant: Callable[..., Variant]) -> None:
+def test_price_list_rows_and_csv_import_all_or_nothing(
+    manager: Client, make_variant: Callable[..., Variant]
+) -> None:
     make_variant("TEE-1")
     make_variant("TEE-2")
     _supplier(manager)
     row = manager.put(
-        "/api/v1/suppliers/linenco/prices", {"sku": "TEE-1", "price": "4.50", "pack_size": 12}, content_type=JSON
+        "/api/v1/suppliers/linenco/prices",
+        {"sku": "TEE-1", "price": "4.50", "pack_size": 12},
+        content_type=JSON,
     )
     assert row.status_code == 200, row.content
     assert row.json()["price"] == {"amount": "4.50", "currency": "EUR"}
-    assert row.json()["pack_size"] == 12 and row.json()["preferred"] is True, "the first supplier is preferred"
-    floaty = manager.put("/api/v1/suppliers/linenco/prices", {"sku": "TEE-1", "price": 4.5}, content_type=JSON)
+    assert row.json()["pack_size"] == 12 and row.json()["preferred"] is True, (
+        "the first supplier is preferred"
+    )
+    floaty = manager.put(
+        "/api/v1/suppliers/linenco/prices", {"sku": "TEE-1", "price": 4.5}, content_type=JSON
+    )
     assert floaty.status_code == 422
 
     bad = SimpleUploadedFile("prices.csv", b"sku;price;moq\nTEE-1;3,90;10\nNOPE;1.00;\nTEE-2;abc;\n")
@@ -79,7 +87,9 @@ def test_price_list_rows_and_csv_import_all_or_nothing(manager: Client, make_var
     assert set(refused.json()["details"]) == {"row 3.sku", "row 4.price"}
     assert SupplierItem.objects.get(variant__sku="TEE-1").price_amount == 450 / 100, "nothing was written"
 
-    good = SimpleUploadedFile("prices.csv", "sku;price;moq;supplier_sku\nTEE-1;3,90;10;LC-1\nTEE-2;5.10;;LC-2\n".encode())
+    good = SimpleUploadedFile(
+        "prices.csv", b"sku;price;moq;supplier_sku\nTEE-1;3,90;10;LC-1\nTEE-2;5.10;;LC-2\n"
+    )
     imported = manager.post("/api/v1/suppliers/linenco/prices/import", {"file": good})
     assert imported.status_code == 201, imported.content
     assert imported.json() == {"rows": 2, "created": 1, "updated": 1}
@@ -158,7 +168,9 @@ def test_purchase_order_send_receive_with_idempotency_and_errors(
     )
     assert manager_receives.status_code == 403, "the warehouse receives"
 
-    scan = {"lines": [{"code": "4006381333931"}, {"code": "4006381333931"}, {"code": "LINEN-A", "quantity": 1}]}
+    scan = {
+        "lines": [{"code": "4006381333931"}, {"code": "4006381333931"}, {"code": "LINEN-A", "quantity": 1}]
+    }
     receipt_headers = {"HTTP_IDEMPOTENCY_KEY": "delivery-1"}
     received = warehouse_staff.post(
         f"/api/v1/purchase-orders/{number}/receipts", scan, content_type=JSON, **receipt_headers
@@ -177,10 +189,17 @@ def test_purchase_order_send_receive_with_idempotency_and_errors(
 
     no_reason = manager.post(f"/api/v1/purchase-orders/{number}/cancel", {"reason": ""}, content_type=JSON)
     assert no_reason.status_code == 422
-    closed = manager.post(f"/api/v1/purchase-orders/{number}/close", {"reason": "rest sold out"}, content_type=JSON)
+    closed = manager.post(
+        f"/api/v1/purchase-orders/{number}/close", {"reason": "rest sold out"}, content_type=JSON
+    )
     assert closed.json()["status"] == "received"
     events = manager.get(f"/api/v1/purchase-orders/{number}/events").json()
-    assert [e["to_status"] for e in events if e["to_status"]] == ["draft", "sent", "partially_received", "received"]
+    assert [e["to_status"] for e in events if e["to_status"]] == [
+        "draft",
+        "sent",
+        "partially_received",
+        "received",
+    ]
     assert events[-1]["data"]["short"] == [{"sku": "LINEN-A", "ordered": 5, "received": 3, "short": 2}]
     assert [r["id"] for r in warehouse_staff.get(f"/api/v1/purchase-orders/{number}/receipts").json()] == [
         received.json()["id"]
@@ -190,7 +209,9 @@ def test_purchase_order_send_receive_with_idempotency_and_errors(
     assert ledger_mismatches() == [] and selectors.incoming_mismatches() == []
 
 
-def test_draft_lines_can_change_until_sent(manager: Client, make_variant: Callable[..., Variant], warehouse: Warehouse) -> None:
+def test_draft_lines_can_change_until_sent(
+    manager: Client, make_variant: Callable[..., Variant], warehouse: Warehouse
+) -> None:
     make_variant("BAG-1")
     make_variant("BAG-2")
     _supplier(manager)
@@ -208,11 +229,17 @@ def test_draft_lines_can_change_until_sent(manager: Client, make_variant: Callab
     ).json()
     number = po["number"]
     changed = manager.put(
-        f"/api/v1/purchase-orders/{number}/lines", {"sku": "BAG-2", "quantity": 3, "unit_price": "1.50"}, content_type=JSON
+        f"/api/v1/purchase-orders/{number}/lines",
+        {"sku": "BAG-2", "quantity": 3, "unit_price": "1.50"},
+        content_type=JSON,
     )
     assert changed.json()["total"]["amount"] == "24.50"
-    removed = manager.put(f"/api/v1/purchase-orders/{number}/lines", {"sku": "BAG-1", "quantity": 0}, content_type=JSON)
+    removed = manager.put(
+        f"/api/v1/purchase-orders/{number}/lines", {"sku": "BAG-1", "quantity": 0}, content_type=JSON
+    )
     assert [line["sku"] for line in removed.json()["lines"]] == ["BAG-2"]
     manager.post(f"/api/v1/purchase-orders/{number}/send", content_type=JSON)
-    locked = manager.put(f"/api/v1/purchase-orders/{number}/lines", {"sku": "BAG-2", "quantity": 9}, content_type=JSON)
+    locked = manager.put(
+        f"/api/v1/purchase-orders/{number}/lines", {"sku": "BAG-2", "quantity": 9}, content_type=JSON
+    )
     assert locked.status_code == 409 and locked.json()["code"] == "purchase_order_not_editable"

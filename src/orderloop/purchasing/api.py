@@ -238,7 +238,9 @@ def price_set(request: HttpRequest, code: str, payload: PriceIn) -> PriceOut:
     return price_out(SupplierItem.objects.select_related("supplier", "variant").get(pk=item.pk))
 
 
-@suppliers_router.delete("/{code}/prices/{int:item_id}", response={204: None}, summary="Remove a price-list row")
+@suppliers_router.delete(
+    "/{code}/prices/{int:item_id}", response={204: None}, summary="Remove a price-list row"
+)
 def price_delete(request: HttpRequest, code: str, item_id: int) -> tuple[int, None]:
     require_perm(request, "purchasing.delete_supplieritem")
     supplier = selectors.supplier_by_code(code)

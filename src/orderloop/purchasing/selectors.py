@@ -152,6 +152,25 @@ def purchase_order_lines(po: PurchaseOrder) -> list[PurchaseOrderLine]:
     return list(po.lines.select_related("variant__product").order_by("position"))
 
 
+def line_for_code(lines: Iterable[PurchaseOrderLine], code: str | None) -> PurchaseOrderLine | None:
+    """The line a scanned or typed code means: our SKU, the barcode, the supplier's SKU, then the SKU
+    in any letter case (lines need `variant` loaded)."""
+    code = _clean(code)
+    if not code:
+        return None
+    lines = list(lines)
+    for matches in (
+        lambda line: line.sku == code,
+        lambda line: bool(line.variant.barcode) and line.variant.barcode == code,
+        lambda line: bool(line.supplier_sku) and line.supplier_sku == code,
+        lambda line: line.sku.lower() == code.lower(),
+    ):
+        for line in lines:
+            if matches(line):
+                return line
+    return None
+
+
 # --- Stock figures ----------------------------------------------------------------------------------
 
 

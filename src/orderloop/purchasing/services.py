@@ -963,15 +963,9 @@ def _resolve(lines: list[PurchaseOrderLine], item: ReceiptInput, index: int) -> 
                 return line
         raise NotOnPurchaseOrder(details={f"lines.{index}.line_id": _("Not a line of this purchase order.")})
     code = _clean(item.code, 64)
-    for matches in (
-        lambda line: line.sku == code,
-        lambda line: bool(line.variant.barcode) and line.variant.barcode == code,
-        lambda line: bool(line.supplier_sku) and line.supplier_sku == code,
-        lambda line: line.sku.lower() == code.lower(),
-    ):
-        for line in lines:
-            if matches(line):
-                return line
+    found = selectors.line_for_code(lines, code)
+    if found is not None:
+        return found
     raise NotOnPurchaseOrder(
         details={f"lines.{index}.code": _("%(code)s is not on this purchase order.") % {"code": code or "—"}}
     )
