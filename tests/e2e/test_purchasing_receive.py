@@ -36,7 +36,9 @@ def shop(make_staff: Any) -> dict[str, Any]:
     make_staff("Warehouse", username="petro", password="scan-pass-1")
     make_staff("Manager", username="olha", password="phone-pass-1")
     warehouse = Warehouse.objects.create(code="kyiv", name="Kyiv main", country="UA", city="Kyiv", priority=1)
-    product = Product.objects.create(handle="linen-shirt-breeze", name="Linen shirt Breeze", allow_backorder=True)
+    product = Product.objects.create(
+        handle="linen-shirt-breeze", name="Linen shirt Breeze", allow_backorder=True
+    )
     variant = Variant.objects.create(
         product=product,
         sku=SKU,
@@ -101,7 +103,9 @@ def test_receive_by_scanning_serves_the_backorder(page: Any, login: Any, shop: d
     expect(page.locator("#scan")).to_have_value("")
     scan(page, BARCODE)
     expect(row.locator("input.qty")).to_have_value("2")
-    assert StockLevel.objects.get(variant=shop["variant"]).on_hand == 0, "nothing is received before the click"
+    assert StockLevel.objects.get(variant=shop["variant"]).on_hand == 0, (
+        "nothing is received before the click"
+    )
     page.fill("#id_note", "Delivery note 4711")
     page.click("#receive-submit")
 

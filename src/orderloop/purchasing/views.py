@@ -179,10 +179,22 @@ def _edit_form(supplier: Supplier, data: Any = None) -> SupplierForm:
     return form
 
 
-def _supplier_context(supplier: Supplier, **forms: Any) -> dict[str, Any]:
+PRICE_PAGE_SIZE = 100
+
+
+def _supplier_context(
+    supplier: Supplier, *, request: HttpRequest | None = None, **forms: Any
+) -> dict[str, Any]:
+    q = (request.GET.get("q") or "").strip() if request is not None else ""
+    items = selectors.supplier_items(supplier=supplier, search=q)
+    page = Paginator(items, PRICE_PAGE_SIZE).get_page(
+        request.GET.get("page") if request is not None else None
+    )
     return {
         "supplier": supplier,
-        "items": selectors.supplier_items(supplier=supplier),
+        "items": page.object_list,
+        "page": page,
+        "q": q,
         "edit_form": forms.get("edit_form") or _edit_form(supplier),
         "price_form": forms.get("price_form") or PriceRowForm(prefix="price"),
         "import_form": forms.get("import_form") or PriceImportForm(prefix="import"),
@@ -196,7 +208,9 @@ def _supplier_context(supplier: Supplier, **forms: Any) -> dict[str, Any]:
 def supplier_detail(request: HttpRequest, code: str) -> HttpResponse:
     supplier = _supplier(code)
     if request.method != "POST":
-        return render(request, "purchasing/supplier_detail.html", _supplier_context(supplier))
+        return render(
+            request, "purchasing/supplier_detail.html", _supplier_context(supplier, request=request)
+        )
     action = request.POST.get("action", "")
     needed = {"edit": "purchasing.change_supplier", "import": "purchasing.change_supplieritem"}.get(
         action, "purchasing.change_supplieritem"
