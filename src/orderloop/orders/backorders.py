@@ -8,9 +8,9 @@ each), growing the line's `LineAllocation` and shrinking `quantity_backordered`.
 `awaiting_stock` whose lines are then all reserved moves on through `order_transition` to where it was
 headed (`resume_path`).
 
-Locks: order rows first (ascending id), then stock rows (ascending id) — the order `order_edit` and
-`order_cancel` take them in, so a receipt and an edit of the same order never wait on each other in a
-cycle.
+Locks: order rows first (ascending id, `backorders_lock`), then stock rows (ascending id) — the order
+`order_edit` and `order_cancel` take them in, so a receipt and an edit of the same order never wait on
+each other in a cycle. Call `backorders_lock` before touching stock rows in the same transaction.
 """
 
 from __future__ import annotations
@@ -148,17 +148,19 @@ def waited_from(order: Order) -> str:
 # --- Writes -----------------------------------------------------------------------------------------
 
 
-def backorders_lock(*, variant_ids: Iterable[int]) -> list[int]:
-    """Lock (ascending id) the open orders with backordered lines of these variants; returns their ids.
+def backorders_lock(*, variant_ids: Iterable[int], skip_locked: bool = False) -> list[int]:
+    """Lock (ascending id) the open orders with backordered lines of these variants; returns the ids
+    locked.
 
-    A receipt calls this before it touches stock rows, so locks are taken orders → stock, as edits do.
+    A receipt calls this before it touches stock rows, so locks are taken orders → stock, as edits and
+    cancellations do. `skip_locked` leaves out orders another transaction holds right now (used once a
+    caller holds stock rows: waiting there could close a cycle with an edit of a brand-new order).
     """
     ids = sorted(set(backordered_lines(variant_ids=variant_ids).values_list("order_id", flat=True)))
     if not ids:
         return []
-    return list(
-        Order.objects.select_for_update().filter(pk__in=ids).order_by("id").values_list("pk", flat=True)
-    )
+    locked = Order.objects.select_for_update(skip_locked=skip_locked).filter(pk__in=ids).order_by("id")
+    return list(locked.values_list("pk", flat=True))
 
 
 @dataclass(frozen=True)
@@ -201,7 +203,9 @@ def backorders_allocate(
     if not variant_ids:
         return result
     with transaction.atomic():
-        order_ids = backorders_lock(variant_ids=variant_ids)
+        # The caller (a receipt) locked the orders it could see before touching stock; orders placed
+        # since then are taken too unless another transaction holds them (they wait for the next one).
+        order_ids = backorders_lock(variant_ids=variant_ids, skip_locked=True)
         if not order_ids:
             return result
         rows = list(
