@@ -155,6 +155,13 @@ def test_purchase_order_send_receive_with_idempotency_and_errors(
     assert sent.status_code == 200 and sent.json()["status"] == "sent"
     assert sent.json()["allowed_next"] == ["partially_received", "received", "cancelled"]
     assert StockLevel.objects.get(variant__sku="LINEN-A").incoming == 5
+    [need] = manager.get("/api/v1/replenishment/backorders").json()
+    assert (need["order"], need["quantity"], need["purchase_order"], need["covered"]) == (
+        waiting.number,
+        2,
+        number,
+        True,
+    )
     pdf = manager.get(sent.json()["pdf_url"])
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
 

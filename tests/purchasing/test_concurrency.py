@@ -46,22 +46,27 @@ def test_concurrent_receipts_orders_and_cancellations_keep_every_unit_accounted_
     second = po_for((linen, 5))
 
     def receive(po_id: int) -> Callable[[], str]:
-        return lambda: services.receipt_create(
-            po_id=po_id, lines=[ReceiptInput(code="RACE-1", quantity=1)], actor=None
-        ) and "received"
+        return lambda: (
+            services.receipt_create(po_id=po_id, lines=[ReceiptInput(code="RACE-1", quantity=1)], actor=None)
+            and "received"
+        )
 
     def order(index: int) -> Callable[[], str]:
         return lambda: place(("RACE-1", 1), customer=customer(name=f"Late {index}")) and "placed"
 
     def cancel(order_id: int) -> Callable[[], str]:
-        return lambda: order_services.order_cancel(order_id=order_id, actor=None, reason="race") and "cancelled"
+        return lambda: (
+            order_services.order_cancel(order_id=order_id, actor=None, reason="race") and "cancelled"
+        )
 
     jobs: list[Callable[[], str]] = []
     for index in range(5):
         jobs += [receive(first.pk), receive(second.pk), order(index)]
     jobs += [cancel(waiting[i].pk) for i in (1, 4, 7)]
     results = run_in_threads(jobs)
-    assert results.count("received") == 10 and results.count("placed") == 5 and results.count("cancelled") == 3
+    assert (
+        results.count("received") == 10 and results.count("placed") == 5 and results.count("cancelled") == 3
+    )
 
     stock = StockLevel.objects.get(variant=linen)
     assert stock.on_hand == 10 and stock.incoming == 0

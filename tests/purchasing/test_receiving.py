@@ -203,7 +203,14 @@ def test_a_receipt_serves_competing_backorders_express_first_then_the_oldest(
     for order in (normal, older, express):
         assert order.status == OrderStatus.AWAITING_STOCK and backordered(order) == order.lines.get().quantity
 
+    needs = selectors.purchase_needs()
+    assert [(n.line.order.number, n.quantity, n.covered) for n in needs] == [
+        (express.number, 2, False),
+        (older.number, 2, False),
+        (normal.number, 3, False),
+    ], "each backordered line is a purchase need, in serving order"
     po = po_for((linen, 7))
+    assert all(n.covered and n.arrival.po_number == po.number for n in selectors.purchase_needs())
     # The card shows when each waiting order should be served, from the purchase order.
     card = order_card_data(number=normal.number)
     assert card.lines[0].arrival is not None

@@ -35,6 +35,7 @@ from .schemas import (
     LineOut,
     LineSetIn,
     MoneyOut,
+    NeedOut,
     PriceImportOut,
     PriceIn,
     PriceOut,
@@ -360,6 +361,28 @@ def replenishment(
     warehouse_id, supplier_id = _filters(warehouse, supplier)
     rows = selectors.replenishment(only_needed=not all, warehouse_id=warehouse_id, supplier_id=supplier_id)
     return [suggestion_out(row) for row in rows]
+
+
+@replenishment_router.get(
+    "/backorders",
+    response=list[NeedOut],
+    summary="Backordered order lines (purchase needs) in serving order, with the purchase order covering each",
+)
+def purchase_needs(request: HttpRequest) -> list[NeedOut]:
+    require_perm(request, "purchasing.view_purchaseorder")
+    return [
+        NeedOut(
+            order=need.line.order.number,
+            priority=need.line.order.priority,
+            placed_at=need.line.order.created_at,
+            sku=need.line.sku,
+            quantity=need.quantity,
+            purchase_order=need.arrival.po_number if need.arrival else None,
+            expected_date=need.arrival.expected_date if need.arrival else None,
+            covered=need.covered,
+        )
+        for need in selectors.purchase_needs()
+    ]
 
 
 @replenishment_router.post(

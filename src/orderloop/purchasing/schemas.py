@@ -165,6 +165,17 @@ class SuggestionOut(Schema):
     reasons: list[str]
 
 
+class NeedOut(Schema):
+    order: str
+    priority: str
+    placed_at: datetime
+    sku: str
+    quantity: int
+    purchase_order: str | None
+    expected_date: date | None
+    covered: bool
+
+
 class DraftsIn(Schema):
     keys: list[str] | None = Field(None, description="Suggestion keys to order; default: every one.")
     quantities: dict[str, StrictInt] = Field(default_factory=dict, description="key → quantity override.")

@@ -491,6 +491,35 @@ def expected_arrivals(*, variant_ids: Iterable[int]) -> dict[int, Arrival]:
     return arrivals
 
 
+@dataclass(frozen=True)
+class PurchaseNeed:
+    """A backordered order line: what purchasing must bring in (covered by a purchase order or not)."""
+
+    line: Any  # orders.OrderLine, with its order
+    quantity: int
+    arrival: Arrival | None
+
+    @property
+    def covered(self) -> bool:
+        return self.arrival is not None and self.arrival.complete
+
+
+def purchase_needs(*, limit: int = 500) -> list[PurchaseNeed]:
+    """Every backordered line of an open order, in serving order (express first, then the oldest), with
+    the purchase order expected to serve it. A backorder needs no separate row: the line *is* the need,
+    so it appears (and disappears) with the order's own changes."""
+    from orderloop.orders.models import OrderLine
+
+    queue = backorders.waiting_queue()[:limit]
+    lines = OrderLine.objects.select_related("order").in_bulk([item.line_id for item in queue])
+    arrivals = expected_arrivals(variant_ids={item.variant_id for item in queue})
+    return [
+        PurchaseNeed(line=lines[item.line_id], quantity=item.quantity, arrival=arrivals.get(item.line_id))
+        for item in queue
+        if item.line_id in lines
+    ]
+
+
 # --- Purchasing staff -------------------------------------------------------------------------------
 
 PURCHASING_PERMISSION = "purchasing.add_purchaseorder"

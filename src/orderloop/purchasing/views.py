@@ -84,6 +84,7 @@ def _replenishment_context(request: HttpRequest, **extra: Any) -> dict[str, Any]
     return {
         "suggestions": suggestions,
         "orderable": [s for s in suggestions if s.can_order],
+        "needs": selectors.purchase_needs(),
         "filters": filters,
         "warehouses": inventory_selectors.warehouses(active_only=True),
         "suppliers": selectors.suppliers(active_only=True),
