@@ -119,8 +119,10 @@ def rule_out(rule: ReorderRule) -> ReorderRuleOut:
     )
 
 
-def po_out(po: PurchaseOrder) -> PurchaseOrderOut:
-    po = selectors.purchase_order_by_number(po.number)
+def po_out(po: PurchaseOrder, *, fresh: bool = True) -> PurchaseOrderOut:
+    """The answer for one purchase order; `fresh` re-reads it (services update some columns in SQL)."""
+    if fresh:
+        po = selectors.purchase_order_by_number(po.number)
     return PurchaseOrderOut(
         number=po.number,
         supplier=po.supplier.code,
@@ -146,7 +148,7 @@ def po_out(po: PurchaseOrder) -> PurchaseOrderOut:
                 over=line.over,
                 unit_price=money_out(line.unit_price_amount, po.currency),
             )
-            for line in selectors.purchase_order_lines(po)
+            for line in po.lines.all()
         ],
         pdf_url=reverse("api-v1:purchase_order_pdf", kwargs={"number": po.number}),
     )
@@ -420,9 +422,13 @@ def po_list(
     limit: int = 50,
 ) -> PurchaseOrderPageOut:
     require_perm(request, "purchasing.view_purchaseorder")
-    rows = selectors.purchase_orders(status=status, supplier_code=supplier, search=q)
+    rows = selectors.purchase_orders(status=status, supplier_code=supplier, search=q).prefetch_related(
+        "lines"
+    )
     page = inventory_selectors.newest_first_page(rows, cursor=cursor, limit=limit)
-    return PurchaseOrderPageOut(items=[po_out(po) for po in page.items], next_cursor=page.next_cursor)
+    return PurchaseOrderPageOut(
+        items=[po_out(po, fresh=False) for po in page.items], next_cursor=page.next_cursor
+    )
 
 
 @purchase_orders_router.post(
