@@ -264,3 +264,22 @@ def test_manager_cannot_receive(
     po = po_for((stocked("RCV-1", 0), 1))
     assert login("Manager").get(f"/purchasing/orders/{po.number}/receive/").status_code == 403
     assert not Supplier.objects.filter(is_active=False).exists()
+
+
+def test_serving_backorders_from_stock_on_hand_from_the_page(
+    roles: None, methods: None, stocked: Callable[..., Variant], warehouse: Warehouse
+) -> None:
+    from orderloop.inventory.services import stock_adjust
+
+    linen = stocked("LINEN-SV", 0, backorder=True)
+    waiting = place(("LINEN-SV", 1))
+    stock_adjust(variant=linen, warehouse=warehouse, delta=1, actor=None, note="found in returns")
+    manager = login("Manager")
+    page = manager.get("/purchasing/replenishment/").content.decode()
+    assert 'id="serve-backorders"' in page and f'data-order="{waiting.number}"' in page
+    assert login("Warehouse").post("/purchasing/replenishment/serve/").status_code == 403
+    served = manager.post("/purchasing/replenishment/serve/")
+    assert served.status_code == 302
+    waiting.refresh_from_db()
+    assert waiting.status == OrderStatus.CONFIRMED
+    assert "No order waits for stock." in manager.get("/purchasing/replenishment/").content.decode()

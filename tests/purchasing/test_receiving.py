@@ -305,3 +305,23 @@ def test_cancelled_orders_are_not_served_and_stock_from_elsewhere_waits(
     row = stock(linen, warehouse)
     assert (row.on_hand, row.reserved) == (3, 1)
     consistent()
+
+
+def test_units_freed_by_a_cancellation_serve_the_waiting_orders_on_request(
+    methods: None, stocked: Callable[..., Variant], warehouse: Warehouse
+) -> None:
+    from orderloop.orders.backorders import backorders_serve_available
+
+    stocked("LINEN-F", 2, backorder=True)
+    first = place(("LINEN-F", 2))
+    waiting = place(("LINEN-F", 2), priority=Priority.EXPRESS, delivery_method_code="express")
+    assert waiting.status == OrderStatus.AWAITING_STOCK
+    order_services.order_cancel(order_id=first.pk, actor=None, reason="changed mind")
+    waiting.refresh_from_db()
+    assert waiting.status == OrderStatus.AWAITING_STOCK, "a cancellation does not serve backorders itself"
+    result = backorders_serve_available(actor=None)
+    assert [(s.order_number, s.quantity) for s in result.served] == [(waiting.number, 2)]
+    waiting.refresh_from_db()
+    assert waiting.status == OrderStatus.CONFIRMED and backordered(waiting) == 0
+    assert backorders_serve_available(actor=None).served == []
+    consistent()

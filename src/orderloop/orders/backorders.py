@@ -290,3 +290,33 @@ def backorders_allocate(
                 )
             result.resumed[order.number] = path
     return result
+
+
+def backorders_serve_available(
+    *, actor: services.Actor, variant_ids: Iterable[int] | None = None, reference: str = "stock_on_hand"
+) -> BackorderResult:
+    """Serve backorders from stock that is already available (units a cancellation, an edit or an
+    adjustment freed; a receipt serves its own units itself): warehouse by warehouse in priority order,
+    with the same queue and moves as `backorders_allocate`. One transaction."""
+    waiting_variants = set(backordered_lines(variant_ids=variant_ids).values_list("variant_id", flat=True))
+    result = BackorderResult()
+    if not waiting_variants:
+        return result
+    rows = (
+        StockLevel.objects.filter(
+            variant_id__in=waiting_variants, warehouse__is_active=True, on_hand__gt=F("reserved")
+        )
+        .order_by("warehouse__priority", "warehouse_id", "id")
+        .values_list("warehouse_id", "variant_id")
+    )
+    by_warehouse: dict[int, list[int]] = {}
+    for warehouse_id, variant_id in rows:
+        by_warehouse.setdefault(warehouse_id, []).append(variant_id)
+    with transaction.atomic():
+        for warehouse_id, variants in by_warehouse.items():
+            served = backorders_allocate(
+                variant_ids=variants, warehouse_id=warehouse_id, actor=actor, reference=reference
+            )
+            result.served += served.served
+            result.resumed.update(served.resumed)
+    return result

@@ -23,6 +23,7 @@ from orderloop.core.idempotency import run_idempotent
 from orderloop.core.money import Money
 from orderloop.core.pagination import keyset_page
 from orderloop.inventory import selectors as inventory_selectors
+from orderloop.orders import backorders
 
 from . import domain, selectors, services
 from .models import PurchaseOrder, Receipt, ReorderRule, Supplier, SupplierItem
@@ -385,6 +386,17 @@ def purchase_needs(request: HttpRequest) -> list[NeedOut]:
         )
         for need in selectors.purchase_needs()
     ]
+
+
+@replenishment_router.post(
+    "/backorders/serve",
+    response=list[AllocationOut],
+    summary="Serve backordered lines from stock already on hand (freed by cancellations or adjustments)",
+)
+def backorders_serve(request: HttpRequest) -> list[AllocationOut]:
+    require_perm(request, "orders.change_order")
+    result = backorders.backorders_serve_available(actor=request.user)
+    return [AllocationOut(order=s.order_number, sku=s.sku, quantity=s.quantity) for s in result.served]
 
 
 @replenishment_router.post(

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.po_list, name="po_list"),
     path("replenishment/", views.replenishment, name="replenishment"),
     path("replenishment/order/", views.replenishment_order, name="replenishment_order"),
+    path("replenishment/serve/", views.backorders_serve, name="backorders_serve"),
     path("suppliers/", views.supplier_list, name="supplier_list"),
     path("suppliers/new/", views.supplier_create, name="supplier_create"),
     path("suppliers/<slug:code>/", views.supplier_detail, name="supplier_detail"),

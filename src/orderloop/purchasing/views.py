@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from orderloop.catalog.csv_io import CsvFormatError, decode_upload
 from orderloop.core.errors import DomainError, NotFound
 from orderloop.inventory import selectors as inventory_selectors
+from orderloop.orders import backorders
 
 from . import domain, selectors, services
 from .forms import (
@@ -131,6 +132,23 @@ def replenishment_order(request: HttpRequest) -> HttpResponse:
     if len(drafts) == 1:
         return redirect("purchasing:po_detail", number=drafts[0].number)
     return redirect(f"{_url('purchasing:po_list')}?status=draft")
+
+
+@login_required
+@permission_required("orders.change_order", raise_exception=True)
+@require_POST
+def backorders_serve(request: HttpRequest) -> HttpResponse:
+    """Serve waiting order lines from stock already on hand (freed by a cancellation or an adjustment)."""
+    result = backorders.backorders_serve_available(actor=request.user)
+    if result.served:
+        messages.success(
+            request,
+            _("%(units)s units reserved for %(orders)s waiting orders.")
+            % {"units": result.units, "orders": len({item.order_number for item in result.served})},
+        )
+    else:
+        messages.info(request, _("No stock on hand for the waiting orders."))
+    return redirect("purchasing:replenishment")
 
 
 def _url(name: str, **kwargs: Any) -> str:
