@@ -250,3 +250,28 @@ def test_draft_lines_can_change_until_sent(
         f"/api/v1/purchase-orders/{number}/lines", {"sku": "BAG-2", "quantity": 9}, content_type=JSON
     )
     assert locked.status_code == 409 and locked.json()["code"] == "purchase_order_not_editable"
+
+
+def test_price_rows_and_rules_can_be_removed(
+    manager: Client, make_variant: Callable[..., Variant], warehouse: Warehouse
+) -> None:
+    make_variant("DEL-1")
+    _supplier(manager)
+    row = manager.put(
+        "/api/v1/suppliers/linenco/prices", {"sku": "DEL-1", "price": "1.00"}, content_type=JSON
+    ).json()
+    assert manager.delete(f"/api/v1/suppliers/linenco/prices/{row['id']}").status_code == 204
+    gone = manager.delete(f"/api/v1/suppliers/linenco/prices/{row['id']}")
+    assert gone.status_code == 404 and gone.json()["code"] == "supplier_price_not_found"
+    rule = manager.put(
+        "/api/v1/reorder-rules",
+        {"sku": "DEL-1", "warehouse": "kyiv", "method": "reorder_point", "safety_stock": 2},
+        content_type=JSON,
+    ).json()
+    assert [r["sku"] for r in manager.get("/api/v1/reorder-rules").json()] == ["DEL-1"]
+    assert manager.delete(f"/api/v1/reorder-rules/{rule['id']}").status_code == 204
+    assert manager.delete(f"/api/v1/reorder-rules/{rule['id']}").json()["code"] == "reorder_rule_not_found"
+    unknown = manager.put(
+        "/api/v1/reorder-rules", {"sku": "NOPE", "warehouse": "kyiv", "method": "min_max"}, content_type=JSON
+    )
+    assert unknown.status_code == 404 and unknown.json()["code"] == "variant_not_found"

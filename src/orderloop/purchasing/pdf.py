@@ -7,6 +7,7 @@ else Helvetica. SKUs are set in Courier so they stay copyable.
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 from django.conf import settings
 from django.utils import translation
@@ -14,14 +15,39 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from orderloop.core.money import format_money
-from orderloop.payments.invoices import _fit, _fonts
+from orderloop.payments.invoices import FONT_CANDIDATES
 
 from .models import PurchaseOrder
 
 CODE_FONT = "Courier"
+FONT_NAME = "OrderloopSans"  # the invoices' font: registered once, whoever draws first
+BOLD_NAME = "OrderloopSans-Bold"
+
+
+def _fonts() -> tuple[str, str]:
+    """(regular, bold): DejaVu Sans when installed (or ORDERLOOP["INVOICE_FONT"]), else Helvetica."""
+    if FONT_NAME in pdfmetrics.getRegisteredFontNames():
+        return FONT_NAME, BOLD_NAME
+    configured = settings.ORDERLOOP.get("INVOICE_FONT")
+    for path in (Path(configured),) if configured else FONT_CANDIDATES:
+        if path.is_file():
+            pdfmetrics.registerFont(TTFont(FONT_NAME, str(path)))
+            bold = path.with_name(path.name.replace(".ttf", "-Bold.ttf"))
+            pdfmetrics.registerFont(TTFont(BOLD_NAME, str(bold if bold.is_file() else path)))
+            return FONT_NAME, BOLD_NAME
+    return "Helvetica", "Helvetica-Bold"
+
+
+def _fit(canvas: Canvas, text: str, font: str, size: float, width: float) -> str:
+    """Cut `text` (with an ellipsis) to fit `width` points."""
+    while text and pdfmetrics.stringWidth(text, font, size) > width:
+        text = text[:-2] + "…" if len(text) > 2 else ""
+    return text
 
 
 def render_purchase_order_pdf(

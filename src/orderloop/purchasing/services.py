@@ -570,7 +570,7 @@ def _event(
 
 def _locked(po_id: int) -> PurchaseOrder:
     po = (
-        PurchaseOrder.objects.select_for_update()
+        PurchaseOrder.objects.select_for_update(of=("self",))
         .select_related("supplier", "warehouse")
         .filter(pk=po_id)
         .first()
@@ -1166,7 +1166,7 @@ def low_stock_check(*, now: datetime | None = None) -> LowStockReport:
     for rule_id, suggestion in suggestions.items():
         with transaction.atomic():
             rule = (
-                ReorderRule.objects.select_for_update()
+                ReorderRule.objects.select_for_update(of=("self",))
                 .select_related("responsible")
                 .filter(pk=rule_id)
                 .first()
