@@ -23,6 +23,14 @@ from orderloop.demo import tables
 from orderloop.demo.loader import plan_catalog, plan_stock
 from orderloop.inventory.models import BinLocation, MovementReason, StockLevel, StockMovement, Warehouse
 from orderloop.inventory.selectors import stock_levels
+from orderloop.purchasing import selectors as purchasing_selectors
+from orderloop.purchasing.models import (
+    PurchaseOrder,
+    PurchaseOrderStatus,
+    ReorderRule,
+    Supplier,
+    SupplierItem,
+)
 
 LANGUAGES = set(tables.TRANSLATED_LANGUAGES)
 
@@ -128,6 +136,17 @@ def test_load_demo_data_builds_the_shop_once() -> None:
         (MovementReason.RECEIPT.value, tables.OPENING_REFERENCE)
     }
     call_command("check_stock_ledger", stdout=StringIO())
+
+    # Purchasing: suppliers with price lists (one preferred supplier per variant), reorder rules on low
+    # rows that the replenishment view turns into suggestions, one purchase order on its way.
+    assert Supplier.objects.count() == len(tables.SUPPLIERS)
+    assert SupplierItem.objects.filter(is_preferred=True).count() == Variant.objects.count()
+    assert SupplierItem.objects.filter(is_preferred=False).exists(), "some variants have a second supplier"
+    assert ReorderRule.objects.count() == tables.DEMO_RULES_MAX
+    assert any(s.can_order for s in purchasing_selectors.replenishment())
+    assert PurchaseOrder.objects.filter(status=PurchaseOrderStatus.SENT).count() == 1
+    assert StockLevel.objects.filter(incoming__gt=0).exists()
+    assert purchasing_selectors.incoming_mismatches() == []
 
     # A second run changes nothing.
     before = _counts()

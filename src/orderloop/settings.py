@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "orderloop.intake",
     "orderloop.notifications",
     "orderloop.payments",
+    "orderloop.purchasing",
     "orderloop.storefront",
     "orderloop.backoffice",
 ]

@@ -16,6 +16,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("notifications/", include("orderloop.notifications.urls")),
     path("payments/", include("orderloop.payments.urls")),
     path("coupons/", include("orderloop.promotions.urls")),
+    path("purchasing/", include("orderloop.purchasing.urls")),
     path("shop/", include("orderloop.storefront.urls")),
     path("", include("orderloop.backoffice.urls")),
 ]

@@ -25,6 +25,12 @@ from orderloop.orders.api import router as orders_router
 from orderloop.orders.api_editing import router as orders_editing_router
 from orderloop.payments.api import router as payments_router
 from orderloop.promotions.api import router as promotions_router
+from orderloop.purchasing.api import (
+    purchase_orders_router,
+    replenishment_router,
+    rules_router,
+    suppliers_router,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -117,3 +123,7 @@ api.add_router("/orders", orders_editing_router)
 api.add_router("/", order_methods_router)
 api.add_router("/payments", payments_router)
 api.add_router("/coupons", promotions_router)
+api.add_router("/suppliers", suppliers_router)
+api.add_router("/reorder-rules", rules_router)
+api.add_router("/replenishment", replenishment_router)
+api.add_router("/purchase-orders", purchase_orders_router)

@@ -89,6 +89,34 @@ OUTBOX_READ = ["notifications.view_outboxemail"]
 PROMOTIONS_READ = ["promotions.view_coupon", "promotions.view_couponredemption"]
 PROMOTIONS_WRITE = ["promotions.add_coupon", "promotions.change_coupon"]
 
+PURCHASING_READ = [
+    "purchasing.view_supplier",
+    "purchasing.view_supplieritem",
+    "purchasing.view_reorderrule",
+    "purchasing.view_purchaseorder",
+    "purchasing.view_receipt",
+]
+PURCHASING_WRITE = [
+    "purchasing.add_supplier",
+    "purchasing.change_supplier",
+    "purchasing.add_supplieritem",
+    "purchasing.change_supplieritem",
+    "purchasing.delete_supplieritem",
+    "purchasing.add_reorderrule",
+    "purchasing.change_reorderrule",
+    "purchasing.delete_reorderrule",
+    "purchasing.add_purchaseorder",
+    "purchasing.change_purchaseorder",
+    "purchasing.send_purchaseorder",
+]
+# The warehouse counts deliveries in against purchase orders.
+PURCHASING_RECEIVE = [
+    "purchasing.view_supplier",
+    "purchasing.view_purchaseorder",
+    "purchasing.view_receipt",
+    "purchasing.receive_purchaseorder",
+]
+
 ROLE_PERMISSIONS: dict[str, list[str] | str] = {
     ADMIN: ALL,
     MANAGER: [
@@ -102,6 +130,8 @@ ROLE_PERMISSIONS: dict[str, list[str] | str] = {
         *OUTBOX_READ,
         *PROMOTIONS_READ,
         *PROMOTIONS_WRITE,
+        *PURCHASING_READ,
+        *PURCHASING_WRITE,
     ],
     WAREHOUSE: [
         *CATALOG_READ,
@@ -109,10 +139,11 @@ ROLE_PERMISSIONS: dict[str, list[str] | str] = {
         *STOCK_WRITE,
         "inventory.change_binlocation",
         *ORDERS_READ,
+        *PURCHASING_RECEIVE,
     ],
     COURIER: [*PAYMENTS_COD],
     SUPPORT: [*CATALOG_READ, *STOCK_READ, *ORDERS_READ, "orders.note_order", *PAYMENTS_READ, *OUTBOX_READ],
-    ANALYST: [*CATALOG_READ, *STOCK_READ, *ORDERS_READ],
+    ANALYST: [*CATALOG_READ, *STOCK_READ, *ORDERS_READ, *PURCHASING_READ],
 }
 
 

@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_PERIODIC_TASKS: dict[str, float] = {
     "orderloop.orders.tasks.check_sla": 60,
     "orderloop.orders.tasks.expire_unpaid_orders": 60,
+    "orderloop.purchasing.tasks.check_low_stock": 300,
 }
 
 

@@ -1,5 +1,6 @@
 """Load the demo shop once: staff users for every role, a translated catalogue, three warehouses with
-bin locations, and opening stock.
+bin locations, opening stock, and purchasing (suppliers with price lists, reorder rules on low rows, one
+purchase order on its way).
 
 The plan (`plan_catalog`, `plan_stock`) is pure and deterministic (a seeded random generator), so every
 machine gets the same shop. Catalog rows are written with bulk_create (they carry no history); warehouses,
@@ -23,6 +24,8 @@ from orderloop.catalog.models import BarcodeType, Category, Product, Variant
 from orderloop.core.services import roles_sync, staff_user_get_or_create
 from orderloop.inventory import services as inventory
 from orderloop.inventory.models import BinLocation, MovementReason, Warehouse
+from orderloop.purchasing import services as purchasing
+from orderloop.purchasing.models import ReorderMethod, ReorderRule, SupplierItem
 
 from . import tables
 from .tables import ProductType, WarehouseRow
@@ -343,6 +346,86 @@ def _storefront_extras(
     return 200
 
 
+def _purchasing(
+    products: list[PlannedProduct],
+    variants: dict[str, Variant],
+    warehouses: dict[str, Warehouse],
+    stock_plan: list[PlannedStock],
+) -> None:
+    """Suppliers through the service; price lists and rules in bulk (they carry no history); one
+    purchase order sent through the services (its units become incoming, its email is queued)."""
+    suppliers = {}
+    for row in tables.SUPPLIERS:
+        suppliers[row.code] = purchasing.supplier_create(
+            code=row.code,
+            name=row.name,
+            contact_name=row.contact_name,
+            email=row.email,
+            phone=row.phone,
+            address=row.address,
+            language=row.language,
+            currency=row.currency,
+            lead_time_days=row.lead_time_days,
+            min_order_quantity=row.min_order_quantity,
+            pack_size=row.pack_size,
+            buyer_username="manager" if "manager" in tables.DEMO_USERS else None,
+            actor=None,
+        )
+    items = []
+    for planned in products:
+        for row in tables.SUPPLIERS:
+            preferred = planned.category in row.categories
+            if not preferred and planned.category not in row.also:
+                continue
+            factor = Decimal(row.price_factor) * (1 if preferred else Decimal("1.08"))
+            for variant in planned.variants:
+                items.append(
+                    SupplierItem(
+                        supplier=suppliers[row.code],
+                        variant=variants[variant.sku],
+                        supplier_sku=f"{row.code[:3].upper()}-{variant.barcode[-5:]}",
+                        currency=row.currency,
+                        price_amount=(variant.price_amount * factor).quantize(Decimal("0.01")),
+                        is_preferred=preferred,
+                    )
+                )
+    SupplierItem.objects.bulk_create(items, batch_size=500)
+
+    main = tables.WAREHOUSES[0].code
+    low_rows = sorted(p.sku for p in stock_plan if p.warehouse == main and p.quantity <= 5)
+    supplier = suppliers[tables.DEMO_SENT_PO_SUPPLIER]
+    theirs = set(
+        SupplierItem.objects.filter(supplier=supplier, is_preferred=True).values_list(
+            "variant__sku", flat=True
+        )
+    )
+    on_the_way = [sku for sku in low_rows if sku in theirs][: tables.DEMO_SENT_PO_LINES]
+    step = max(1, len(low_rows) // tables.DEMO_RULES_MAX)
+    spread = [sku for sku in low_rows[::step] if sku not in on_the_way]
+    low = (on_the_way + spread)[: tables.DEMO_RULES_MAX]
+    low_min, low_max = tables.DEMO_RULE_MIN_MAX
+    ReorderRule.objects.bulk_create(
+        ReorderRule(
+            variant=variants[sku],
+            warehouse=warehouses[main],
+            method=ReorderMethod.MIN_MAX if index % 2 == 0 else ReorderMethod.REORDER_POINT,
+            min_quantity=low_min if index % 2 == 0 else None,
+            max_quantity=low_max if index % 2 == 0 else None,
+            safety_stock=0 if index % 2 == 0 else tables.DEMO_RULE_SAFETY_STOCK,
+        )
+        for index, sku in enumerate(low)
+    )
+    if on_the_way:
+        po = purchasing.purchase_order_create(
+            supplier=supplier,
+            warehouse=warehouses[main],
+            lines=[purchasing.LineInput(sku=sku, quantity=12) for sku in on_the_way],
+            note="Demo: already on its way",
+            actor=None,
+        )
+        purchasing.purchase_order_send(po_id=po.pk, actor=None)
+
+
 def load_demo_data() -> DemoSummary | None:
     """Load the demo shop; None (and nothing written) when it is already there."""
     started = time.perf_counter()
@@ -379,6 +462,7 @@ def load_demo_data() -> DemoSummary | None:
                 )
                 units += planned.quantity
         units += _storefront_extras(warehouses, categories, zone_bins[("kyiv", "C")][0])
+        _purchasing(products, variants, warehouses, stock_plan)
     return DemoSummary(
         users=users,
         categories=len(categories),

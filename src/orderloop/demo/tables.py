@@ -320,3 +320,51 @@ DEMO_USERS = {
 }
 
 OPENING_REFERENCE = "DEMO-OPENING"
+
+
+# --- Purchasing -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SupplierRow:
+    code: str
+    name: str
+    contact_name: str
+    email: str
+    phone: str
+    address: str
+    language: str
+    currency: str
+    lead_time_days: int
+    min_order_quantity: int
+    pack_size: int
+    categories: tuple[str, ...]  # preferred supplier of these categories (CategoryRow.slug)
+    also: tuple[str, ...]  # also sells these, as a second (not preferred) supplier
+    price_factor: str  # the supplier's unit price = the shop's UAH price × this, in the supplier's currency
+
+
+SUPPLIERS: tuple[SupplierRow, ...] = (
+    SupplierRow(
+        "kyiv-textile", "Kyiv Textile Works", "Iryna Kovalenko", "orders@kyiv-textile.example", "+380441234567",
+        "7 Fabrychna St\n04080 Kyiv", "uk", "UAH", 7, 10, 5,
+        ("t-shirts", "hoodies", "socks", "hats"), ("dresses",), "0.38",
+    ),
+    SupplierRow(
+        "denimhaus", "Denimhaus GmbH", "Jonas Weber", "einkauf@denimhaus.example", "+4930123456",
+        "Lagerstraße 4\n10115 Berlin", "en", "EUR", 14, 6, 1,
+        ("jeans", "jackets", "dresses"), ("hoodies",), "0.0085",
+    ),
+    SupplierRow(
+        "nordsko", "Nordsko AB", "Karin Lind", "order@nordsko.example", "+46812345678",
+        "Skogatan 12\n112 21 Stockholm", "sv", "SEK", 10, 4, 2,
+        ("sneakers", "boots", "bags", "accessories"), (), "0.10",
+    ),
+)  # fmt: skip
+
+# Reorder rules in the main warehouse for its low rows (at most this many), alternating min/max and
+# reorder point; one purchase order of the second supplier is already on its way.
+DEMO_RULES_MAX = 40
+DEMO_RULE_MIN_MAX = (5, 25)
+DEMO_RULE_SAFETY_STOCK = 3
+DEMO_SENT_PO_SUPPLIER = "denimhaus"
+DEMO_SENT_PO_LINES = 3

@@ -188,6 +188,67 @@ def stock_release(*, stock_id: int, quantity: int, actor: Actor, reference: str)
         )
 
 
+def stock_receive(
+    *,
+    variant: Variant,
+    warehouse: Warehouse,
+    quantity: int,
+    incoming_cleared: int = 0,
+    actor: Actor,
+    reference: str = "",
+    note: str = "",
+) -> StockLevel:
+    """Goods arrived from a supplier: on_hand grows by `quantity` (a RECEIPT ledger row) and `incoming`
+    shrinks by `incoming_cleared` (the part of the delivery that open purchase orders had announced),
+    in one conditional UPDATE."""
+    if quantity <= 0 or quantity > MAX_ADJUSTMENT:
+        raise InvalidQuantity(details={"quantity": f"must be between 1 and {MAX_ADJUSTMENT}"})
+    if not 0 <= incoming_cleared <= quantity:
+        raise InvalidQuantity(details={"incoming_cleared": "must be between 0 and the quantity received"})
+    with transaction.atomic():
+        stock = _stock_row(variant=variant, warehouse=warehouse)
+        updated = StockLevel.objects.filter(
+            pk=stock.pk, incoming__gte=incoming_cleared, on_hand__lte=MAX_ON_HAND - quantity
+        ).update(on_hand=F("on_hand") + quantity, incoming=F("incoming") - incoming_cleared)
+        if not updated:
+            current = StockLevel.objects.get(pk=stock.pk)
+            raise InvalidQuantity(
+                details={
+                    "sku": variant.sku,
+                    "warehouse": warehouse.code,
+                    "incoming": current.incoming,
+                    "incoming_cleared": incoming_cleared,
+                }
+            )
+        return _record(
+            stock.pk,
+            reason=MovementReason.RECEIPT,
+            on_hand_delta=quantity,
+            actor=actor,
+            reference=reference,
+            note=note,
+        )
+
+
+def stock_incoming_change(*, variant: Variant, warehouse: Warehouse, delta: int) -> StockLevel:
+    """Change what open purchase orders will bring (`incoming`) by a signed delta; never below zero.
+
+    `incoming` is a forecast, not stock: it has no ledger row (the ledger records on_hand and reserved);
+    purchasing keeps it equal to the open purchase orders (purchasing.selectors.incoming_mismatches)."""
+    if delta == 0:
+        raise InvalidQuantity(details={"quantity": "must not be zero"})
+    with transaction.atomic():
+        stock = _stock_row(variant=variant, warehouse=warehouse)
+        updated = StockLevel.objects.filter(
+            pk=stock.pk, incoming__gte=-delta, incoming__lte=MAX_ON_HAND - delta
+        ).update(incoming=F("incoming") + delta)
+        if not updated:
+            raise InvalidQuantity(
+                details={"sku": variant.sku, "warehouse": warehouse.code, "incoming_change": delta}
+            )
+        return StockLevel.objects.get(pk=stock.pk)
+
+
 def stock_assign_bin(
     *, variant: Variant, warehouse: Warehouse, bin: BinLocation | None, actor: Actor
 ) -> StockLevel:

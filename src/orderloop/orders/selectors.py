@@ -365,6 +365,8 @@ class CardLine:
     reserved: int
     backordered: int
     stock: list[StockAvailability]
+    # For a backordered line: the purchase order expected to serve it (purchasing.selectors.Arrival).
+    arrival: Any = None
 
     @property
     def available_now(self) -> int:
@@ -427,6 +429,13 @@ def order_card_data(*, number: str) -> OrderCardData:
     order = order_by_number(number)
     lines = list(order.lines.all())
     stock = _stock_by_variant({line.variant_id for line in lines})
+    arrivals: dict[int, Any] = {}
+    if any(line.quantity_backordered for line in lines):
+        from orderloop.purchasing.selectors import expected_arrivals
+
+        arrivals = expected_arrivals(
+            variant_ids={line.variant_id for line in lines if line.quantity_backordered}
+        )
     card_lines = []
     for line in lines:
         allocations = list(line.allocations.all())
@@ -437,6 +446,7 @@ def order_card_data(*, number: str) -> OrderCardData:
                 reserved=sum(a.quantity for a in allocations),
                 backordered=line.quantity_backordered,
                 stock=stock.get(line.variant_id, []),
+                arrival=arrivals.get(line.pk),
             )
         )
     return OrderCardData(
