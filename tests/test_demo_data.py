@@ -140,7 +140,11 @@ def test_load_demo_data_builds_the_shop_once() -> None:
     # Purchasing: suppliers with price lists (one preferred supplier per variant), reorder rules on low
     # rows that the replenishment view turns into suggestions, one purchase order on its way.
     assert Supplier.objects.count() == len(tables.SUPPLIERS)
-    assert SupplierItem.objects.filter(is_preferred=True).count() == Variant.objects.count()
+    # Every variant for sale has a preferred supplier (the free gift comes with promotions, not bought in).
+    assert (
+        SupplierItem.objects.filter(is_preferred=True).count()
+        == Variant.objects.exclude(sku="GIFT-TOTE").count()
+    )
     assert SupplierItem.objects.filter(is_preferred=False).exists(), "some variants have a second supplier"
     assert ReorderRule.objects.count() == tables.DEMO_RULES_MAX
     assert any(s.can_order for s in purchasing_selectors.replenishment())
