@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "orderloop.intake",
     "orderloop.notifications",
     "orderloop.payments",
+    "orderloop.fulfillment",
     "orderloop.storefront",
     "orderloop.backoffice",
 ]
@@ -213,4 +214,7 @@ ORDERLOOP: dict[str, Any] = {
     # Stock rows with available units at or below this number are shown as low stock.
     "LOW_STOCK_THRESHOLD": int(os.environ.get("LOW_STOCK_THRESHOLD", "5")),
     "STOCK_PAGE_POLL_SECONDS": int(os.environ.get("STOCK_PAGE_POLL_SECONDS", "5")),
+    # Fulfilment (docs/fulfilment.md): orders per batch/tote cart, and the largest wave released at once.
+    "FULFILMENT_BATCH_SIZE": int(os.environ.get("FULFILMENT_BATCH_SIZE", "8")),
+    "FULFILMENT_WAVE_MAX_ORDERS": int(os.environ.get("FULFILMENT_WAVE_MAX_ORDERS", "200")),
 }
