@@ -589,3 +589,15 @@ def mispicks(*, limit: int = 50) -> QuerySet[ScanRecord]:
         .select_related("variant", "order", "actor", "warehouse")
         .order_by("-id")[:limit]
     )
+
+
+def other_parcels_units(parcel: Parcel) -> dict[int, int]:
+    """Per order line: units in the order's other open or packed parcels."""
+    units: dict[int, int] = defaultdict(int)
+    for line_id, quantity in (
+        ParcelLine.objects.filter(parcel__order_id=parcel.order_id, parcel__status__in=LIVE_PARCELS)
+        .exclude(parcel=parcel)
+        .values_list("line_id", "quantity")
+    ):
+        units[line_id] += quantity
+    return dict(units)
