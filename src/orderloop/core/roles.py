@@ -82,6 +82,15 @@ PAYMENTS_WRITE = [
     "payments.issue_invoice",
     "payments.view_bankstatementimport",
 ]
+FULFILMENT_READ = [
+    "fulfillment.view_wave",
+    "fulfillment.view_picklist",
+    "fulfillment.view_parcel",
+    "fulfillment.view_boxsize",
+    "fulfillment.view_scanrecord",
+]
+# The warehouse releases waves, picks and packs.
+FULFILMENT_WRITE = ["fulfillment.release_wave", "fulfillment.pick_orders", "fulfillment.pack_orders"]
 # The courier records the cash collected at the door.
 PAYMENTS_COD = ["payments.record_cod"]
 
@@ -95,6 +104,7 @@ ROLE_PERMISSIONS: dict[str, list[str] | str] = {
         *ORDERS_WRITE,
         *PAYMENTS_READ,
         *PAYMENTS_WRITE,
+        *FULFILMENT_READ,
     ],
     WAREHOUSE: [
         *CATALOG_READ,
@@ -102,10 +112,19 @@ ROLE_PERMISSIONS: dict[str, list[str] | str] = {
         *STOCK_WRITE,
         "inventory.change_binlocation",
         *ORDERS_READ,
+        *FULFILMENT_READ,
+        *FULFILMENT_WRITE,
     ],
     COURIER: [*PAYMENTS_COD],
-    SUPPORT: [*CATALOG_READ, *STOCK_READ, *ORDERS_READ, "orders.note_order", *PAYMENTS_READ],
-    ANALYST: [*CATALOG_READ, *STOCK_READ, *ORDERS_READ],
+    SUPPORT: [
+        *CATALOG_READ,
+        *STOCK_READ,
+        *ORDERS_READ,
+        "orders.note_order",
+        *PAYMENTS_READ,
+        "fulfillment.view_parcel",
+    ],
+    ANALYST: [*CATALOG_READ, *STOCK_READ, *ORDERS_READ, *FULFILMENT_READ],
 }
 
 

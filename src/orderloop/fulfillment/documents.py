@@ -20,7 +20,8 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 
-from orderloop.payments.invoices import _fonts
+from orderloop.payments.errors import InvoiceNotFound
+from orderloop.payments.invoices import _fonts, render_invoice_pdf
 
 from . import selectors
 from .models import Parcel, ParcelStatus, PickList
@@ -208,3 +209,11 @@ def render_packing_slip_pdf(parcel: Parcel, *, compress: bool = True) -> bytes:
 
 def packing_slip_allowed(parcel: Parcel) -> bool:
     return parcel.status != ParcelStatus.CANCELLED
+
+
+def parcel_invoice_pdf(parcel: Parcel) -> tuple[bytes, str]:
+    """The order's latest invoice (the payments area's PDF) to put in the parcel; InvoiceNotFound (404)."""
+    invoice = parcel.order.invoices.order_by("-id").first()
+    if invoice is None:
+        raise InvoiceNotFound()
+    return render_invoice_pdf(invoice), invoice.number

@@ -59,11 +59,33 @@ class WrongPickScan(Conflict):
     default_message = _("This code is not a bin or product on this pick list.")
 
 
-class MisPick(Conflict):
-    """A packing scan that was refused (and recorded): wrong item, too many, or an unknown code."""
+class ScanRefused(Conflict):
+    """A packing scan that was refused (and recorded). The code says why."""
 
-    code = "mispick"
-    default_message = _("This item does not belong in the parcel.")
+    code = "scan_refused"
+    default_message = _("This scan was refused.")
+
+
+class WrongItem(ScanRefused):
+    code = "wrong_item"
+    default_message = _("Wrong item: this product is not in the order. Put it aside.")
+
+
+class TooMany(ScanRefused):
+    code = "too_many"
+    default_message = _("Too many: every unit of this product is packed already.")
+
+
+class UnknownCode(ScanRefused):
+    code = "unknown_code"
+    default_message = _("No product has this code.")
+
+
+SCAN_REFUSALS: dict[str, type[ScanRefused]] = {
+    "wrong_item": WrongItem,
+    "too_many": TooMany,
+    "unknown_code": UnknownCode,
+}
 
 
 class ParcelNotOpen(Conflict):
