@@ -15,6 +15,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("intake/", include("orderloop.intake.urls")),
     path("notifications/", include("orderloop.notifications.urls")),
     path("payments/", include("orderloop.payments.urls")),
+    path("fulfilment/", include("orderloop.fulfillment.urls")),
     path("shop/", include("orderloop.storefront.urls")),
     path("", include("orderloop.backoffice.urls")),
 ]
