@@ -68,6 +68,18 @@ def queue_ordered(queryset: QuerySet[Order]) -> QuerySet[Order]:
     ).order_by("express_first", F("promised_date").asc(nulls_last=True), "created_at", "id")
 
 
+def may_be_picked() -> QuerySet[Order]:
+    """Orders whose status, payment, hold, risk review and stock let them go to the warehouse
+    (domain.readiness_blocker as a filter), wherever their units are."""
+    backordered = OrderLine.objects.filter(order=OuterRef("pk"), quantity_backordered__gt=0)
+    return (
+        Order.objects.filter(status__in=domain.READY_STATUSES, on_hold=False)
+        .filter(_payment_ready())
+        .filter(Q(risk_flags=[]) | Q(risk_reviewed_at__isnull=False))
+        .filter(~Exists(backordered) | Q(status=S.PICKING))
+    )
+
+
 def ready_orders(
     *,
     warehouse: Warehouse,
@@ -80,22 +92,20 @@ def ready_orders(
 
     Each row carries `units_to_pick` (units reserved here minus units already on a pick list here).
     """
+    # Filtered through the stock row (not LineAllocation.warehouse): the planner then walks the order's
+    # lines by index instead of every allocation of the warehouse for each order.
     allocated = _sum(
-        LineAllocation.objects.filter(line__order=OuterRef("pk"), warehouse=warehouse), "quantity", "line__order"
+        LineAllocation.objects.filter(line__order=OuterRef("pk"), stock__warehouse_id=warehouse.pk),
+        "quantity",
+        "line__order",
     )
     tasked = _sum(
         PickTask.objects.filter(line__order=OuterRef("pk"), tote__warehouse=warehouse),
         F("quantity") - F("quantity_short"),
         "line__order",
     )
-    backordered = OrderLine.objects.filter(order=OuterRef("pk"), quantity_backordered__gt=0)
-    queryset = (
-        Order.objects.filter(status__in=domain.READY_STATUSES, on_hold=False)
-        .filter(_payment_ready())
-        .filter(Q(risk_flags=[]) | Q(risk_reviewed_at__isnull=False))
-        .filter(~Exists(backordered) | Q(status=S.PICKING))
-        .annotate(units_to_pick=Coalesce(allocated, 0) - Coalesce(tasked, 0))
-        .filter(units_to_pick__gt=0)
+    queryset = may_be_picked().annotate(units_to_pick=Coalesce(allocated, 0) - Coalesce(tasked, 0)).filter(
+        units_to_pick__gt=0
     )
     if delivery_method_codes:
         queryset = queryset.filter(delivery_method__code__in=list(delivery_method_codes))
@@ -271,13 +281,23 @@ class PickRow:
 def pick_rows(pick_list: PickList) -> list[PickRow]:
     """The pick list's rows in route order: one per bin and product (a batch's orders summed), each
     with the totes to sort the units into (queue order, domain.sort_into_totes)."""
+    return pick_rows_by_list(PickTask.objects.filter(pick_list=pick_list)).get(pick_list.pk, [])
+
+
+def wave_pick_rows(wave: Wave) -> dict[int, list[PickRow]]:
+    """Every pick list of the wave: pick list id → its rows (one query; for printing a whole wave)."""
+    return pick_rows_by_list(PickTask.objects.filter(pick_list__wave=wave))
+
+
+def pick_rows_by_list(tasks_queryset: QuerySet[PickTask]) -> dict[int, list[PickRow]]:
     tasks = (
-        PickTask.objects.filter(pick_list=pick_list)
-        .select_related("variant__product", "tote__order", "line")
-        .order_by("route_position", "tote__batch", "tote__slot", "id")
+        tasks_queryset.select_related("variant__product", "tote__order", "line")
+        .defer("variant__product__description")
+        .order_by("pick_list_id", "route_position", "tote__batch", "tote__slot", "id")
     )
-    rows: list[PickRow] = []
+    by_list: dict[int, list[PickRow]] = {}
     for task in tasks:
+        rows = by_list.setdefault(task.pick_list_id, [])
         row = rows[-1] if rows and rows[-1].stock_id == task.stock_id else None
         if row is None:
             variant = task.variant
@@ -307,7 +327,7 @@ def pick_rows(pick_list: PickList) -> list[PickRow]:
                 remaining=task.remaining,
             )
         )
-    return rows
+    return by_list
 
 
 def totes_of(wave: Wave) -> list[Tote]:

@@ -207,16 +207,19 @@ def wave_release(
     with transaction.atomic():
         locks.warehouse_for_update(warehouse.pk)
 
-        def ready() -> Any:
-            queryset = selectors.ready_orders(warehouse=warehouse, delivery_method_codes=codes, placed_before=placed_before)
-            return queryset.filter(number__in=numbers) if numbers else queryset
-
-        candidates = list(ready().values_list("id", flat=True)[:max_orders])
+        ready = selectors.ready_orders(warehouse=warehouse, delivery_method_codes=codes, placed_before=placed_before)
+        if numbers:
+            ready = ready.filter(number__in=numbers)
+        candidates = list(ready.values_list("id", flat=True)[:max_orders])
         if not candidates:
             raise NothingToPick(details={"warehouse": warehouse.code})
         statuses = dict(order_locks.orders_for_update().filter(pk__in=candidates).values_list("id", "status"))
-        # Under the order locks: drop any order that changed meanwhile (held, cancelled, edited).
-        still = set(ready().filter(pk__in=candidates).values_list("id", flat=True))
+        # Under the order locks: drop any order that changed meanwhile (held, cancelled, another delivery
+        # method). What is left to pick is read below, after the locks (edits lock the order too).
+        recheck = selectors.may_be_picked().filter(pk__in=candidates)
+        if codes:
+            recheck = recheck.filter(delivery_method__code__in=codes)
+        still = set(recheck.values_list("id", flat=True))
         order_ids = [order_id for order_id in candidates if order_id in still]
         items = selectors.pick_items(order_ids=order_ids, warehouse=warehouse)
         plan = domain.plan_wave(method=method, order_ids=order_ids, items=items, batch_size=batch_size)
