@@ -99,18 +99,33 @@ def setup_shop(order_count: int, seed: int = 7) -> None:
                     step += 10
                     bins.append(
                         bin_create(
-                            warehouse=warehouse, zone=zone, aisle=str(aisle), shelf="1", bin=str(position),
-                            route_order=step, actor=None,
+                            warehouse=warehouse,
+                            zone=zone,
+                            aisle=str(aisle),
+                            shelf="1",
+                            bin=str(position),
+                            route_order=step,
+                            actor=None,
                         )
                     )
         variants = []
         for n in range(600):
             product = Product.objects.create(handle=f"bench-{n}", name=f"Bench product {n}")
             variant = Variant.objects.create(
-                product=product, sku=f"BENCH-{n:04d}", barcode=f"2{n:012d}", price_amount=Decimal("99.90"),
-                currency="UAH", attributes={"size": "M"}, weight_g=300, length_mm=300, width_mm=200, height_mm=40,
+                product=product,
+                sku=f"BENCH-{n:04d}",
+                barcode=f"2{n:012d}",
+                price_amount=Decimal("99.90"),
+                currency="UAH",
+                attributes={"size": "M"},
+                weight_g=300,
+                length_mm=300,
+                width_mm=200,
+                height_mm=40,
             )
-            stock_assign_bin(variant=variant, warehouse=warehouse, bin=bins[rng.randrange(len(bins))], actor=None)
+            stock_assign_bin(
+                variant=variant, warehouse=warehouse, bin=bins[rng.randrange(len(bins))], actor=None
+            )
             stock_adjust(variant=variant, warehouse=warehouse, delta=100_000, actor=None)
             variants.append(variant)
     today = timezone.localdate()
@@ -118,7 +133,9 @@ def setup_shop(order_count: int, seed: int = 7) -> None:
         skus = rng.sample(variants, rng.randint(1, 4))
         order = orders.order_place(
             channel="web",
-            customer=CustomerData(name=f"Bench {n}", phone=f"+38050{1000000 + n:07d}", email="", language="uk"),
+            customer=CustomerData(
+                name=f"Bench {n}", phone=f"+38050{1000000 + n:07d}", email="", language="uk"
+            ),
             shipping_address=AddressData(country="UA", city="Kyiv", postal_code="01001", line1="Bench st 1"),
             delivery_method_code="door_delivery",
             payment_method_code="cod",
@@ -182,7 +199,9 @@ def baselines(order_count: int) -> tuple[float, float]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--postgres", action="store_true", help="benchmark PostgreSQL instead of SQLite")
     parser.add_argument("--orders", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=3, help="runs per method (the median is printed)")
@@ -214,7 +233,9 @@ def main() -> int:
                 f" + pick rows {rows:.3f} s = {release + rows:.3f} s"
             )
         plan_seconds, transitions = baselines(args.orders)
-        print(f"  baseline: pure plan {plan_seconds:.3f} s; {args.orders} order status changes alone {transitions:.3f} s")
+        print(
+            f"  baseline: pure plan {plan_seconds:.3f} s; {args.orders} order status changes alone {transitions:.3f} s"
+        )
         verdict = "OK" if worst < TARGET_SECONDS else "TOO SLOW"
         print(f"  slowest method {worst:.3f} s (target < {TARGET_SECONDS:.0f} s): {verdict}")
         connection.close()

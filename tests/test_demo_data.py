@@ -125,7 +125,9 @@ def test_load_demo_data_builds_the_shop_once() -> None:
     assert stock_levels(low_only=True).filter(on_hand__gt=0).exists()
     assert StockLevel.objects.filter(on_hand__gt=5).count() > StockLevel.objects.count() // 2
     assert set(
-        StockMovement.objects.exclude(reason=MovementReason.RESERVATION).values_list("reason", "reference").distinct()
+        StockMovement.objects.exclude(reason=MovementReason.RESERVATION)
+        .values_list("reason", "reference")
+        .distinct()
     ) == {(MovementReason.RECEIPT.value, tables.OPENING_REFERENCE)}
     # A few orders are ready for the warehouse: the fulfilment queue has something to show.
     from orderloop.fulfillment.selectors import ready_orders

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def three_orders(shop: Shop, ready_order: Any, make_staff: Any) -> list[Order]:
+def three_orders(shop: Shop, ready_order: Any, make_staff: Any) -> list[Order]:  # noqa: F811
     make_staff("Warehouse", username="wera", password="pick-pass-1")
     return [
         ready_order(("TEE", 1), ("SOCKS", 2)),
@@ -36,7 +36,12 @@ def scan(page: Any, code: str) -> None:
     page.keyboard.press("Enter")
 
 
-def test_pick_a_batch_of_three_and_pack_one_by_scanning(page: Any, login: Any, shop: Shop, three_orders: list[Order]) -> None:
+def test_pick_a_batch_of_three_and_pack_one_by_scanning(
+    page: Any,
+    login: Any,
+    shop: Shop,
+    three_orders: list[Order],  # noqa: F811
+) -> None:
     express = three_orders[2]
     login("wera", "pick-pass-1")
 
@@ -59,7 +64,12 @@ def test_pick_a_batch_of_three_and_pack_one_by_scanning(page: Any, login: Any, s
     # The handheld: one row per bin in route order, the batch summed; scan the bin or the product.
     page.click(f'#pick-lists tr[data-pick-list="{pick_list.code}"] a:has-text("Pick")')
     expect(page.locator("#pick-rows tbody tr")).to_have_count(4)
-    expected = [("A-01-01-01", "TEE", 3), ("A-02-01-02", "HOODIE", 1), ("B-01-01-01", "JEANS", 1), ("C-01-01-01", "SOCKS", 3)]
+    expected = [
+        ("A-01-01-01", "TEE", 3),
+        ("A-02-01-02", "HOODIE", 1),
+        ("B-01-01-01", "JEANS", 1),
+        ("C-01-01-01", "SOCKS", 3),
+    ]
     for index, (bin_code, sku, quantity) in enumerate(expected):
         current = page.locator(".pick-now")
         expect(current).to_have_attribute("data-current-bin", bin_code)
@@ -110,7 +120,12 @@ def test_pick_a_batch_of_three_and_pack_one_by_scanning(page: Any, login: Any, s
     parcel = Parcel.objects.get(order=express)
     assert (parcel.box.code, parcel.weight_g) == ("m", 1020)
     assert sorted(parcel.lines.values_list("line__sku", "quantity")) == [("HOODIE", 1), ("SOCKS", 1)]
-    assert list(ScanRecord.objects.filter(stage="pack").exclude(outcome="accepted").values_list("outcome", flat=True).order_by("id")) == [
+    assert list(
+        ScanRecord.objects.filter(stage="pack")
+        .exclude(outcome="accepted")
+        .values_list("outcome", flat=True)
+        .order_by("id")
+    ) == [
         "wrong_item",
         "too_many",
     ]

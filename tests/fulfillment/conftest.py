@@ -63,7 +63,13 @@ def shop(methods: None, boxes: None, warehouse: Warehouse, make_variant: Callabl
     shop = Shop(kyiv=warehouse, lviv=lviv)
     for zone, aisle, shelf, position, route in KYIV_BINS:
         found = bin_create(
-            warehouse=warehouse, zone=zone, aisle=aisle, shelf=shelf, bin=position, route_order=route, actor=None
+            warehouse=warehouse,
+            zone=zone,
+            aisle=aisle,
+            shelf=shelf,
+            bin=position,
+            route_order=route,
+            actor=None,
         )
         shop.bins[found.code] = found
     lviv_bin = bin_create(warehouse=lviv, zone="A", aisle="1", shelf="1", bin="1", route_order=10, actor=None)
@@ -75,7 +81,9 @@ def shop(methods: None, boxes: None, warehouse: Warehouse, make_variant: Callabl
         ("SOCKS", "C-01-01-01", 20, 0, (100, 80, 30), 100),
         ("CAP", "A-01-01-02", 1, 3, (200, 180, 100), 150),
     ]
-    for index, (sku, bin_code, kyiv_units, lviv_units, (length, width, height), weight) in enumerate(products):
+    for index, (sku, bin_code, kyiv_units, lviv_units, (length, width, height), weight) in enumerate(
+        products
+    ):
         variant = make_variant(
             sku,
             barcode=f"48200000000{index:02d}",

@@ -53,14 +53,23 @@ def test_queue_release_pick_and_pack_over_the_api(warehouse_api, shop, ready_ord
     opened = post(warehouse_api, "/api/v1/parcels", {"order": express.number, "warehouse": "kyiv"})
     assert opened.status_code == 201
     parcel = opened.json()
-    assert post(warehouse_api, "/api/v1/parcels", {"order": express.number, "warehouse": "kyiv"}).status_code == 200
-    wrong = post(warehouse_api, f"/api/v1/parcels/{parcel['id']}/scans", {"code": shop.variants["BOOTS"].barcode})
+    assert (
+        post(warehouse_api, "/api/v1/parcels", {"order": express.number, "warehouse": "kyiv"}).status_code
+        == 200
+    )
+    wrong = post(
+        warehouse_api, f"/api/v1/parcels/{parcel['id']}/scans", {"code": shop.variants["BOOTS"].barcode}
+    )
     assert wrong.status_code == 409
     assert wrong.json()["code"] == "wrong_item" and wrong.json()["details"]["expected"] == ["TEE", "SOCKS"]
     for sku in ("TEE", "SOCKS"):
-        scan = post(warehouse_api, f"/api/v1/parcels/{parcel['id']}/scans", {"code": shop.variants[sku].barcode})
+        scan = post(
+            warehouse_api, f"/api/v1/parcels/{parcel['id']}/scans", {"code": shop.variants[sku].barcode}
+        )
         assert scan.status_code == 200 and scan.json()["accepted"]
-    again = post(warehouse_api, f"/api/v1/parcels/{parcel['id']}/scans", {"code": shop.variants["TEE"].barcode})
+    again = post(
+        warehouse_api, f"/api/v1/parcels/{parcel['id']}/scans", {"code": shop.variants["TEE"].barcode}
+    )
     assert again.json()["code"] == "too_many"
     packed = post(warehouse_api, f"/api/v1/parcels/{parcel['id']}/pack", {"box": "s", "weight_g": 450})
     assert packed.status_code == 200
@@ -74,7 +83,13 @@ def test_queue_release_pick_and_pack_over_the_api(warehouse_api, shop, ready_ord
     listed = warehouse_api.get("/api/v1/parcels?status=packed").json()
     assert [p["number"] for p in listed["items"]] == [f"{express.number}-1"]
     accuracy = warehouse_api.get("/api/v1/fulfilment/pick-accuracy?warehouse=kyiv").json()
-    assert accuracy == {"accepted_units": 2, "wrong_items": 1, "too_many": 1, "mispicks": 2, "accuracy": "0.5000"}
+    assert accuracy == {
+        "accepted_units": 2,
+        "wrong_items": 1,
+        "too_many": 1,
+        "mispicks": 2,
+        "accuracy": "0.5000",
+    }
     assert ScanRecord.objects.filter(stage="pack").count() == 4
 
 
@@ -83,9 +98,13 @@ def test_short_pick_over_the_api(warehouse_api, shop, ready_order):
     wave = post(warehouse_api, "/api/v1/waves", {"warehouse": "kyiv", "method": "single"}).json()
     list_id = wave["pick_lists"][0]["id"]
     [row] = warehouse_api.get(f"/api/v1/pick-lists/{list_id}").json()["rows"]
-    too_many_found = post(warehouse_api, f"/api/v1/pick-lists/{list_id}/shorts", {"stock_id": row["stock_id"], "found": 1})
+    too_many_found = post(
+        warehouse_api, f"/api/v1/pick-lists/{list_id}/shorts", {"stock_id": row["stock_id"], "found": 1}
+    )
     assert too_many_found.status_code == 422 and "found" in too_many_found.json()["details"]
-    short = post(warehouse_api, f"/api/v1/pick-lists/{list_id}/shorts", {"stock_id": row["stock_id"], "found": 0})
+    short = post(
+        warehouse_api, f"/api/v1/pick-lists/{list_id}/shorts", {"stock_id": row["stock_id"], "found": 0}
+    )
     assert short.status_code == 200
     assert short.json() == {
         "found": 0,
@@ -97,17 +116,25 @@ def test_short_pick_over_the_api(warehouse_api, shop, ready_order):
 
 
 def test_refusals_are_json_with_stable_codes(warehouse_api, shop, ready_order):
-    assert post(warehouse_api, "/api/v1/waves", {"warehouse": "kyiv", "method": "single"}).json()["code"] == "nothing_to_pick"
+    assert (
+        post(warehouse_api, "/api/v1/waves", {"warehouse": "kyiv", "method": "single"}).json()["code"]
+        == "nothing_to_pick"
+    )
     bad = post(warehouse_api, "/api/v1/waves", {"warehouse": "nowhere", "method": "teleport"})
     assert bad.status_code == 422 and set(bad.json()["details"]) == {"warehouse", "method"}
     assert post(warehouse_api, "/api/v1/waves", {"warehouse": "kyiv"}).status_code == 422
     assert warehouse_api.get("/api/v1/waves/999").json()["code"] == "wave_not_found"
     assert warehouse_api.get("/api/v1/pick-lists/999").status_code == 404
-    assert post(warehouse_api, "/api/v1/parcels/999/scans", {"code": "X"}).json()["code"] == "parcel_not_found"
+    assert (
+        post(warehouse_api, "/api/v1/parcels/999/scans", {"code": "X"}).json()["code"] == "parcel_not_found"
+    )
     order = ready_order(("TEE", 1))
     not_picking = post(warehouse_api, "/api/v1/parcels", {"order": order.number, "warehouse": "kyiv"})
     assert not_picking.status_code == 409 and not_picking.json()["code"] == "order_not_in_warehouse"
-    assert post(warehouse_api, "/api/v1/parcels", {"order": "nope", "warehouse": "kyiv"}).json()["code"] == "order_not_found"
+    assert (
+        post(warehouse_api, "/api/v1/parcels", {"order": "nope", "warehouse": "kyiv"}).json()["code"]
+        == "order_not_found"
+    )
     assert warehouse_api.get("/api/v1/fulfilment/queue?warehouse=kyiv&limit=0").status_code == 422
     post(warehouse_api, "/api/v1/waves", {"warehouse": "kyiv", "method": "single"})
     picked = warehouse_api.get("/api/v1/waves").json()["items"][0]
@@ -117,7 +144,9 @@ def test_refusals_are_json_with_stable_codes(warehouse_api, shop, ready_order):
     parcel = post(warehouse_api, "/api/v1/parcels", {"order": order.number, "warehouse": "kyiv"}).json()
     empty = post(warehouse_api, f"/api/v1/parcels/{parcel['id']}/pack", {"box": "s", "weight_g": 100})
     assert empty.status_code == 409 and empty.json()["code"] == "parcel_empty"
-    float_weight = post(warehouse_api, f"/api/v1/parcels/{parcel['id']}/pack", {"box": "s", "weight_g": "heavy"})
+    float_weight = post(
+        warehouse_api, f"/api/v1/parcels/{parcel['id']}/pack", {"box": "s", "weight_g": "heavy"}
+    )
     assert float_weight.status_code == 422
     cancelled = post(warehouse_api, f"/api/v1/parcels/{parcel['id']}/cancel", {"reason": "damaged box"})
     assert cancelled.json()["status"] == "cancelled"
@@ -127,7 +156,13 @@ def test_refusals_are_json_with_stable_codes(warehouse_api, shop, ready_order):
 
 @pytest.mark.parametrize(
     ("role", "read", "write"),
-    [("Warehouse", 200, 409), ("Manager", 200, 403), ("Analyst", 200, 403), ("Courier", 403, 403), ("Support", 403, 403)],
+    [
+        ("Warehouse", 200, 409),
+        ("Manager", 200, 403),
+        ("Analyst", 200, 403),
+        ("Courier", 403, 403),
+        ("Support", 403, 403),
+    ],
 )
 def test_roles(api_client, shop, role, read, write):
     client = api_client(role)

@@ -38,7 +38,10 @@ def together(count: int, work):
 def test_two_leads_releasing_at_once_never_put_an_order_in_two_waves(shop, ready_order):
     orders = [ready_order(("TEE", 1), ("SOCKS", 1)) for _ in range(6)]
     results = together(
-        3, lambda i: services.wave_release(warehouse_code="kyiv", method="batch", batch_size=2, actor=None).order_count
+        3,
+        lambda i: (
+            services.wave_release(warehouse_code="kyiv", method="batch", batch_size=2, actor=None).order_count
+        ),
     )
     released = [r for r in results if isinstance(r, int)]
     assert sum(released) == 6 and set(results) - set(released) <= {"nothing_to_pick"}
@@ -72,7 +75,10 @@ def test_two_packers_closing_one_parcel_only_one_packs_it(shop, ready_order):
     parcel = services.parcel_open(order_id=order.pk, warehouse_code="kyiv", actor=None)
     services.parcel_scan(parcel_id=parcel.pk, code=shop.variants["TEE"].barcode, actor=None)
     results = together(
-        3, lambda i: services.parcel_pack(parcel_id=parcel.pk, box_code="s", weight_g=300 + i, actor=None).status
+        3,
+        lambda i: (
+            services.parcel_pack(parcel_id=parcel.pk, box_code="s", weight_g=300 + i, actor=None).status
+        ),
     )
     assert sorted(results) == ["packed", "parcel_not_open", "parcel_not_open"]
     assert Order.objects.get(pk=order.pk).status == OrderStatus.PACKED
@@ -81,7 +87,9 @@ def test_two_packers_closing_one_parcel_only_one_packs_it(shop, ready_order):
 
 def test_two_packers_opening_a_parcel_for_the_same_order_share_one(shop, ready_order):
     order = _picked_order(shop, ready_order, ("TEE", 2))
-    results = together(3, lambda i: services.parcel_open(order_id=order.pk, warehouse_code="kyiv", actor=None).pk)
+    results = together(
+        3, lambda i: services.parcel_open(order_id=order.pk, warehouse_code="kyiv", actor=None).pk
+    )
     assert len(set(results)) == 1
     assert Parcel.objects.filter(order=order).count() == 1
 
@@ -95,7 +103,9 @@ def test_a_short_pick_racing_a_pick_on_the_same_row_keeps_stock_exact(shop, read
     def work(index: int):
         if index == 0:
             return services.pick_confirm(pick_list_id=pick_list.pk, code=row.barcode, actor=None).units
-        return services.pick_short(pick_list_id=pick_list.pk, stock_id=row.stock_id, found=1, actor=None).short
+        return services.pick_short(
+            pick_list_id=pick_list.pk, stock_id=row.stock_id, found=1, actor=None
+        ).short
 
     results = together(2, work)
     task = PickTask.objects.get()

@@ -4,7 +4,7 @@ status machines. No database."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -14,7 +14,9 @@ from orderloop.fulfillment.domain import Box, Item, PickItem
 from orderloop.fulfillment.models import ParcelStatus, PickListStatus, ScanOutcome, WaveStatus
 
 
-def item(line: int, order: int, *, zone: str, aisle: str, shelf: str, bin: str, route: int | None, sku: str = "X"):
+def item(
+    line: int, order: int, *, zone: str, aisle: str, shelf: str, bin: str, route: int | None, sku: str = "X"
+):
     return PickItem(
         line_id=line,
         order_id=order,
@@ -161,7 +163,10 @@ def test_nothing_fits_everything_so_two_parcels() -> None:
     assert domain.choose_box([boots], BOXES).code == "l"
     assert domain.choose_box([boots, boots], BOXES) is None  # …two stacked are 280 mm high
     plan = domain.plan_parcels([boots, Item("boots-2", 440, 340, 140, weight_g=1800)], BOXES)
-    assert [(parcel.box.code if parcel.box else None, len(parcel.items)) for parcel in plan] == [("l", 1), ("l", 1)]
+    assert [(parcel.box.code if parcel.box else None, len(parcel.items)) for parcel in plan] == [
+        ("l", 1),
+        ("l", 1),
+    ]
 
 
 def test_parcels_split_by_weight_and_small_items_share_the_first_fit() -> None:
@@ -170,7 +175,9 @@ def test_parcels_split_by_weight_and_small_items_share_the_first_fit() -> None:
     plan = domain.plan_parcels([*heavy, socks], BOXES)
     assert len(plan) == 2
     assert sum(len(parcel.items) for parcel in plan) == 4
-    assert all(sum(i.weight_g for i in parcel.items) <= parcel.box.max_weight_g for parcel in plan if parcel.box)
+    assert all(
+        sum(i.weight_g for i in parcel.items) <= parcel.box.max_weight_g for parcel in plan if parcel.box
+    )
 
 
 def test_an_item_bigger_than_every_box_travels_alone_without_a_standard_box() -> None:
@@ -196,7 +203,9 @@ def test_pack_scan_outcomes() -> None:
     assert domain.pack_scan_outcome(variant_id=1, ordered=ordered, remaining={1: 1}) == ScanOutcome.ACCEPTED
     assert domain.pack_scan_outcome(variant_id=3, ordered=ordered, remaining={1: 1}) == ScanOutcome.WRONG_ITEM
     assert domain.pack_scan_outcome(variant_id=2, ordered=ordered, remaining={1: 1}) == ScanOutcome.TOO_MANY
-    assert domain.pack_scan_outcome(variant_id=None, ordered=ordered, remaining={}) == ScanOutcome.UNKNOWN_CODE
+    assert (
+        domain.pack_scan_outcome(variant_id=None, ordered=ordered, remaining={}) == ScanOutcome.UNKNOWN_CODE
+    )
 
 
 def test_codes_match_ignoring_case_and_scanner_noise() -> None:
@@ -238,9 +247,15 @@ def facts(**overrides):
         ({"status": "awaiting_payment", "payment_kind": "card", "is_prepaid": True}, "status_not_ready"),
         ({"status": "paid", "payment_kind": "card", "is_prepaid": True, "payment_state": "paid"}, None),
         ({"status": "partially_paid", "payment_kind": "prepayment", "is_prepaid": True}, None),
-        ({"status": "partially_paid", "payment_kind": "bank_transfer", "is_prepaid": True}, "payment_pending"),
+        (
+            {"status": "partially_paid", "payment_kind": "bank_transfer", "is_prepaid": True},
+            "payment_pending",
+        ),
         ({"status": "awaiting_stock", "payment_kind": "card", "is_prepaid": True}, "payment_pending"),
-        ({"status": "awaiting_stock", "payment_kind": "card", "is_prepaid": True, "payment_state": "paid"}, None),
+        (
+            {"status": "awaiting_stock", "payment_kind": "card", "is_prepaid": True, "payment_state": "paid"},
+            None,
+        ),
         ({"on_hold": True}, "order_on_hold"),
         ({"risk_flagged": True}, "risk_review_required"),
         ({"risk_flagged": True, "risk_reviewed": True}, None),
@@ -252,7 +267,7 @@ def test_readiness(overrides, blocker) -> None:
 
 
 def test_queue_express_first_then_promised_date_then_age() -> None:
-    t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
     orders = [
         (1, "normal", date(2026, 1, 5), t0),
         (2, "express", None, t0 + timedelta(hours=5)),
@@ -262,7 +277,8 @@ def test_queue_express_first_then_promised_date_then_age() -> None:
         (6, "normal", date(2026, 1, 3), t0),
     ]
     ranked = sorted(
-        orders, key=lambda o: domain.queue_key(priority=o[1], promised_date=o[2], created_at=o[3], order_id=o[0])
+        orders,
+        key=lambda o: domain.queue_key(priority=o[1], promised_date=o[2], created_at=o[3], order_id=o[0]),
     )
     assert [o[0] for o in ranked] == [5, 2, 6, 4, 1, 3]
 

@@ -37,13 +37,16 @@ def test_queue_page_lists_orders_and_releases_a_wave(roles, shop, ready_order):
     bad = client.post("/fulfilment/waves/release/", {"warehouse": "kyiv", "method": "batch", "max_orders": 0})
     assert bad.status_code == 400 and "errorlist" in bad.content.decode()
     released = client.post(
-        "/fulfilment/waves/release/", {"warehouse": "kyiv", "method": "batch", "max_orders": 10, "batch_size": 4}
+        "/fulfilment/waves/release/",
+        {"warehouse": "kyiv", "method": "batch", "max_orders": 10, "batch_size": 4},
     )
     wave = Wave.objects.get()
     assert released.status_code == 302 and released["Location"] == f"/fulfilment/waves/{wave.pk}/"
     detail = client.get(released["Location"]).content.decode()
     assert f"P{wave.pk}-1" in detail and "T" in detail
-    nothing = client.post("/fulfilment/waves/release/", {"warehouse": "kyiv", "method": "single", "max_orders": 10})
+    nothing = client.post(
+        "/fulfilment/waves/release/", {"warehouse": "kyiv", "method": "single", "max_orders": 10}
+    )
     assert nothing.status_code == 409 and "No order is ready" in nothing.content.decode()
 
 
@@ -112,12 +115,15 @@ def test_unknown_tote_or_order_is_a_message_not_an_error(roles, shop):
     assert client.get("/fulfilment/pick/999/").status_code == 404
 
 
-@pytest.mark.parametrize(("role", "queue", "pick", "pack"), [
-    ("Warehouse", 200, 200, 200),
-    ("Manager", 200, 403, 403),
-    ("Support", 403, 403, 403),
-    ("Courier", 403, 403, 403),
-])
+@pytest.mark.parametrize(
+    ("role", "queue", "pick", "pack"),
+    [
+        ("Warehouse", 200, 200, 200),
+        ("Manager", 200, 403, 403),
+        ("Support", 403, 403, 403),
+        ("Courier", 403, 403, 403),
+    ],
+)
 def test_page_permissions(roles, shop, role, queue, pick, pack):
     client = login(role)
     assert client.get("/fulfilment/").status_code == queue

@@ -13,10 +13,12 @@ from django.core.management import call_command
 from django.utils import timezone
 from pypdf import PdfReader
 
+from orderloop.core.errors import InvalidInput
 from orderloop.fulfillment import documents, selectors, services
 from orderloop.fulfillment.errors import (
     NothingToPack,
     NothingToPick,
+    OrderNotInWarehouse,
     ParcelEmpty,
     ParcelNotOpen,
     ParcelTooHeavy,
@@ -41,7 +43,6 @@ from orderloop.inventory.selectors import ledger_mismatches
 from orderloop.orders import services as order_services
 from orderloop.orders.models import EventKind as OrderEventKind
 from orderloop.orders.models import LineAllocation, Order, OrderEvent, OrderStatus
-from orderloop.core.errors import InvalidInput
 
 pytestmark = pytest.mark.django_db
 
@@ -142,11 +143,18 @@ def test_single_order_wave_moves_orders_to_picking_with_events(shop, ready_order
     lists = list(wave.pick_lists.order_by("sequence"))
     assert len(lists) == 2
     rows = selectors.pick_rows(lists[0])
-    assert [(row.bin_code, row.sku, row.quantity) for row in rows] == [("A-01-01-01", "TEE", 2), ("B-01-01-01", "JEANS", 1)]
+    assert [(row.bin_code, row.sku, row.quantity) for row in rows] == [
+        ("A-01-01-01", "TEE", 2),
+        ("B-01-01-01", "JEANS", 1),
+    ]
     assert rows[0].attributes == {"size": "M", "colour": "Red"}
     assert status(first) == status(second) == OrderStatus.PICKING
     event = OrderEvent.objects.filter(order=first, kind=OrderEventKind.STATUS_CHANGE).last()
-    assert (event.from_status, event.to_status, event.reason) == ("confirmed", "picking", f"wave {wave.number}")
+    assert (event.from_status, event.to_status, event.reason) == (
+        "confirmed",
+        "picking",
+        f"wave {wave.number}",
+    )
     assert queue(shop) == []
     with pytest.raises(NothingToPick):
         release("single")
@@ -191,7 +199,12 @@ def test_wave_method_combines_batches_and_zones_and_filters_by_delivery_and_cuto
     ready_order(("TEE", 1), ("JEANS", 1), delivery_method_code="express")
     door = ready_order(("TEE", 1))
     wave = release("wave", batch_size=2, delivery_method_codes=["express"])
-    assert [(pl.batch, pl.zone) for pl in wave.pick_lists.order_by("sequence")] == [(1, "A"), (1, "B"), (2, "A"), (2, "B")]
+    assert [(pl.batch, pl.zone) for pl in wave.pick_lists.order_by("sequence")] == [
+        (1, "A"),
+        (1, "B"),
+        (2, "A"),
+        (2, "B"),
+    ]
     assert status(door) == OrderStatus.CONFIRMED
     assert status(express) == OrderStatus.PICKING
     with pytest.raises(NothingToPick):
@@ -202,7 +215,11 @@ def test_wave_method_combines_batches_and_zones_and_filters_by_delivery_and_cuto
 def test_release_refuses_bad_input(shop):
     with pytest.raises(InvalidInput) as raised:
         services.wave_release(
-            warehouse_code="nowhere", method="random", batch_size=0, delivery_method_codes=["teleport"], actor=None
+            warehouse_code="nowhere",
+            method="random",
+            batch_size=0,
+            delivery_method_codes=["teleport"],
+            actor=None,
         )
     assert set(raised.value.details) == {"warehouse", "method", "batch_size", "delivery_methods"}
 
@@ -220,7 +237,9 @@ def test_picks_are_confirmed_by_bin_or_barcode_and_a_wrong_scan_is_refused(shop,
     assert ScanRecord.objects.filter(stage="pick", outcome="wrong_item", pick_list=pick_list).count() == 1
     assert PickTask.objects.filter(pick_list=pick_list, quantity_picked__gt=0).count() == 0
 
-    by_bin = services.pick_confirm(pick_list_id=pick_list.pk, code="a-01-01-01", actor=picker)  # the bin label
+    by_bin = services.pick_confirm(
+        pick_list_id=pick_list.pk, code="a-01-01-01", actor=picker
+    )  # the bin label
     assert (by_bin.accepted, by_bin.sku, by_bin.units) == (True, "TEE", 2)
     pick_list.refresh_from_db()
     assert pick_list.status == PickListStatus.IN_PROGRESS and pick_list.picker == picker
@@ -241,9 +260,15 @@ def test_batch_picks_are_sorted_into_totes_in_queue_order(shop, ready_order):
     second = ready_order(("TEE", 1))
     third = ready_order(("TEE", 3))
     pick_list = release("batch", batch_size=3).pick_lists.get()
-    result = services.pick_confirm(pick_list_id=pick_list.pk, code=barcode(shop, "TEE"), quantity=4, actor=None)
+    result = services.pick_confirm(
+        pick_list_id=pick_list.pk, code=barcode(shop, "TEE"), quantity=4, actor=None
+    )
     totes = {tote.order_id: tote.code for tote in Tote.objects.all()}
-    assert result.totes == [(totes[first.pk], first.number, 2), (totes[second.pk], second.number, 1), (totes[third.pk], third.number, 1)]
+    assert result.totes == [
+        (totes[first.pk], first.number, 2),
+        (totes[second.pk], second.number, 1),
+        (totes[third.pk], third.number, 1),
+    ]
     [row] = selectors.pick_rows(pick_list)
     assert (row.picked, row.remaining) == (4, 2)
     assert [t.remaining for t in row.totes] == [0, 0, 2]
@@ -277,7 +302,9 @@ def test_short_pick_backorders_and_the_rest_ships_now(shop, ready_order):
     pick_list = release("single").pick_lists.get()
     rows = {row.sku: row for row in selectors.pick_rows(pick_list)}
     services.pick_confirm(pick_list_id=pick_list.pk, code=barcode(shop, "TEE"), actor=None)
-    result = services.pick_short(pick_list_id=pick_list.pk, stock_id=rows["HOODIE"].stock_id, found=1, actor=None)
+    result = services.pick_short(
+        pick_list_id=pick_list.pk, stock_id=rows["HOODIE"].stock_id, found=1, actor=None
+    )
     assert (result.found, result.short, result.reallocated, result.backordered) == (1, 1, [], 1)
     hoodie = Order.objects.get(pk=order.pk).lines.get(sku="HOODIE")
     assert hoodie.quantity_backordered == 1
@@ -285,7 +312,11 @@ def test_short_pick_backorders_and_the_rest_ships_now(shop, ready_order):
     pack(order, [barcode(shop, "HOODIE"), barcode(shop, "TEE")])
     assert status(order) == OrderStatus.AWAITING_STOCK  # partial: one hoodie follows later
     last = OrderEvent.objects.filter(order=order, kind=OrderEventKind.STATUS_CHANGE).last()
-    assert (last.from_status, last.to_status, last.reason) == ("picking", "awaiting_stock", "partially_fulfilled")
+    assert (last.from_status, last.to_status, last.reason) == (
+        "picking",
+        "awaiting_stock",
+        "partially_fulfilled",
+    )
     assert Parcel.objects.get(order=order).status == ParcelStatus.PACKED
     assert ledger_mismatches() == []
 
@@ -303,7 +334,9 @@ def test_an_order_with_nothing_found_waits_for_stock(shop, ready_order):
 # --- Packing ---------------------------------------------------------------------------------------------
 
 
-def test_packing_by_scanning_refuses_wrong_items_and_too_many_and_records_mispicks(shop, ready_order, make_staff):
+def test_packing_by_scanning_refuses_wrong_items_and_too_many_and_records_mispicks(
+    shop, ready_order, make_staff
+):
     packer = make_staff("Warehouse", username="paula")
     order = ready_order(("TEE", 2), ("SOCKS", 1))
     pick_all(release("single").pick_lists.get())
@@ -325,7 +358,10 @@ def test_packing_by_scanning_refuses_wrong_items_and_too_many_and_records_mispic
         ("too_many", "TEE", packer),
     ]
     assert FulfilmentEvent.objects.filter(kind=EventKind.MISPICK, parcel=parcel).count() == 2
-    assert list(parcel.lines.order_by("line__position").values_list("line__sku", "quantity")) == [("TEE", 2), ("SOCKS", 1)]
+    assert list(parcel.lines.order_by("line__position").values_list("line__sku", "quantity")) == [
+        ("TEE", 2),
+        ("SOCKS", 1),
+    ]
 
     accuracy = selectors.pick_accuracy()
     assert (accuracy.accepted_units, accuracy.wrong_items, accuracy.too_many) == (3, 1, 1)
@@ -343,7 +379,7 @@ def test_packing_by_scanning_refuses_wrong_items_and_too_many_and_records_mispic
     assert not Tote.objects.filter(order=order, is_open=True).exists()
     assert Parcel.objects.get(pk=parcel.pk).lines.count() == 2
     # Nothing is left to pack; the reservations stay until shipping takes the parcel.
-    with pytest.raises(Exception):
+    with pytest.raises(OrderNotInWarehouse):
         services.parcel_open(order_id=order.pk, warehouse_code="kyiv", actor=packer)
     assert StockLevel.objects.get(variant__sku="TEE", warehouse=shop.kyiv).reserved == 2
 
@@ -371,7 +407,10 @@ def test_two_boots_fit_no_box_together_so_the_order_goes_in_two_parcels(shop, re
     second = pack(order, [barcode(shop, "BOOTS")], box="l", weight=2050)
     assert (first.sequence, second.sequence) == (1, 2)
     assert status(order) == OrderStatus.PACKED
-    assert [p.number for p in Parcel.objects.filter(order=order)] == [f"{order.number}-1", f"{order.number}-2"]
+    assert [p.number for p in Parcel.objects.filter(order=order)] == [
+        f"{order.number}-1",
+        f"{order.number}-2",
+    ]
 
 
 def test_an_empty_parcel_is_not_packed_and_nothing_picked_is_nothing_to_pack(shop, ready_order):

@@ -313,7 +313,9 @@ def _demo_orders(stock_plan: list[PlannedStock]) -> int:
             shipping_address=address,
             delivery_method_code="express" if priority == "express" else "door_delivery",
             payment_method_code=payment,
-            lines=[LineData(sku=kyiv[(index * 37 + n * 11) % len(kyiv)], quantity=q) for n, q in enumerate(skus)],
+            lines=[
+                LineData(sku=kyiv[(index * 37 + n * 11) % len(kyiv)], quantity=q) for n, q in enumerate(skus)
+            ],
             priority=priority,
             actor=None,
         )

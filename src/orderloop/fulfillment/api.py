@@ -79,7 +79,9 @@ def _warehouse(code: str) -> Warehouse:
 # --- Queue, accuracy, boxes --------------------------------------------------------------------------
 
 
-@fulfilment_router.get("/queue", response=QueueOut, summary="Orders ready to pick in a warehouse, in queue order")
+@fulfilment_router.get(
+    "/queue", response=QueueOut, summary="Orders ready to pick in a warehouse, in queue order"
+)
 def queue(
     request: HttpRequest,
     warehouse: str,
@@ -116,7 +118,10 @@ def queue(
     "/pick-accuracy", response=AccuracyOut, summary="Pick accuracy from the packing scans (for analytics)"
 )
 def pick_accuracy(
-    request: HttpRequest, since: datetime | None = None, until: datetime | None = None, warehouse: str | None = None
+    request: HttpRequest,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    warehouse: str | None = None,
 ) -> AccuracyOut:
     require_perm(request, "fulfillment.view_scanrecord")
     figure = selectors.pick_accuracy(since=since, until=until, warehouse_code=warehouse)
@@ -204,7 +209,11 @@ def wave_release(request: HttpRequest, payload: WaveIn) -> tuple[int, WaveOut]:
 
 @waves_router.get("", response=WavesOut, summary="Waves, newest last (cursor pagination)")
 def wave_list(
-    request: HttpRequest, status: str | None = None, warehouse: str | None = None, cursor: str | None = None, limit: int = 50
+    request: HttpRequest,
+    status: str | None = None,
+    warehouse: str | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
 ) -> WavesOut:
     require_perm(request, VIEW)
     queryset = Wave.objects.select_related("warehouse")
@@ -266,7 +275,9 @@ def pick_list_out(pick_list: PickList) -> PickListOut:
                 short=row.short,
                 remaining=row.remaining,
                 totes=[
-                    ToteShareOut(tote=t.tote_code, order=t.order_number, quantity=t.quantity, remaining=t.remaining)
+                    ToteShareOut(
+                        tote=t.tote_code, order=t.order_number, quantity=t.quantity, remaining=t.remaining
+                    )
                     for t in row.totes
                 ],
             )
@@ -387,12 +398,16 @@ def parcel_out(parcel: Parcel) -> ParcelOut:
 def parcel_open(request: HttpRequest, payload: ParcelIn) -> tuple[int, ParcelOut]:
     require_perm(request, PACK)
     order = selectors.order_for_packing(number=payload.order)
-    was_open = Parcel.objects.filter(order=order, warehouse__code__iexact=payload.warehouse, status="open").exists()
+    was_open = Parcel.objects.filter(
+        order=order, warehouse__code__iexact=payload.warehouse, status="open"
+    ).exists()
     parcel = services.parcel_open(order_id=order.pk, warehouse_code=payload.warehouse, actor=request.user)
     return (200 if was_open else 201), parcel_out(parcel)
 
 
-@parcels_router.get("", response=ParcelsOut, summary="Parcels (e.g. `?status=packed` for shipping), cursor pagination")
+@parcels_router.get(
+    "", response=ParcelsOut, summary="Parcels (e.g. `?status=packed` for shipping), cursor pagination"
+)
 def parcel_list(
     request: HttpRequest,
     status: str | None = None,
@@ -401,7 +416,9 @@ def parcel_list(
     limit: int = 50,
 ) -> ParcelsOut:
     require_perm(request, "fulfillment.view_parcel")
-    page = keyset_page(selectors.parcels_list(status=status, warehouse_code=warehouse), cursor=cursor, limit=limit)
+    page = keyset_page(
+        selectors.parcels_list(status=status, warehouse_code=warehouse), cursor=cursor, limit=limit
+    )
     return ParcelsOut(items=[parcel_out(p) for p in page.items], next_cursor=page.next_cursor)
 
 
@@ -422,7 +439,12 @@ def parcel_scan(request: HttpRequest, parcel_id: int, payload: ScanIn) -> ScanOu
     result = services.parcel_scan(parcel_id=parcel_id, code=payload.code, actor=request.user)
     if not result.accepted:
         raise SCAN_REFUSALS[result.outcome](
-            details={"code": result.code, "sku": result.sku, "expected": result.expected, "parcel": result.parcel.number}
+            details={
+                "code": result.code,
+                "sku": result.sku,
+                "expected": result.expected,
+                "parcel": result.parcel.number,
+            }
         )
     return ScanOut(
         accepted=True,
@@ -437,7 +459,9 @@ def parcel_scan(request: HttpRequest, parcel_id: int, payload: ScanIn) -> ScanOu
 def parcel_pack(request: HttpRequest, parcel_id: int, payload: PackIn) -> ParcelOut:
     require_perm(request, PACK)
     return parcel_out(
-        services.parcel_pack(parcel_id=parcel_id, box_code=payload.box, weight_g=payload.weight_g, actor=request.user)
+        services.parcel_pack(
+            parcel_id=parcel_id, box_code=payload.box, weight_g=payload.weight_g, actor=request.user
+        )
     )
 
 

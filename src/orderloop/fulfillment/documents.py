@@ -52,7 +52,16 @@ class _Page:
             self.text(self.header, size=8)
             self.y -= 2 * mm
 
-    def text(self, value: str, *, x: float = LEFT, size: float = 10, bold: bool = False, code: bool = False, width: float | None = None) -> None:
+    def text(
+        self,
+        value: str,
+        *,
+        x: float = LEFT,
+        size: float = 10,
+        bold: bool = False,
+        code: bool = False,
+        width: float | None = None,
+    ) -> None:
         font = CODE_FONT if code else (self.bold if bold else self.regular)
         self.canvas.setFont(font, size)
         self.canvas.drawString(x, self.y, _fit(str(value), font, size, width or (RIGHT - x)))
@@ -84,7 +93,12 @@ def render_pick_list_pdf(pick_list: PickList, *, compress: bool = True) -> bytes
     zone = pick_list.zone or _("all zones")
     page.text(
         _("Wave %(wave)s · %(warehouse)s · %(method)s · zone: %(zone)s")
-        % {"wave": wave.number, "warehouse": wave.warehouse.name, "method": wave.get_method_display(), "zone": zone},
+        % {
+            "wave": wave.number,
+            "warehouse": wave.warehouse.name,
+            "method": wave.get_method_display(),
+            "zone": zone,
+        },
         size=10,
     )
     page.down(8 * mm)
@@ -117,7 +131,12 @@ def render_pick_list_pdf(pick_list: PickList, *, compress: bool = True) -> bytes
                 )
                 page.down(4 * mm)
         elif shares:
-            page.text(_("tote %(tote)s (order %(order)s)") % {"tote": shares[0].tote_code, "order": shares[0].order_number}, x=columns[3], size=9)
+            page.text(
+                _("tote %(tote)s (order %(order)s)")
+                % {"tote": shares[0].tote_code, "order": shares[0].order_number},
+                x=columns[3],
+                size=9,
+            )
             page.down(4 * mm)
         page.down(2 * mm)
     canvas.save()
@@ -126,7 +145,11 @@ def render_pick_list_pdf(pick_list: PickList, *, compress: bool = True) -> bytes
 
 def _address(order: Any) -> list[str]:
     city = " ".join(part for part in (order.ship_postal_code, order.ship_city) if part)
-    return [part for part in (order.ship_line1, order.ship_line2, city, order.ship_region, order.ship_country) if part]
+    return [
+        part
+        for part in (order.ship_line1, order.ship_line2, city, order.ship_region, order.ship_country)
+        if part
+    ]
 
 
 def render_packing_slip_pdf(parcel: Parcel, *, compress: bool = True) -> bytes:
@@ -153,7 +176,10 @@ def render_packing_slip_pdf(parcel: Parcel, *, compress: bool = True) -> bytes:
         facts = [
             (_("Order"), order.number),
             (_("Date"), date_format(timezone.localdate(order.created_at), "DATE_FORMAT")),
-            (_("Parcel"), _("%(n)s of %(total)s") % {"n": parcel.sequence, "total": max(parcel_total, parcel.sequence)}),
+            (
+                _("Parcel"),
+                _("%(n)s of %(total)s") % {"n": parcel.sequence, "total": max(parcel_total, parcel.sequence)},
+            ),
         ]
         for label, value in facts:
             page.text(label, size=10)

@@ -109,7 +109,9 @@ def readiness_blocker(facts: ReadinessFacts) -> str | None:
     return None
 
 
-def queue_key(*, priority: str, promised_date: date | None, created_at: datetime, order_id: int) -> tuple[Any, ...]:
+def queue_key(
+    *, priority: str, promised_date: date | None, created_at: datetime, order_id: int
+) -> tuple[Any, ...]:
     """Express first, then the earliest promised date (none: last), then the oldest order."""
     return (
         0 if priority == Priority.EXPRESS else 1,
@@ -335,7 +337,9 @@ def fits_alone(item: Item, box: Box) -> bool:
         return False
     if not item.measured:
         return True
-    return all(a <= b for a, b in zip(sorted(item.dims()), sorted((box.length, box.width, box.height)), strict=True))
+    return all(
+        a <= b for a, b in zip(sorted(item.dims()), sorted((box.length, box.width, box.height)), strict=True)
+    )
 
 
 def _footprint(item: Item, length: int, width: int) -> tuple[int, int, int] | None:

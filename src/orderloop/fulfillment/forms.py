@@ -3,7 +3,7 @@ the field it names, or above the form)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -37,7 +37,9 @@ def add_service_error(form: forms.Form, exc: DomainError) -> None:
 
 class WaveReleaseForm(forms.Form):
     warehouse = forms.ChoiceField(label=_("Warehouse"))
-    method = forms.ChoiceField(label=_("Picking method"), choices=PickMethod.choices, initial=PickMethod.BATCH)
+    method = forms.ChoiceField(
+        label=_("Picking method"), choices=PickMethod.choices, initial=PickMethod.BATCH
+    )
     max_orders = forms.IntegerField(label=_("Orders in the wave"), min_value=1, max_value=5000, initial=20)
     batch_size = forms.IntegerField(
         label=_("Orders per batch (totes per cart)"), min_value=1, max_value=100, initial=8, required=False
@@ -54,10 +56,11 @@ class WaveReleaseForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["warehouse"].choices = [
-            (w.code, f"{w.code} — {w.name}") for w in Warehouse.objects.filter(is_active=True).order_by("priority")
+        cast(forms.ChoiceField, self.fields["warehouse"]).choices = [
+            (w.code, f"{w.code} — {w.name}")
+            for w in Warehouse.objects.filter(is_active=True).order_by("priority")
         ]
-        self.fields["delivery_methods"].choices = [
+        cast(forms.ChoiceField, self.fields["delivery_methods"]).choices = [
             (m.code, m.name) for m in DeliveryMethod.objects.filter(is_active=True)
         ]
 
@@ -81,24 +84,31 @@ class ShortForm(forms.Form):
 class PackForm(forms.Form):
     box = forms.ChoiceField(label=_("Box used"))
     weight_g = forms.IntegerField(
-        label=_("Weight (g)"), min_value=1, max_value=1_000_000, widget=forms.NumberInput(attrs={"inputmode": "numeric"})
+        label=_("Weight (g)"),
+        min_value=1,
+        max_value=1_000_000,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["box"].choices = [
-            (box.code, str(box)) for box in BoxSize.objects.filter(is_active=True).order_by("sort_order", "code")
+        cast(forms.ChoiceField, self.fields["box"]).choices = [
+            (box.code, str(box))
+            for box in BoxSize.objects.filter(is_active=True).order_by("sort_order", "code")
         ]
 
 
 class StartPackingForm(forms.Form):
     code = forms.CharField(
-        label=_("Scan a tote or type an order number"), max_length=100, widget=forms.TextInput(attrs=SCAN_ATTRS)
+        label=_("Scan a tote or type an order number"),
+        max_length=100,
+        widget=forms.TextInput(attrs=SCAN_ATTRS),
     )
     warehouse = forms.ChoiceField(label=_("Warehouse"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["warehouse"].choices = [
-            (w.code, f"{w.code} — {w.name}") for w in Warehouse.objects.filter(is_active=True).order_by("priority")
+        cast(forms.ChoiceField, self.fields["warehouse"]).choices = [
+            (w.code, f"{w.code} — {w.name}")
+            for w in Warehouse.objects.filter(is_active=True).order_by("priority")
         ]

@@ -17,11 +17,21 @@ def warehouse_for_update(warehouse_id: int) -> Warehouse | None:
 
 
 def pick_list_for_update(pick_list_id: int) -> PickList | None:
-    return PickList.objects.select_for_update(of=("self",)).select_related("wave").filter(pk=pick_list_id).first()
+    return (
+        PickList.objects.select_for_update(of=("self",))
+        .select_related("wave")
+        .filter(pk=pick_list_id)
+        .first()
+    )
 
 
 def parcel_for_update(parcel_id: int) -> Parcel | None:
-    return Parcel.objects.select_for_update(of=("self",)).select_related("order", "warehouse").filter(pk=parcel_id).first()
+    return (
+        Parcel.objects.select_for_update(of=("self",))
+        .select_related("order", "warehouse")
+        .filter(pk=parcel_id)
+        .first()
+    )
 
 
 def waves_for_update(wave_ids: set[int]) -> QuerySet[Wave]:

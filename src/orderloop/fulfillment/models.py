@@ -163,7 +163,9 @@ class Tote(models.Model):
 class PickList(models.Model):
     """What one picker walks: a batch of orders (all zones, or one zone), in bin-route order."""
 
-    wave = models.ForeignKey(Wave, on_delete=models.CASCADE, related_name="pick_lists", verbose_name=_("wave"))
+    wave = models.ForeignKey(
+        Wave, on_delete=models.CASCADE, related_name="pick_lists", verbose_name=_("wave")
+    )
     sequence = models.PositiveIntegerField(_("number in wave"))
     code = models.CharField(_("code"), max_length=30, unique=True)
     batch = models.PositiveIntegerField(_("batch"))
@@ -260,13 +262,25 @@ class Parcel(models.Model):
         "inventory.Warehouse", on_delete=models.PROTECT, related_name="parcels", verbose_name=_("warehouse")
     )
     sequence = models.PositiveIntegerField(_("parcel number"))
-    status = models.CharField(_("status"), max_length=12, choices=ParcelStatus.choices, default=ParcelStatus.OPEN)
+    status = models.CharField(
+        _("status"), max_length=12, choices=ParcelStatus.choices, default=ParcelStatus.OPEN
+    )
     status_changed_at = models.DateTimeField(_("status changed"))
     suggested_box = models.ForeignKey(
-        BoxSize, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("suggested box")
+        BoxSize,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("suggested box"),
     )
     box = models.ForeignKey(
-        BoxSize, on_delete=models.PROTECT, null=True, blank=True, related_name="parcels", verbose_name=_("box")
+        BoxSize,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="parcels",
+        verbose_name=_("box"),
     )
     # Weighed on the scale, box included.
     weight_g = models.PositiveIntegerField(_("weight (g)"), null=True, blank=True)
@@ -306,7 +320,9 @@ class Parcel(models.Model):
 
 
 class ParcelLine(models.Model):
-    parcel = models.ForeignKey(Parcel, on_delete=models.CASCADE, related_name="lines", verbose_name=_("parcel"))
+    parcel = models.ForeignKey(
+        Parcel, on_delete=models.CASCADE, related_name="lines", verbose_name=_("parcel")
+    )
     line = models.ForeignKey(
         "orders.OrderLine", on_delete=models.CASCADE, related_name="parcel_lines", verbose_name=_("line")
     )
@@ -332,10 +348,16 @@ class ScanRecord(models.Model):
     stage = models.CharField(_("stage"), max_length=8, choices=ScanStage.choices)
     outcome = models.CharField(_("outcome"), max_length=16, choices=ScanOutcome.choices)
     code = models.CharField(_("scanned code"), max_length=100)
-    variant = models.ForeignKey("catalog.Variant", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
-    order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    variant = models.ForeignKey(
+        "catalog.Variant", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    order = models.ForeignKey(
+        "orders.Order", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     parcel = models.ForeignKey(Parcel, on_delete=models.CASCADE, null=True, blank=True, related_name="scans")
-    pick_list = models.ForeignKey(PickList, on_delete=models.CASCADE, null=True, blank=True, related_name="scans")
+    pick_list = models.ForeignKey(
+        PickList, on_delete=models.CASCADE, null=True, blank=True, related_name="scans"
+    )
     warehouse = models.ForeignKey("inventory.Warehouse", on_delete=models.PROTECT, related_name="+")
     quantity = models.PositiveIntegerField(_("units"), default=1)
     actor = models.ForeignKey(
@@ -372,9 +394,13 @@ class FulfilmentEvent(models.Model):
 
     kind = models.CharField(_("kind"), max_length=20, choices=EventKind.choices)
     wave = models.ForeignKey(Wave, on_delete=models.CASCADE, null=True, blank=True, related_name="events")
-    pick_list = models.ForeignKey(PickList, on_delete=models.CASCADE, null=True, blank=True, related_name="events")
+    pick_list = models.ForeignKey(
+        PickList, on_delete=models.CASCADE, null=True, blank=True, related_name="events"
+    )
     parcel = models.ForeignKey(Parcel, on_delete=models.CASCADE, null=True, blank=True, related_name="events")
-    order = models.ForeignKey("orders.Order", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    order = models.ForeignKey(
+        "orders.Order", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     from_status = models.CharField(_("from"), max_length=12, blank=True)
     to_status = models.CharField(_("to"), max_length=12, blank=True)
     actor = models.ForeignKey(

@@ -14,7 +14,9 @@ class WaveIn(Schema):
     method: str = Field(..., description="`single`, `batch`, `zone` or `wave` (batches picked by zone).")
     max_orders: int | None = Field(None, description="Default 200 (`FULFILMENT_WAVE_MAX_ORDERS`).")
     batch_size: int | None = Field(None, description="Orders per batch (batch, wave); default 8.")
-    delivery_methods: list[str] = Field(default_factory=list, max_length=50, description="Only these carriers.")
+    delivery_methods: list[str] = Field(
+        default_factory=list, max_length=50, description="Only these carriers."
+    )
     placed_before: datetime | None = Field(None, description="The cut-off: only orders placed before it.")
     orders: list[str] = Field(default_factory=list, max_length=5000, description="Only these order numbers.")
 
@@ -108,7 +110,9 @@ class PickListOut(Schema):
 
 
 class PickIn(Schema):
-    code: str = Field(..., min_length=1, max_length=100, description="The bin's code or the product's barcode/SKU.")
+    code: str = Field(
+        ..., min_length=1, max_length=100, description="The bin's code or the product's barcode/SKU."
+    )
     quantity: int | None = Field(None, description="Default: everything the row still asks for.")
     stock_id: int | None = Field(None, description="Confirm this row (from the list's rows) only.")
 

@@ -10,7 +10,20 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Case, Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 
 from orderloop.catalog.models import Variant
@@ -104,8 +117,10 @@ def ready_orders(
         F("quantity") - F("quantity_short"),
         "line__order",
     )
-    queryset = may_be_picked().annotate(units_to_pick=Coalesce(allocated, 0) - Coalesce(tasked, 0)).filter(
-        units_to_pick__gt=0
+    queryset = (
+        may_be_picked()
+        .annotate(units_to_pick=Coalesce(allocated, 0) - Coalesce(tasked, 0))
+        .filter(units_to_pick__gt=0)
     )
     if delivery_method_codes:
         queryset = queryset.filter(delivery_method__code__in=list(delivery_method_codes))
@@ -335,7 +350,11 @@ def totes_of(wave: Wave) -> list[Tote]:
 
 
 def tote_by_code(code: str) -> Tote | None:
-    return Tote.objects.select_related("order", "warehouse").filter(code__iexact=domain.normalize_code(code)).first()
+    return (
+        Tote.objects.select_related("order", "warehouse")
+        .filter(code__iexact=domain.normalize_code(code))
+        .first()
+    )
 
 
 # --- Packing ---------------------------------------------------------------------------------------
@@ -350,7 +369,9 @@ def box_sizes(*, active_only: bool = True) -> list[BoxSize]:
 
 def as_boxes(boxes: Iterable[BoxSize]) -> list[domain.Box]:
     return [
-        domain.Box(code=b.code, length=b.length_mm, width=b.width_mm, height=b.height_mm, max_weight_g=b.max_weight_g)
+        domain.Box(
+            code=b.code, length=b.length_mm, width=b.width_mm, height=b.height_mm, max_weight_g=b.max_weight_g
+        )
         for b in boxes
     ]
 
@@ -498,7 +519,9 @@ def packing_view(*, order: Order, warehouse: Warehouse) -> PackingView:
     invoice = order.invoices.order_by("-id").first()
     needs_invoice = order.payment_method.kind in INVOICE_IN_PARCEL_KINDS or invoice is not None
     scans = list(
-        ScanRecord.objects.filter(order=order, stage=ScanStage.PACK).select_related("variant").order_by("-id")[:8]
+        ScanRecord.objects.filter(order=order, stage=ScanStage.PACK)
+        .select_related("variant")
+        .order_by("-id")[:8]
     )
     return PackingView(
         order=order,

@@ -150,7 +150,12 @@ def _move(
 
 
 def _wave_input(
-    *, warehouse_code: str, method: str, max_orders: int | None, batch_size: int | None, delivery_method_codes: Sequence[str]
+    *,
+    warehouse_code: str,
+    method: str,
+    max_orders: int | None,
+    batch_size: int | None,
+    delivery_method_codes: Sequence[str],
 ) -> tuple[Warehouse, int, int]:
     errors: dict[str, str] = {}
     if method not in PickMethod.values:
@@ -166,7 +171,9 @@ def _wave_input(
     warehouse = Warehouse.objects.filter(code__iexact=(warehouse_code or "").strip(), is_active=True).first()
     if warehouse is None:
         errors["warehouse"] = _("No active warehouse has this code.")
-    known = set(DeliveryMethod.objects.filter(code__in=list(delivery_method_codes)).values_list("code", flat=True))
+    known = set(
+        DeliveryMethod.objects.filter(code__in=list(delivery_method_codes)).values_list("code", flat=True)
+    )
     unknown = [code for code in delivery_method_codes if code not in known]
     if unknown:
         errors["delivery_methods"] = _("Unknown delivery method: %(codes)s.") % {"codes": ", ".join(unknown)}
@@ -207,7 +214,9 @@ def wave_release(
     with transaction.atomic():
         locks.warehouse_for_update(warehouse.pk)
 
-        ready = selectors.ready_orders(warehouse=warehouse, delivery_method_codes=codes, placed_before=placed_before)
+        ready = selectors.ready_orders(
+            warehouse=warehouse, delivery_method_codes=codes, placed_before=placed_before
+        )
         if numbers:
             ready = ready.filter(number__in=numbers)
         candidates = list(ready.values_list("id", flat=True)[:max_orders])
@@ -257,7 +266,9 @@ def wave_release(
                     ]
                 )
         except IntegrityError as exc:  # an order got an open tote here meanwhile (the unique guard)
-            raise NothingToPick(_("These orders are already being picked."), details={"warehouse": warehouse.code}) from exc
+            raise NothingToPick(
+                _("These orders are already being picked."), details={"warehouse": warehouse.code}
+            ) from exc
         tote_of = {tote.order_id: tote for tote in totes}
         pick_lists = PickList.objects.bulk_create(
             [
@@ -271,7 +282,9 @@ def wave_release(
                 for index, planned in enumerate(plan.pick_lists, start=1)
             ]
         )
-        bins = dict(StockLevel.objects.filter(pk__in={item.stock_id for item in items}).values_list("id", "bin_id"))
+        bins = dict(
+            StockLevel.objects.filter(pk__in={item.stock_id for item in items}).values_list("id", "bin_id")
+        )
         PickTask.objects.bulk_create(
             [
                 PickTask(
@@ -324,7 +337,8 @@ def _may_pick(pick_list: PickList, actor: Actor) -> None:
         raise PickListDone(details={"pick_list": pick_list.code})
     actor_id = _actor_id(actor)
     if pick_list.picker_id is not None and actor_id is not None and pick_list.picker_id != actor_id:
-        raise PickListTaken(details={"pick_list": pick_list.code, "picker": pick_list.picker.get_username()})
+        picker = pick_list.picker.get_username() if pick_list.picker else None
+        raise PickListTaken(details={"pick_list": pick_list.code, "picker": picker})
 
 
 def pick_list_claim(*, pick_list_id: int, actor: Actor) -> PickList:
@@ -367,13 +381,26 @@ def _after_picking(pick_list: PickList, *, actor: Actor, picked_now: bool) -> No
     now = timezone.now()
     if picked_now and pick_list.status == PickListStatus.OPEN:
         pick_list.started_at = now
-        _move(domain.PICK_LIST_TRANSITIONS, pick_list, PickListStatus.IN_PROGRESS, actor=actor, fields=["started_at"])
+        _move(
+            domain.PICK_LIST_TRANSITIONS,
+            pick_list,
+            PickListStatus.IN_PROGRESS,
+            actor=actor,
+            fields=["started_at"],
+        )
     if picked_now and wave.status == WaveStatus.RELEASED:
         _move(domain.WAVE_TRANSITIONS, wave, WaveStatus.PICKING, actor=actor)
-    if not PickTask.objects.filter(pick_list=pick_list, quantity__gt=F("quantity_picked") + F("quantity_short")).exists():
+    if not PickTask.objects.filter(
+        pick_list=pick_list, quantity__gt=F("quantity_picked") + F("quantity_short")
+    ).exists():
         pick_list.finished_at = now
-        _move(domain.PICK_LIST_TRANSITIONS, pick_list, PickListStatus.DONE, actor=actor, fields=["finished_at"])
-        if not wave.pick_lists.exclude(status=PickListStatus.DONE).exists() and wave.status != WaveStatus.PICKED:
+        _move(
+            domain.PICK_LIST_TRANSITIONS, pick_list, PickListStatus.DONE, actor=actor, fields=["finished_at"]
+        )
+        if (
+            not wave.pick_lists.exclude(status=PickListStatus.DONE).exists()
+            and wave.status != WaveStatus.PICKED
+        ):
             _move(domain.WAVE_TRANSITIONS, wave, WaveStatus.PICKED, actor=actor)
     _maybe_close_wave(wave, actor=actor)
 
@@ -410,7 +437,9 @@ def pick_confirm(
             (
                 tasks
                 for tasks in rows
-                if domain.code_matches(text, tasks[0].bin_code, tasks[0].variant.barcode, tasks[0].variant.sku)
+                if domain.code_matches(
+                    text, tasks[0].bin_code, tasks[0].variant.barcode, tasks[0].variant.sku
+                )
             ),
             None,
         )
@@ -494,7 +523,9 @@ def pick_short(
         raise PickListNotFound()
     order_ids = sorted(
         set(
-            PickTask.objects.filter(pick_list_id=pick_list_id, stock_id=stock_id).values_list("tote__order_id", flat=True)
+            PickTask.objects.filter(pick_list_id=pick_list_id, stock_id=stock_id).values_list(
+                "tote__order_id", flat=True
+            )
         )
     )
     with transaction.atomic():
@@ -507,7 +538,10 @@ def pick_short(
         remaining = sum(task.remaining for task in tasks)
         if found >= remaining:
             raise InvalidInput(
-                details={"found": _("Less than %(n)s; confirm the pick when everything is there.") % {"n": remaining}}
+                details={
+                    "found": _("Less than %(n)s; confirm the pick when everything is there.")
+                    % {"n": remaining}
+                }
             )
         now = timezone.now()
         result = ShortPickResult(pick_list=pick_list, found=found, short=remaining - found)
@@ -582,7 +616,10 @@ def _settle_order(order_id: int, *, actor: Actor) -> None:
     pending_warehouses: set[int] = set()
     for tote in Tote.objects.filter(order=order, is_open=True).select_related("warehouse"):
         units = selectors.line_units(order=order, warehouse=tote.warehouse)
-        if any(counts["to_pick"] or counts["picked"] > counts["packed"] or counts["open"] for counts in units.values()):
+        if any(
+            counts["to_pick"] or counts["picked"] > counts["packed"] or counts["open"]
+            for counts in units.values()
+        ):
             pending_warehouses.add(tote.warehouse_id)
         else:
             Tote.objects.filter(pk=tote.pk).update(is_open=False)
@@ -805,7 +842,9 @@ def parcel_reopen(*, parcel_id: int, actor: Actor, reason: str = "") -> Parcel:
     with transaction.atomic():
         order, parcel = _locked_parcel(parcel_id)
         if Parcel.objects.filter(order=order, warehouse=parcel.warehouse, status=ParcelStatus.OPEN).exists():
-            raise ParcelNotOpen(_("Another parcel of this order is open; pack it first."), details={"parcel": parcel.number})
+            raise ParcelNotOpen(
+                _("Another parcel of this order is open; pack it first."), details={"parcel": parcel.number}
+            )
         _move(domain.PARCEL_TRANSITIONS, parcel, ParcelStatus.OPEN, actor=actor, reason=reason)
         if order.status == S.PACKED:
             order_transition(order_id=order.pk, to=S.PICKING, actor=actor, reason="parcel_reopened")

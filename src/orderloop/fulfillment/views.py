@@ -21,8 +21,16 @@ from orderloop.orders.errors import OrderNotFound
 from orderloop.orders.models import Order
 
 from . import documents, selectors, services
-from .errors import ParcelNotFound, PickListNotFound, SCAN_REFUSALS, WaveNotFound
-from .forms import PackForm, PickScanForm, ScanForm, ShortForm, StartPackingForm, WaveReleaseForm, add_service_error
+from .errors import SCAN_REFUSALS, ParcelNotFound, PickListNotFound, WaveNotFound
+from .forms import (
+    PackForm,
+    PickScanForm,
+    ScanForm,
+    ShortForm,
+    StartPackingForm,
+    WaveReleaseForm,
+    add_service_error,
+)
 from .models import ParcelStatus, PickList, PickListStatus
 
 VIEW = "fulfillment.view_wave"
@@ -54,7 +62,9 @@ def _warehouse(request: HttpRequest) -> Warehouse | None:
 # --- Queue and waves ---------------------------------------------------------------------------------
 
 
-def _queue_context(request: HttpRequest, *, form: WaveReleaseForm | None = None, **extra: Any) -> dict[str, Any]:
+def _queue_context(
+    request: HttpRequest, *, form: WaveReleaseForm | None = None, **extra: Any
+) -> dict[str, Any]:
     warehouse = _warehouse(request)
     ready = (
         selectors.ready_orders(warehouse=warehouse).select_related("delivery_method", "payment_method")
@@ -100,7 +110,9 @@ def wave_release(request: HttpRequest) -> HttpResponse:
         )
     except DomainError as exc:
         add_service_error(form, exc)
-        return render(request, "fulfillment/queue.html", _queue_context(request, form=form), status=exc.http_status)
+        return render(
+            request, "fulfillment/queue.html", _queue_context(request, form=form), status=exc.http_status
+        )
     return redirect("fulfillment:wave_detail", wave_id=wave.pk)
 
 
@@ -189,7 +201,9 @@ def pick_scan(request: HttpRequest, pick_list_id: int) -> HttpResponse:
     except PickListNotFound as exc:
         raise Http404 from exc
     except DomainError as exc:
-        return _pick_panel(request, pick_list_id, status=exc.http_status, outcome="refused", message=exc.message)
+        return _pick_panel(
+            request, pick_list_id, status=exc.http_status, outcome="refused", message=exc.message
+        )
     if not result.accepted:
         return _pick_panel(
             request,
@@ -213,7 +227,9 @@ def pick_scan(request: HttpRequest, pick_list_id: int) -> HttpResponse:
 def pick_short(request: HttpRequest, pick_list_id: int) -> HttpResponse:
     form = ShortForm(request.POST)
     if not form.is_valid():
-        return _pick_panel(request, pick_list_id, status=400, outcome="refused", message=_("Enter the units found."))
+        return _pick_panel(
+            request, pick_list_id, status=400, outcome="refused", message=_("Enter the units found.")
+        )
     try:
         result = services.pick_short(
             pick_list_id=pick_list_id,
@@ -224,7 +240,11 @@ def pick_short(request: HttpRequest, pick_list_id: int) -> HttpResponse:
     except PickListNotFound as exc:
         raise Http404 from exc
     except DomainError as exc:
-        message = "; ".join(str(m) for m in exc.details.values()) if exc.details and exc.code == "validation_error" else exc.message
+        message = (
+            "; ".join(str(m) for m in exc.details.values())
+            if exc.details and exc.code == "validation_error"
+            else exc.message
+        )
         return _pick_panel(request, pick_list_id, status=exc.http_status, outcome="refused", message=message)
     parts = [_("Short pick recorded: %(n)s missing.") % {"n": result.short}]
     for code, units in result.reallocated:
@@ -260,7 +280,9 @@ def pack_start(request: HttpRequest) -> HttpResponse:
         if tote is not None:
             return redirect("fulfillment:station", warehouse=tote.warehouse.code, number=tote.order.number)
         if Order.objects.filter(number=code.strip()).exists():
-            return redirect("fulfillment:station", warehouse=form.cleaned_data["warehouse"], number=code.strip())
+            return redirect(
+                "fulfillment:station", warehouse=form.cleaned_data["warehouse"], number=code.strip()
+            )
         error = _("No tote or order has this code.")
     return render(request, "fulfillment/pack_start.html", {"form": form, "error": error})
 
@@ -275,7 +297,9 @@ def _station_objects(warehouse: str, number: str) -> tuple[Order, Warehouse]:
         raise Http404 from exc
 
 
-def _station(request: HttpRequest, warehouse: str, number: str, *, status: int = 200, **extra: Any) -> HttpResponse:
+def _station(
+    request: HttpRequest, warehouse: str, number: str, *, status: int = 200, **extra: Any
+) -> HttpResponse:
     order, found = _station_objects(warehouse, number)
     view = selectors.packing_view(order=order, warehouse=found)
     pack_form = extra.pop("pack_form", None) or PackForm(
@@ -307,17 +331,23 @@ def station_scan(request: HttpRequest, warehouse: str, number: str) -> HttpRespo
     order, found = _station_objects(warehouse, number)
     form = ScanForm(request.POST)
     if not form.is_valid():
-        return _station(request, warehouse, number, status=400, outcome="refused", message=_("Scan a product."))
+        return _station(
+            request, warehouse, number, status=400, outcome="refused", message=_("Scan a product.")
+        )
     try:
         parcel = services.parcel_open(order_id=order.pk, warehouse_code=found.code, actor=request.user)
         result = services.parcel_scan(parcel_id=parcel.pk, code=form.cleaned_data["code"], actor=request.user)
     except DomainError as exc:
-        return _station(request, warehouse, number, status=exc.http_status, outcome="refused", message=exc.message)
+        return _station(
+            request, warehouse, number, status=exc.http_status, outcome="refused", message=exc.message
+        )
     if not result.accepted:
         message = str(SCAN_REFUSALS[result.outcome].default_message)
         if result.sku:
             message = f"{result.sku}: {message}"
-        return _station(request, warehouse, number, status=409, outcome="refused", refusal=result.outcome, message=message)
+        return _station(
+            request, warehouse, number, status=409, outcome="refused", refusal=result.outcome, message=message
+        )
     return _station(
         request, warehouse, number, outcome="accepted", message=_("%(sku)s packed.") % {"sku": result.sku}
     )
@@ -331,7 +361,9 @@ def station_close(request: HttpRequest, warehouse: str, number: str) -> HttpResp
     form = PackForm(request.POST)
     parcel = order.parcels.filter(warehouse=found, status=ParcelStatus.OPEN).first()
     if parcel is None:
-        return _station(request, warehouse, number, status=409, outcome="refused", message=_("No parcel is open."))
+        return _station(
+            request, warehouse, number, status=409, outcome="refused", message=_("No parcel is open.")
+        )
     if not form.is_valid():
         return _station(request, warehouse, number, status=400, pack_form=form, outcome="refused")
     try:
@@ -343,7 +375,15 @@ def station_close(request: HttpRequest, warehouse: str, number: str) -> HttpResp
         )
     except DomainError as exc:
         add_service_error(form, exc)
-        return _station(request, warehouse, number, status=exc.http_status, pack_form=form, outcome="refused", message=exc.message)
+        return _station(
+            request,
+            warehouse,
+            number,
+            status=exc.http_status,
+            pack_form=form,
+            outcome="refused",
+            message=exc.message,
+        )
     return _station(
         request,
         warehouse,
@@ -362,7 +402,9 @@ def station_cancel(request: HttpRequest, warehouse: str, number: str) -> HttpRes
     parcel = order.parcels.filter(warehouse=found, status=ParcelStatus.OPEN).first()
     if parcel is not None:
         services.parcel_cancel(parcel_id=parcel.pk, actor=request.user, reason="put aside at the station")
-    return _station(request, warehouse, number, outcome="short", message=_("Parcel put aside; scan the items again."))
+    return _station(
+        request, warehouse, number, outcome="short", message=_("Parcel put aside; scan the items again.")
+    )
 
 
 def _parcel(parcel_id: int) -> Any:

@@ -54,7 +54,9 @@ def line_short_pick(
         line = OrderLine.objects.select_related("variant").filter(pk=line_id, order=order).first()
         if line is None:
             raise editing.OrderLineNotFound(details={"line_id": line_id})
-        source = LineAllocation.objects.select_related("warehouse").filter(line=line, stock_id=stock_id).first()
+        source = (
+            LineAllocation.objects.select_related("warehouse").filter(line=line, stock_id=stock_id).first()
+        )
         if source is None or source.quantity < quantity:
             raise InvalidInput(
                 details={
@@ -85,7 +87,9 @@ def line_short_pick(
         candidates = [row for row in rows if row.pk != stock_id]
         options = editing._options(candidates, ops=editing._StockOps(), preferred_warehouses=kept)
         strategy = str(services._order_setting("ALLOCATION_STRATEGY", "priority"))
-        plan = plan_allocation([LineDemand(variant_id=line.variant_id, quantity=quantity)], options, strategy)[0]
+        plan = plan_allocation(
+            [LineDemand(variant_id=line.variant_id, quantity=quantity)], options, strategy
+        )[0]
         by_id = {row.pk: row for row in rows}
         outcome = ShortPickOutcome(backordered=plan.short)
         for target_id, take in plan.takes:  # ascending stock id
@@ -98,7 +102,9 @@ def line_short_pick(
                 )
             outcome.reallocated.append((by_id[target_id].warehouse.code, target_id, take))
         if plan.short:
-            OrderLine.objects.filter(pk=line.pk).update(quantity_backordered=F("quantity_backordered") + plan.short)
+            OrderLine.objects.filter(pk=line.pk).update(
+                quantity_backordered=F("quantity_backordered") + plan.short
+            )
         services._event(
             order,
             kind=EventKind.EDIT,
@@ -120,8 +126,12 @@ def line_short_pick(
                     }
                 ],
                 "stock": [
-                    {"warehouse": source.warehouse.code, "stock_id": stock_id, "reserved": -quantity,
-                     "on_hand": -quantity},
+                    {
+                        "warehouse": source.warehouse.code,
+                        "stock_id": stock_id,
+                        "reserved": -quantity,
+                        "on_hand": -quantity,
+                    },
                     *[
                         {"warehouse": code, "stock_id": sid, "reserved": take}
                         for code, sid, take in outcome.reallocated
