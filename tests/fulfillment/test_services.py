@@ -526,3 +526,23 @@ def test_the_ledger_and_reservations_stay_consistent_through_a_wave(shop, ready_
     assert wave.status == WaveStatus.CLOSED
     assert sum(LineAllocation.objects.values_list("quantity", flat=True)) == 6
     assert ledger_mismatches() == []
+
+
+def test_orders_transition_moves_many_with_the_same_checks_and_events(shop, ready_order):
+    from orderloop.orders.bulk import orders_transition
+    from orderloop.orders.errors import OrderNotFound, OrderOnHold
+
+    first, second, held = (ready_order(("TEE", 1)) for _ in range(3))
+    order_services.order_hold(order_id=held.pk, actor=None, reason="check address")
+    with pytest.raises(OrderOnHold):
+        orders_transition(order_ids=[first.pk, second.pk, held.pk], to=OrderStatus.PICKING, actor=None)
+    assert {status(first), status(second)} == {OrderStatus.CONFIRMED}  # all or nothing
+    with pytest.raises(OrderNotFound):
+        orders_transition(order_ids=[first.pk, 999_999], to=OrderStatus.PICKING, actor=None)
+    moved = orders_transition(
+        order_ids=[second.pk, first.pk], to=OrderStatus.PICKING, actor=None, reason="wave W9"
+    )
+    assert [order.pk for order in moved] == sorted([first.pk, second.pk])
+    for order in (first, second):
+        event = OrderEvent.objects.filter(order=order, kind=OrderEventKind.STATUS_CHANGE).last()
+        assert (event.from_status, event.to_status, event.reason) == ("confirmed", "picking", "wave W9")

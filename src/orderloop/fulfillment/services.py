@@ -27,6 +27,7 @@ from orderloop.core.errors import InvalidInput
 from orderloop.inventory.models import StockLevel, Warehouse
 from orderloop.orders import locks as order_locks
 from orderloop.orders import shortpick
+from orderloop.orders.bulk import orders_transition
 from orderloop.orders.errors import OrderNotFound
 from orderloop.orders.models import DeliveryMethod, LineAllocation, Order, OrderLine, OrderStatus
 from orderloop.orders.services import order_transition
@@ -247,9 +248,14 @@ def wave_release(
             order_count=len(plan.totes),
             created_by_id=_actor_id(actor),
         )
-        for order_id in plan.totes:  # queue order; each order row is locked already
-            if statuses[order_id] != S.PICKING:
-                order_transition(order_id=order_id, to=S.PICKING, actor=actor, reason=f"wave {wave.number}")
+        # The orders' status changes, one locking statement for all of them (orders/bulk.py: the same
+        # checks and event per order as order_transition).
+        orders_transition(
+            order_ids=[order_id for order_id in plan.totes if statuses[order_id] != S.PICKING],
+            to=S.PICKING,
+            actor=actor,
+            reason=f"wave {wave.number}",
+        )
         try:
             with transaction.atomic():
                 totes = Tote.objects.bulk_create(
