@@ -40,7 +40,7 @@ def test_pick_a_batch_of_three_and_pack_one_by_scanning(
     page: Any,
     login: Any,
     shop: Shop,
-    three_orders: list[Order],  # noqa: F811
+    three_orders: list[Order],
 ) -> None:
     express = three_orders[2]
     login("wera", "pick-pass-1")
