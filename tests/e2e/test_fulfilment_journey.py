@@ -20,13 +20,14 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def three_orders(shop: Shop, ready_order: Any, make_staff: Any) -> list[Order]:  # noqa: F811
+def journey(shop: Shop, ready_order: Any, make_staff: Any) -> tuple[Shop, list[Order]]:  # noqa: F811
     make_staff("Warehouse", username="wera", password="pick-pass-1")
-    return [
+    orders = [
         ready_order(("TEE", 1), ("SOCKS", 2)),
         ready_order(("TEE", 2), ("JEANS", 1)),
         ready_order(("HOODIE", 1), ("SOCKS", 1), priority="express"),
     ]
+    return shop, orders
 
 
 def scan(page: Any, code: str) -> None:
@@ -37,12 +38,10 @@ def scan(page: Any, code: str) -> None:
 
 
 def test_pick_a_batch_of_three_and_pack_one_by_scanning(
-    page: Any,
-    login: Any,
-    shop: Shop,
-    three_orders: list[Order],
+    page: Any, login: Any, journey: tuple[Shop, list[Order]]
 ) -> None:
-    express = three_orders[2]
+    warehouse_shop, orders = journey
+    express = orders[2]
     login("wera", "pick-pass-1")
 
     # The queue: express first; release the three as one batch.
@@ -74,7 +73,7 @@ def test_pick_a_batch_of_three_and_pack_one_by_scanning(
         current = page.locator(".pick-now")
         expect(current).to_have_attribute("data-current-bin", bin_code)
         expect(current.locator(".pick-qty")).to_have_text(str(quantity))
-        code = bin_code if index % 2 else shop.variants[sku].barcode  # the bin label or the product
+        code = bin_code if index % 2 else warehouse_shop.variants[sku].barcode  # the bin label or the product
         scan(page, code)
         expect(page.locator('[data-scan-outcome="accepted"]')).to_contain_text(f"Picked {quantity} × {sku}")
     expect(page.locator('[data-testid="pick-list-done"]')).to_be_visible()
@@ -89,19 +88,19 @@ def test_pick_a_batch_of_three_and_pack_one_by_scanning(
     expect(page.locator("#pack-lines tbody tr")).to_have_count(2)
 
     # A wrong item on purpose: refused, loud and red, and recorded as a mis-pick.
-    scan(page, shop.variants["BOOTS"].barcode)
+    scan(page, warehouse_shop.variants["BOOTS"].barcode)
     refusal = page.locator('[data-scan-outcome="refused"]')
     expect(refusal).to_contain_text("Wrong item")
     expect(refusal).to_have_attribute("data-refusal", "wrong_item")
     expect(page.locator("body")).to_have_class(re.compile("flash-bad"))
     expect(page.locator('#pack-lines tr[data-sku="HOODIE"]')).to_have_attribute("data-to-pack", "1")
 
-    scan(page, shop.variants["HOODIE"].barcode)
+    scan(page, warehouse_shop.variants["HOODIE"].barcode)
     expect(page.locator('[data-scan-outcome="accepted"]')).to_contain_text("HOODIE packed")
-    scan(page, shop.variants["SOCKS"].barcode)
+    scan(page, warehouse_shop.variants["SOCKS"].barcode)
     expect(page.locator('#pack-lines tr[data-sku="SOCKS"]')).to_have_attribute("data-to-pack", "0")
     # One item too many: refused as well.
-    scan(page, shop.variants["SOCKS"].barcode)
+    scan(page, warehouse_shop.variants["SOCKS"].barcode)
     expect(page.locator('[data-scan-outcome="refused"]')).to_have_attribute("data-refusal", "too_many")
 
     # Close the parcel with the keyboard: the suggested box is preselected; Tab to the weight, Enter.

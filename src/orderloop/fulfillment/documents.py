@@ -24,7 +24,7 @@ from orderloop.payments.errors import InvoiceNotFound
 from orderloop.payments.invoices import _fonts, render_invoice_pdf
 
 from . import selectors
-from .models import Parcel, ParcelStatus, PickList
+from .models import Parcel, PickList
 
 CODE_FONT = "Courier"
 WIDTH, HEIGHT = A4
@@ -231,10 +231,6 @@ def render_packing_slip_pdf(parcel: Parcel, *, compress: bool = True) -> bytes:
             page.down(6 * mm)
         canvas.save()
     return buffer.getvalue()
-
-
-def packing_slip_allowed(parcel: Parcel) -> bool:
-    return parcel.status != ParcelStatus.CANCELLED
 
 
 def parcel_invoice_pdf(parcel: Parcel) -> tuple[bytes, str]:

@@ -22,7 +22,6 @@ from django.db.models import F, Max, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from orderloop.catalog.models import Variant
 from orderloop.core.errors import InvalidInput
 from orderloop.inventory.models import StockLevel, Warehouse
 from orderloop.orders import locks as order_locks
@@ -855,7 +854,3 @@ def parcel_reopen(*, parcel_id: int, actor: Actor, reason: str = "") -> Parcel:
         if order.status == S.PACKED:
             order_transition(order_id=order.pk, to=S.PICKING, actor=actor, reason="parcel_reopened")
         return parcel
-
-
-def variant_by_code(code: str) -> Variant | None:  # re-exported for the views
-    return selectors.variant_for_code(code)
