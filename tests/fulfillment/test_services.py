@@ -546,3 +546,18 @@ def test_orders_transition_moves_many_with_the_same_checks_and_events(shop, read
     for order in (first, second):
         event = OrderEvent.objects.filter(order=order, kind=OrderEventKind.STATUS_CHANGE).last()
         assert (event.from_status, event.to_status, event.reason) == ("confirmed", "picking", "wave W9")
+
+
+def test_a_cancelled_order_drops_out_of_its_pick_list(shop, ready_order):
+    keep = ready_order(("TEE", 1))
+    gone = ready_order(("SOCKS", 1))
+    pick_list = release("batch", batch_size=2).pick_lists.get()
+    order_services.order_cancel(order_id=gone.pk, actor=None, reason="customer changed their mind")
+    assert not services.pick_confirm(
+        pick_list_id=pick_list.pk, code=barcode(shop, "SOCKS"), actor=None
+    ).accepted
+    services.pick_confirm(pick_list_id=pick_list.pk, code=barcode(shop, "TEE"), actor=None)
+    assert PickList.objects.get(pk=pick_list.pk).status == PickListStatus.DONE
+    pack(keep, [barcode(shop, "TEE")], box="s", weight=300)
+    assert status(keep) == OrderStatus.PACKED
+    assert PickList.objects.get(pk=pick_list.pk).wave.status == WaveStatus.CLOSED

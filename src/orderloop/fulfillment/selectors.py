@@ -117,8 +117,11 @@ def ready_orders(
         F("quantity") - F("quantity_short"),
         "line__order",
     )
+    # An order still in an open tote here finishes that wave first (one open tote per order and warehouse).
+    in_open_tote = Tote.objects.filter(order=OuterRef("pk"), warehouse=warehouse, is_open=True)
     queryset = (
         may_be_picked()
+        .filter(~Exists(in_open_tote))
         .annotate(units_to_pick=Coalesce(allocated, 0) - Coalesce(tasked, 0))
         .filter(units_to_pick__gt=0)
     )
@@ -457,13 +460,23 @@ def line_units(*, order: Order, warehouse: Warehouse) -> dict[int, dict[str, int
     """Per line of the order: units picked, packed (live parcels), in the open parcel, still to pick
     here, and reserved elsewhere."""
     units: dict[int, dict[str, int]] = defaultdict(
-        lambda: {"picked": 0, "packed": 0, "open": 0, "to_pick": 0, "elsewhere": 0, "tasked": 0, "here": 0}
+        lambda: {
+            "picked": 0,
+            "packed": 0,
+            "open": 0,
+            "to_pick": 0,
+            "open_tasks": 0,
+            "elsewhere": 0,
+            "tasked": 0,
+            "here": 0,
+        }
     )
     for line_id, quantity, picked, short in PickTask.objects.filter(
         line__order=order, tote__warehouse=warehouse
     ).values_list("line_id", "quantity", "quantity_picked", "quantity_short"):
         units[line_id]["picked"] += picked
         units[line_id]["to_pick"] += quantity - picked - short
+        units[line_id]["open_tasks"] += quantity - picked - short
         units[line_id]["tasked"] += quantity - short
     for line_id, quantity, status in ParcelLine.objects.filter(
         parcel__order=order, parcel__warehouse=warehouse, parcel__status__in=LIVE_PARCELS

@@ -358,9 +358,16 @@ def pick_list_claim(*, pick_list_id: int, actor: Actor) -> PickList:
         return pick_list
 
 
+def _still_to_pick(tasks: Any) -> Any:
+    """Tasks with units left to pick, of orders still going out (a cancelled order's are dropped)."""
+    return tasks.filter(quantity__gt=F("quantity_picked") + F("quantity_short")).exclude(
+        tote__order__status=S.CANCELLED
+    )
+
+
 def _open_tasks(pick_list: PickList, *, stock_id: int | None = None) -> list[PickTask]:
     queryset = (
-        PickTask.objects.filter(pick_list=pick_list, quantity__gt=F("quantity_picked") + F("quantity_short"))
+        _still_to_pick(PickTask.objects.filter(pick_list=pick_list))
         .select_related("variant", "tote__order")
         .order_by("route_position", "tote__batch", "tote__slot", "id")
     )
@@ -395,9 +402,7 @@ def _after_picking(pick_list: PickList, *, actor: Actor, picked_now: bool) -> No
         )
     if picked_now and wave.status == WaveStatus.RELEASED:
         _move(domain.WAVE_TRANSITIONS, wave, WaveStatus.PICKING, actor=actor)
-    if not PickTask.objects.filter(
-        pick_list=pick_list, quantity__gt=F("quantity_picked") + F("quantity_short")
-    ).exists():
+    if not _still_to_pick(PickTask.objects.filter(pick_list=pick_list)).exists():
         pick_list.finished_at = now
         _move(
             domain.PICK_LIST_TRANSITIONS, pick_list, PickListStatus.DONE, actor=actor, fields=["finished_at"]
@@ -601,7 +606,11 @@ def pick_short(
 
 
 def _maybe_close_wave(wave: Wave, *, actor: Actor) -> None:
-    if wave.status == WaveStatus.PICKED and not wave.totes.filter(is_open=True).exists():
+    # A cancelled order's tote does not hold the wave open (its units go back to the shelf).
+    if (
+        wave.status == WaveStatus.PICKED
+        and not wave.totes.filter(is_open=True).exclude(order__status=S.CANCELLED).exists()
+    ):
         _move(domain.WAVE_TRANSITIONS, wave, WaveStatus.CLOSED, actor=actor)
 
 
@@ -622,7 +631,8 @@ def _settle_order(order_id: int, *, actor: Actor) -> None:
     for tote in Tote.objects.filter(order=order, is_open=True).select_related("warehouse"):
         units = selectors.line_units(order=order, warehouse=tote.warehouse)
         if any(
-            counts["to_pick"] or counts["picked"] > counts["packed"] or counts["open"]
+            # Units reserved here but on no pick list yet do not keep the tote open: a later wave takes them.
+            counts["open_tasks"] or counts["picked"] > counts["packed"] or counts["open"]
             for counts in units.values()
         ):
             pending_warehouses.add(tote.warehouse_id)
