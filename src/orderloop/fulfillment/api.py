@@ -11,6 +11,7 @@ from datetime import datetime
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from ninja import Query, Router
 
 from orderloop.core.api_auth import require_perm
@@ -72,7 +73,7 @@ def _pdf(content: bytes, name: str) -> HttpResponse:
 def _warehouse(code: str) -> Warehouse:
     warehouse = Warehouse.objects.filter(code__iexact=(code or "").strip()).first()
     if warehouse is None:
-        raise InvalidInput(details={"warehouse": "No warehouse has this code."})
+        raise InvalidInput(details={"warehouse": _("No warehouse has this code.")})
     return warehouse
 
 
@@ -91,7 +92,7 @@ def queue(
 ) -> QueueOut:
     require_perm(request, VIEW)
     if not 1 <= limit <= 500:
-        raise InvalidInput(details={"limit": "must be between 1 and 500"})
+        raise InvalidInput(details={"limit": _("Must be between 1 and %(n)s.") % {"n": 500}})
     ready = selectors.ready_orders(
         warehouse=_warehouse(warehouse), delivery_method_codes=delivery_method, placed_before=placed_before
     ).select_related("delivery_method", "payment_method")

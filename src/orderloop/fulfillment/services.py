@@ -125,7 +125,9 @@ def _move(
     if not domain.can_move(table, current, to):
         if isinstance(row, Parcel):
             raise InvalidParcelTransition(details={"from": current, "to": to})
-        raise InvalidInput(details={"status": f"{current} → {to} is not allowed"})
+        raise InvalidInput(
+            details={"status": _("%(current)s → %(to)s is not allowed.") % {"current": current, "to": to}}
+        )
     row.status = to
     update = ["status", *fields]
     if hasattr(row, "status_changed_at"):
