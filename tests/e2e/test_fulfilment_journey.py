@@ -32,7 +32,7 @@ def journey(shop: Shop, ready_order: Any, make_staff: Any) -> tuple[Shop, list[O
 
 def scan(page: Any, code: str) -> None:
     """What a keyboard-wedge scanner does: type into whatever has the focus, then Enter."""
-    assert page.evaluate("document.activeElement && document.activeElement.hasAttribute('data-scanner')")
+    page.wait_for_function("document.activeElement && document.activeElement.hasAttribute('data-scanner')")
     page.keyboard.type(code)
     page.keyboard.press("Enter")
 
@@ -106,9 +106,11 @@ def test_pick_a_batch_of_three_and_pack_one_by_scanning(
     # Close the parcel with the keyboard: the suggested box is preselected; Tab to the weight, Enter.
     expect(page.locator('[data-testid="box-suggestion"]')).to_contain_text("M")
     expect(page.locator("#id_box")).to_have_value("m")
+    page.wait_for_function("document.activeElement && document.activeElement.hasAttribute('data-scanner')")
     page.keyboard.press("Tab")  # the Add button
     page.keyboard.press("Tab")  # the box
     page.keyboard.press("Tab")  # the weight
+    expect(page.locator("#id_weight_g")).to_be_focused()
     page.keyboard.type("1020")
     page.keyboard.press("Enter")
     expect(page.locator('[data-testid="order-packed"]')).to_be_visible()
