@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "orderloop.notifications",
     "orderloop.payments",
     "orderloop.purchasing",
+    "orderloop.fulfillment",
     "orderloop.storefront",
     "orderloop.backoffice",
 ]
@@ -240,4 +241,7 @@ ORDERLOOP: dict[str, Any] = {
     "THANK_YOU_NOTE": os.environ.get("THANK_YOU_NOTE", "all"),
     "WORKING_DAYS": [0, 1, 2, 3, 4],
     "HOLIDAYS": env_list("HOLIDAYS"),
+    # Fulfilment (docs/fulfilment.md): orders per batch/tote cart, and the largest wave released at once.
+    "FULFILMENT_BATCH_SIZE": int(os.environ.get("FULFILMENT_BATCH_SIZE", "8")),
+    "FULFILMENT_WAVE_MAX_ORDERS": int(os.environ.get("FULFILMENT_WAVE_MAX_ORDERS", "200")),
 }

@@ -17,6 +17,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("payments/", include("orderloop.payments.urls")),
     path("coupons/", include("orderloop.promotions.urls")),
     path("purchasing/", include("orderloop.purchasing.urls")),
+    path("fulfilment/", include("orderloop.fulfillment.urls")),
     path("shop/", include("orderloop.storefront.urls")),
     path("", include("orderloop.backoffice.urls")),
 ]

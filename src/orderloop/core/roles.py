@@ -82,6 +82,15 @@ PAYMENTS_WRITE = [
     "payments.issue_invoice",
     "payments.view_bankstatementimport",
 ]
+FULFILMENT_READ = [
+    "fulfillment.view_wave",
+    "fulfillment.view_picklist",
+    "fulfillment.view_parcel",
+    "fulfillment.view_boxsize",
+    "fulfillment.view_scanrecord",
+]
+# The warehouse releases waves, picks and packs.
+FULFILMENT_WRITE = ["fulfillment.release_wave", "fulfillment.pick_orders", "fulfillment.pack_orders"]
 # The courier records the cash collected at the door.
 PAYMENTS_COD = ["payments.record_cod"]
 # What customers were sent, when no mail server is configured (the demo's outbox).
@@ -132,6 +141,7 @@ ROLE_PERMISSIONS: dict[str, list[str] | str] = {
         *PROMOTIONS_WRITE,
         *PURCHASING_READ,
         *PURCHASING_WRITE,
+        *FULFILMENT_READ,
     ],
     WAREHOUSE: [
         *CATALOG_READ,
@@ -140,10 +150,20 @@ ROLE_PERMISSIONS: dict[str, list[str] | str] = {
         "inventory.change_binlocation",
         *ORDERS_READ,
         *PURCHASING_RECEIVE,
+        *FULFILMENT_READ,
+        *FULFILMENT_WRITE,
     ],
     COURIER: [*PAYMENTS_COD],
-    SUPPORT: [*CATALOG_READ, *STOCK_READ, *ORDERS_READ, "orders.note_order", *PAYMENTS_READ, *OUTBOX_READ],
-    ANALYST: [*CATALOG_READ, *STOCK_READ, *ORDERS_READ, *PURCHASING_READ],
+    SUPPORT: [
+        *CATALOG_READ,
+        *STOCK_READ,
+        *ORDERS_READ,
+        "orders.note_order",
+        *PAYMENTS_READ,
+        *OUTBOX_READ,
+        "fulfillment.view_parcel",
+    ],
+    ANALYST: [*CATALOG_READ, *STOCK_READ, *ORDERS_READ, *PURCHASING_READ, *FULFILMENT_READ],
 }
 
 

@@ -76,6 +76,7 @@ class DemoSummary:
     stock_rows: int
     units: int
     seconds: float
+    orders: int = 0
 
 
 def _slug(text: str) -> str:
@@ -426,6 +427,48 @@ def _purchasing(
         purchasing.purchase_order_send(po_id=po.pk, actor=None)
 
 
+def _demo_orders(stock_plan: list[PlannedStock]) -> int:
+    """A few orders ready for the warehouse (so the fulfilment queue has something to show), placed
+    through the order and payment services: cash on delivery confirmed (one express), one paid by bank
+    transfer (its invoice goes in the parcel), and one still new (not ready yet)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from orderloop.orders import services as orders
+    from orderloop.orders.domain import AddressData, CustomerData, LineData
+    from orderloop.payments import services as payments
+
+    kyiv = [row.sku for row in stock_plan if row.warehouse == "kyiv" and row.quantity >= 6]
+    address = AddressData(country="UA", city="Kyiv", postal_code="01001", line1="Khreshchatyk 22")
+    today = timezone.localdate()
+    placed = 0
+    for index, (customer, skus, payment, priority, promised, confirm) in enumerate(tables.DEMO_ORDERS):
+        name, phone, language = customer
+        order = orders.order_place(
+            channel="web",
+            customer=CustomerData(name=name, phone=phone, email="", language=language),
+            shipping_address=address,
+            delivery_method_code="express" if priority == "express" else "door_delivery",
+            payment_method_code=payment,
+            lines=[
+                LineData(sku=kyiv[(index * 37 + n * 11) % len(kyiv)], quantity=q) for n, q in enumerate(skus)
+            ],
+            priority=priority,
+            actor=None,
+        )
+        if promised is not None:
+            # The checkout sets the promise; the demo states it the same way for a mixed queue.
+            type(order).objects.filter(pk=order.pk).update(promised_date=today + timedelta(days=promised))
+        if confirm:
+            orders.order_confirm(order_id=order.pk, actor=None)
+        if payment == "bank_transfer":
+            payments.invoice_issue(order_id=order.pk, actor=None)
+            payments.payment_record_transfer(order_id=order.pk, amount=str(order.total_amount), actor=None)
+        placed += 1
+    return placed
+
+
 def load_demo_data() -> DemoSummary | None:
     """Load the demo shop; None (and nothing written) when it is already there."""
     started = time.perf_counter()
@@ -463,6 +506,7 @@ def load_demo_data() -> DemoSummary | None:
                 units += planned.quantity
         units += _storefront_extras(warehouses, categories, zone_bins[("kyiv", "C")][0])
         _purchasing(products, variants, warehouses, stock_plan)
+        orders = _demo_orders(stock_plan)
     return DemoSummary(
         users=users,
         categories=len(categories),
@@ -473,4 +517,5 @@ def load_demo_data() -> DemoSummary | None:
         stock_rows=len(stock_plan),
         units=units,
         seconds=time.perf_counter() - started,
+        orders=orders,
     )

@@ -368,3 +368,14 @@ DEMO_RULE_MIN_MAX = (5, 25)
 DEMO_RULE_SAFETY_STOCK = 3
 DEMO_SENT_PO_SUPPLIER = "denimhaus"
 DEMO_SENT_PO_LINES = 3
+# Orders waiting for the warehouse: (name, phone, language), units per line, payment method, priority,
+# promised in N days (None: no promise), confirmed. Lines take SKUs stocked in Kyiv.
+DEMO_ORDERS = (
+    (("Olena Kovalenko", "+380501110001", "uk"), (1, 2), "cod", "express", 1, True),
+    (("Taras Melnyk", "+380501110002", "uk"), (1,), "cod", "normal", 2, True),
+    (("Anna Lindqvist", "+380501110003", "sv"), (2, 1, 1), "cod", "normal", None, True),
+    (("Ivan Petrenko", "+380501110004", "ru"), (1, 1), "bank_transfer", "normal", 3, True),
+    (("Mariia Bondar", "+380501110005", "uk"), (3,), "cod", "normal", 1, True),
+    (("Omar Haddad", "+380501110006", "ar"), (1, 1), "cod", "express", 2, True),
+    (("Sofiia Shevchuk", "+380501110007", "en"), (1,), "cod", "normal", 4, False),
+)

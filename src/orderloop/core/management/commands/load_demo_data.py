@@ -34,6 +34,6 @@ class Command(BaseCommand):
             f"Loaded demo data in {summary.seconds:.1f} s: {summary.products} products, "
             f"{summary.variants} variants in {summary.categories} categories, "
             f"{summary.warehouses} warehouses with {summary.bins} bins, "
-            f"{summary.stock_rows} stock rows ({summary.units} units).\n"
+            f"{summary.stock_rows} stock rows ({summary.units} units), {summary.orders} orders.\n"
             f"Demo logins (password {tables.DEMO_PASSWORD}): {', '.join(tables.DEMO_USERS)}"
         )

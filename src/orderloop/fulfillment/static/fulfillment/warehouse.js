@@ -1,0 +1,50 @@
+/* Warehouse pages: a barcode scanner types into the focused field and presses Enter. Keep the scan
+   field focused, give every scan a clear signal (a short high beep and a green flash when accepted;
+   a long low buzz, a red flash and a vibration when refused), and let htmx show refusals (4xx). */
+(function () {
+  var audio = null;
+  function tone(frequency, ms, type) {
+    try {
+      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+      var oscillator = audio.createOscillator();
+      var gain = audio.createGain();
+      oscillator.type = type;
+      oscillator.frequency.value = frequency;
+      gain.gain.value = 0.25;
+      oscillator.connect(gain);
+      gain.connect(audio.destination);
+      oscillator.start();
+      oscillator.stop(audio.currentTime + ms / 1000);
+    } catch (error) { /* no sound available: the colours and the message still say it */ }
+  }
+  function signal() {
+    var element = document.querySelector("[data-scan-outcome]");
+    if (!element) { return; }
+    var outcome = element.getAttribute("data-scan-outcome");
+    document.body.classList.remove("flash-ok", "flash-bad");
+    void document.body.offsetWidth; // restart the animation
+    if (outcome === "refused") {
+      tone(160, 500, "square");
+      document.body.classList.add("flash-bad");
+      if (navigator.vibrate) { navigator.vibrate([150, 80, 150]); }
+    } else if (outcome) {
+      tone(1250, 90, "sine");
+      document.body.classList.add("flash-ok");
+    }
+  }
+  function focusScan() {
+    var input = document.querySelector("[data-scanner]");
+    if (input) { input.focus(); }
+  }
+  document.addEventListener("DOMContentLoaded", function () { signal(); focusScan(); });
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var status = event.detail.xhr.status;
+    if (status >= 400 && status < 500) { event.detail.shouldSwap = true; event.detail.isError = false; }
+  });
+  document.addEventListener("htmx:afterSettle", function () { signal(); focusScan(); });
+  // F2 (or "/" outside a field) brings the cursor back to the scan field.
+  document.addEventListener("keydown", function (event) {
+    var inField = /INPUT|TEXTAREA|SELECT/.test((document.activeElement || {}).tagName || "");
+    if (event.key === "F2" || (event.key === "/" && !inField)) { event.preventDefault(); focusScan(); }
+  });
+})();
