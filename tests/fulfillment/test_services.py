@@ -92,6 +92,7 @@ def test_queue_is_express_first_then_promised_date_then_age(shop, ready_order):
     Order.objects.filter(pk=later_promise.pk).update(promised_date=today + timedelta(days=4))
     Order.objects.filter(pk=sooner_promise.pk).update(promised_date=today + timedelta(days=2))
     Order.objects.filter(pk__in=[oldest.pk]).update(promised_date=today + timedelta(days=4))
+    Order.objects.filter(pk=no_promise.pk).update(promised_date=None)  # e.g. placed while backordered
     assert queue(shop) == [
         express.number,
         sooner_promise.number,
