@@ -9,7 +9,8 @@ What it does:
 1. Creates a scratch database (PostgreSQL `orderloop_bench_orders`, dropped afterwards; or a scratch SQLite
    file under var/bench/), migrates it, adds 200 SKUs with plenty of stock in two warehouses and an API
    token.
-2. Starts the real server (gunicorn, 4 workers x 4 threads, DEBUG off) on a free loopback port.
+2. Starts the real server (gunicorn gthread, 3 workers x 4 threads by default — the best of the layouts tried
+   on 2 cores, see docs/benchmarks.md; `--workers`/`--threads` to try others, DEBUG off) on a free port.
 3. For each client count, runs that many client threads for a fixed time; each POSTs /api/v1/orders with
    its own Idempotency-Key, keeping its HTTP connection open. Prints orders/s, p50/p99 latency and errors.
 4. PostgreSQL only: captures the SQL one order placement sends (the same request, through Django's test
@@ -163,7 +164,9 @@ def run_django(script: str, env: dict[str, str], *args: str) -> str:
     return result.stdout.strip().splitlines()[-1]
 
 
-def start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+def start_server(
+    env: dict[str, str], port: int, workers: int = 4, threads: int = 4
+) -> subprocess.Popen[bytes]:
     gunicorn = Path(sys.executable).with_name("gunicorn")
     server = subprocess.Popen(
         [
@@ -172,9 +175,9 @@ def start_server(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
-            "4",
+            str(workers),
             "--threads",
-            "4",
+            str(threads),
             "--worker-class",
             "gthread",
             "--keep-alive",
@@ -238,6 +241,7 @@ def load(port: int, token: str, clients: int, seconds: float, hot: bool) -> dict
             for key, count in my_errors.items():
                 errors[key] = errors.get(key, 0) + count
 
+    cpu_before = time.process_time()
     started = time.monotonic()
     threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
     for thread in threads:
@@ -245,8 +249,11 @@ def load(port: int, token: str, clients: int, seconds: float, hot: bool) -> dict
     for thread in threads:
         thread.join()
     wall = time.monotonic() - started
+    client_cpu = time.process_time() - cpu_before
     latencies.sort()
     return {
+        # CPU the load generator itself used, in cores (it shares the machine with the server).
+        "client_cores": client_cpu / wall,
         "orders": len(latencies),
         "orders_per_s": len(latencies) / wall,
         "p50_ms": statistics.median(latencies) * 1000 if latencies else float("nan"),
@@ -265,18 +272,29 @@ def pgbench_script(statements: list[str], hot: bool) -> str:
     for sql in statements:
         if sql.startswith(("BEGIN", "COMMIT")):
             continue
+        # The confirmation's event key embeds the order id ("order_confirmation:<id>"): a pgbench
+        # variable right after a colon would read as a cast, so build the string instead.
+        sql = sql.replace(
+            f"'order_confirmation:{ID_BASES['orders_order']}'", "'order_confirmation:' || :orders_order_id"
+        )
         for table, base in ID_BASES.items():
             sql = re.sub(rf"(?<![0-9]){base}(?![0-9])", f":{table}_id", sql)
+        # Task rows have UUID keys: a fresh one per transaction.
+        sql = re.sub(r"'[0-9a-f]{32}'::uuid", "gen_random_uuid()", sql)
         sql = sql.replace(f"'{number_literal}'", "':last_number'").replace(
             f" {number_literal}", " :last_number"
         )
         sql = sql.replace("'BENCHKEY'", "'BK:key'")
         if not hot:
             sql = sql.replace("'BENCH-0000'", "'BENCH-' || lpad(:sku_index::text, 4, '0')")
-        returning = re.search(r'RETURNING "(\w+)"\."id"$', sql)
+        returning = re.search(r'RETURNING "(\w+)"\."id"$', sql) or re.search(
+            r'^INSERT INTO "(\w+)".* RETURNING "id"$', sql
+        )
         if returning and returning.group(1) in ID_BASES:
             lines.append(f"{sql} \\gset {returning.group(1)}_")
-        elif re.match(r'SELECT "orders_ordercounter"\."last_number"', sql):
+        elif re.match(r'SELECT "orders_ordercounter"\."last_number"', sql) or sql.endswith(
+            'RETURNING "last_number"'
+        ):
             lines.append(f"{sql} \\gset")
         else:
             lines.append(f"{sql};")
@@ -335,6 +353,8 @@ def main() -> int:
     parser.add_argument("--hot", action="store_true", help="every client orders the same SKU")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", default="1,4,16")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker")
     args = parser.parse_args()
     client_counts = [int(n) for n in args.clients.split(",")]
 
@@ -348,7 +368,7 @@ def main() -> int:
     try:
         token = json.loads(run_django(SETUP_SCRIPT, env))["token"]
         port = free_port()
-        server = start_server(env, port)
+        server = start_server(env, port, args.workers, args.threads)
         load(port, token, 2, 2.0, args.hot)  # warm-up: imports, connections, caches
         results = {}
         for clients in client_counts:
@@ -356,7 +376,8 @@ def main() -> int:
             results[clients] = result
             print(
                 f"  {clients:>3} clients: {result['orders_per_s']:8.1f} orders/s   p50 {result['p50_ms']:7.1f} ms   "
-                f"p99 {result['p99_ms']:7.1f} ms   errors {result['errors']}"
+                f"p99 {result['p99_ms']:7.1f} ms   errors {result['errors']}   "
+                f"load generator {result['client_cores']:.2f} cores"
                 + (f" {result['error_kinds']}" if result["errors"] else "")
             )
         if bench_url:

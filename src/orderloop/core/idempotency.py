@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -54,10 +54,6 @@ class Answer:
     status_code: int
     body: Any
     replayed: bool = False
-
-
-class _KeyTaken(Exception):
-    pass
 
 
 def fingerprint(body: Any) -> str:
@@ -87,6 +83,29 @@ def _stored(scope: str, key: str, request_hash: str) -> Answer | None:
     return Answer(status_code=record.status_code, body=record.response_body, replayed=True)
 
 
+def _claim(scope: str, key: str, request_hash: str) -> int | None:
+    """Insert the key row in the current transaction; None when the key is already taken.
+
+    One statement (INSERT … ON CONFLICT DO NOTHING RETURNING id, on PostgreSQL and SQLite) instead of a
+    savepoint around an INSERT that may fail: a concurrent holder of the same key makes PostgreSQL wait
+    for it, as the plain INSERT did.
+    """
+    quote = connection.ops.quote_name
+    table = quote(IdempotencyKey._meta.db_table)
+    empty_json = "'{}'::jsonb" if connection.vendor == "postgresql" else "'{}'"
+    columns = ", ".join(
+        quote(name) for name in ("scope", "key", "request_hash", "status_code", "response_body", "created_at")
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, 0, {empty_json}, %s) "
+            f"ON CONFLICT ({quote('scope')}, {quote('key')}) DO NOTHING RETURNING {quote('id')}",
+            [scope, key, request_hash, connection.ops.adapt_datetimefield_value(timezone.now())],
+        )
+        row = cursor.fetchone()
+    return int(row[0]) if row else None
+
+
 def run_idempotent(
     *, scope: str, key: str | None, request_body: Any, action: Callable[[], tuple[int, Any]]
 ) -> Answer:
@@ -100,26 +119,16 @@ def run_idempotent(
         return Answer(status_code=status_code, body=body)
     key = clean_key(key)
     request_hash = fingerprint(request_body)
-    answer = _stored(scope, key, request_hash)
-    if answer is not None:
-        return answer
-    try:
-        with transaction.atomic():
-            try:
-                with transaction.atomic():
-                    record = IdempotencyKey.objects.create(
-                        scope=scope, key=key, request_hash=request_hash, status_code=0, response_body={}
-                    )
-            except IntegrityError:
-                raise _KeyTaken() from None
-            status_code, body = action()
-            IdempotencyKey.objects.filter(pk=record.pk).update(status_code=status_code, response_body=body)
-            return Answer(status_code=status_code, body=body)
-    except _KeyTaken:
-        answer = _stored(scope, key, request_hash)
-        if answer is None:  # committed and purged in between: vanishingly rare, safe to retry
-            raise IdempotencyKeyBusy(details={"key": key}) from None
-        return answer
+    with transaction.atomic():
+        record_id = _claim(scope, key, request_hash)
+        if record_id is None:
+            answer = _stored(scope, key, request_hash)
+            if answer is None:  # committed and purged in between: vanishingly rare, safe to retry
+                raise IdempotencyKeyBusy(details={"key": key})
+            return answer
+        status_code, body = action()
+        IdempotencyKey.objects.filter(pk=record_id).update(status_code=status_code, response_body=body)
+        return Answer(status_code=status_code, body=body)
 
 
 def idempotency_keys_purge(*, older_than: timedelta) -> int:

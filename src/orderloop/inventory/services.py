@@ -5,11 +5,12 @@ transaction rolls back, so nothing is half-written.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Max
 from django.utils.translation import gettext as _
 
@@ -146,22 +147,67 @@ def stock_count(
         return _record(locked.pk, reason=MovementReason.COUNT, on_hand_delta=delta, actor=actor, note=note)
 
 
+def _move_reserved(stock_id: int, *, delta: int) -> tuple[int, int] | None:
+    """`reserved += delta` in one conditional UPDATE (reserving: only while on hand covers it; releasing:
+    only what is reserved), returning the row's (on_hand, reserved) after it, or None when the rule did
+    not hold. RETURNING (PostgreSQL, SQLite ≥ 3.35) saves reading the row back for the ledger."""
+    quote = connection.ops.quote_name
+    table = quote(StockLevel._meta.db_table)
+    on_hand, reserved, pk = quote("on_hand"), quote("reserved"), quote("id")
+    guard = f"{on_hand} >= {reserved} + %s" if delta > 0 else f"{reserved} >= %s"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {reserved} = {reserved} + %s WHERE {pk} = %s AND {guard} "
+            f"RETURNING {on_hand}, {reserved}",
+            [delta, stock_id, abs(delta)],
+        )
+        row = cursor.fetchone()
+    return (int(row[0]), int(row[1])) if row else None
+
+
+def _ledger_row(
+    stock_id: int,
+    after: tuple[int, int],
+    *,
+    reason: str,
+    reserved_delta: int,
+    actor: Actor,
+    reference: str,
+) -> StockLevel:
+    StockMovement.objects.create(
+        stock_id=stock_id,
+        reason=reason,
+        reserved_delta=reserved_delta,
+        on_hand_after=after[0],
+        reserved_after=after[1],
+        reference=clean_text(reference, 100),
+        actor_id=_actor_id(actor),
+    )
+    return StockLevel(pk=stock_id, on_hand=after[0], reserved=after[1])
+
+
+def _in_transaction() -> contextlib.AbstractContextManager[Any]:
+    """Inside the caller's transaction, no savepoint of our own: the refusal below is raised before
+    anything is written, so the caller's transaction stays usable. Alone, a transaction of its own."""
+    return contextlib.nullcontext() if connection.in_atomic_block else transaction.atomic()
+
+
 def stock_reserve(*, stock_id: int, quantity: int, actor: Actor, reference: str) -> StockLevel:
     """Reserve units of one stock row for an order line; refuses (InsufficientStock) rather than oversell.
 
     Callers reserving several rows must call this in ascending stock_id order inside their own
     transaction, so two orders never wait on each other's rows in opposite orders (no deadlock).
+    Returns the row's quantities after the change (on_hand, reserved).
     """
     if quantity <= 0:
         raise InvalidQuantity(details={"quantity": "must be positive"})
-    with transaction.atomic():
-        updated = StockLevel.objects.filter(pk=stock_id, on_hand__gte=F("reserved") + quantity).update(
-            reserved=F("reserved") + quantity
-        )
-        if not updated:
+    with _in_transaction():
+        after = _move_reserved(stock_id, delta=quantity)
+        if after is None:
             raise InsufficientStock(details={"stock_id": stock_id, "requested": quantity})
-        return _record(
+        return _ledger_row(
             stock_id,
+            after,
             reason=MovementReason.RESERVATION,
             reserved_delta=quantity,
             actor=actor,
@@ -173,14 +219,13 @@ def stock_release(*, stock_id: int, quantity: int, actor: Actor, reference: str)
     """Give reserved units back to available stock (order cancelled or edited)."""
     if quantity <= 0:
         raise InvalidQuantity(details={"quantity": "must be positive"})
-    with transaction.atomic():
-        updated = StockLevel.objects.filter(pk=stock_id, reserved__gte=quantity).update(
-            reserved=F("reserved") - quantity
-        )
-        if not updated:
+    with _in_transaction():
+        after = _move_reserved(stock_id, delta=-quantity)
+        if after is None:
             raise InvalidQuantity(details={"quantity": "more than is reserved"})
-        return _record(
+        return _ledger_row(
             stock_id,
+            after,
             reason=MovementReason.RELEASE,
             reserved_delta=-quantity,
             actor=actor,

@@ -7,6 +7,7 @@ outside any transaction, claimed first, so two workers (or one task run twice) s
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
@@ -101,14 +102,17 @@ def customer_message_queue(
     subject: str,
     body: str,
     channel: str = MessageChannel.EMAIL,
+    fresh: bool = False,
 ) -> CustomerMessage:
     """Record a message (already rendered in the customer's language) and enqueue its sending, in the
     caller's transaction. The same (event, channel) twice returns the first row and enqueues nothing."""
-    existing = CustomerMessage.objects.filter(event_key=event_key, channel=channel).first()
+    existing = None if fresh else CustomerMessage.objects.filter(event_key=event_key, channel=channel).first()
     if existing is not None:
         return existing
     try:
-        with transaction.atomic():
+        # `fresh`: the fact was created in this transaction (a new order), so nobody wrote its message
+        # yet: no lookup and no savepoint.
+        with contextlib.nullcontext() if fresh else transaction.atomic():
             message = CustomerMessage.objects.create(
                 order=order,
                 event_key=event_key[:120],
@@ -148,6 +152,7 @@ def order_confirmation_queue(*, order: Any) -> CustomerMessage | None:
         language=order.customer_language,
         subject="",
         body="",
+        fresh=True,
     )
 
 

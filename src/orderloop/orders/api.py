@@ -61,8 +61,9 @@ def money_out(money: Money) -> MoneyOut:
     return MoneyOut(**money.as_json())
 
 
-def line_out(line: OrderLine) -> OrderLineOut:
-    allocations = list(line.allocations.all())
+def line_out(line: OrderLine, allocations: list[Any] | None = None) -> OrderLineOut:
+    if allocations is None:
+        allocations = list(line.allocations.all())
     return OrderLineOut(
         position=line.position,
         sku=line.sku,
@@ -80,7 +81,14 @@ def line_out(line: OrderLine) -> OrderLineOut:
 
 
 def order_out(order: Order) -> OrderOut:
-    """The card's data; `order` comes from selectors.order_card/order_by_number (prefetched)."""
+    """The card's data; `order` comes from selectors.order_card/order_by_number (prefetched), or
+    straight from services.order_place (which carries what it wrote as `placed_lines`)."""
+    placed = getattr(order, "placed_lines", None)
+    lines = (
+        [line_out(line, allocations) for line, allocations in placed]
+        if placed is not None
+        else [line_out(line) for line in order.lines.all()]
+    )
     has_preferred = order.preferred_date or order.preferred_time_from or order.preferred_time_to
     return OrderOut(
         number=order.number,
@@ -119,7 +127,7 @@ def order_out(order: Order) -> OrderOut:
         thank_you_note=order.thank_you_note,
         comment=order.comment,
         manager=order.manager.get_username() if order.manager else None,
-        lines=[line_out(line) for line in order.lines.all()],
+        lines=lines,
         totals=TotalsOut(
             subtotal=money_out(order.subtotal),
             discount=money_out(order.discount),
@@ -206,7 +214,7 @@ def order_create(
             thank_you_note=payload.thank_you_note,
             actor=request.user,
         )
-        return 201, _card(order.pk).model_dump(mode="json")
+        return 201, order_out(order).model_dump(mode="json")
 
     answer = run_idempotent(
         scope=f"orders.place:{request.user.pk}",

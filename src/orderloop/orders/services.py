@@ -4,6 +4,7 @@ event)."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
@@ -13,8 +14,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -267,19 +267,33 @@ def _check_delivery_currency(intake: _Intake) -> None:
         )
 
 
+def _counter_increment() -> int | None:
+    """`last_number += 1` in one UPDATE … RETURNING (PostgreSQL, SQLite ≥ 3.35); None: no counter row yet."""
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(OrderCounter._meta.db_table)} SET {quote('last_number')} = {quote('last_number')} + 1 "
+            f"WHERE {quote('name')} = %s RETURNING {quote('last_number')}",
+            [COUNTER_NAME],
+        )
+        row = cursor.fetchone()
+    return int(row[0]) if row else None
+
+
 def _next_order_number() -> str:
     """The next number, without gaps or duplicates: the counter row is incremented with one conditional
     UPDATE inside the placing transaction (the row stays locked until commit; a rollback gives the
     number back)."""
-    if not OrderCounter.objects.filter(name=COUNTER_NAME).update(last_number=F("last_number") + 1):
+    number = _counter_increment()
+    if number is None:
         start = int(_order_setting("ORDER_NUMBER_START", 1001))
         try:
             with transaction.atomic():
                 OrderCounter.objects.create(name=COUNTER_NAME, last_number=start)
             return str(start)
         except IntegrityError:  # another transaction created it first
-            OrderCounter.objects.filter(name=COUNTER_NAME).update(last_number=F("last_number") + 1)
-    return str(OrderCounter.objects.values_list("last_number", flat=True).get(name=COUNTER_NAME))
+            number = _counter_increment()
+    return str(number)
 
 
 def _reference(number: str) -> str:
@@ -412,7 +426,8 @@ def order_place(
         number = _next_order_number()
         preferred = preferred_delivery or PreferredDelivery()
         try:
-            with transaction.atomic():
+            # A savepoint only where the insert can fail on a duplicate external reference.
+            with transaction.atomic() if external_ref else contextlib.nullcontext():
                 order = Order.objects.create(
                     number=number,
                     channel=channel,
@@ -491,17 +506,21 @@ def order_place(
         )
         for stock_id, _index, quantity in takes:  # ascending stock id: the lock order
             stock_reserve(stock_id=stock_id, quantity=quantity, actor=actor, reference=_reference(number))
-        LineAllocation.objects.bulk_create(
+        allocations = LineAllocation.objects.bulk_create(
             [
                 LineAllocation(
                     line=order_lines[index],
                     stock_id=stock_id,
-                    warehouse_id=warehouse_of[stock_id].pk,
+                    warehouse=warehouse_of[stock_id],
                     quantity=quantity,
                 )
                 for stock_id, index, quantity in takes
             ]
         )
+        # What was written, for the caller's answer (the API shapes it without reading it back).
+        order.placed_lines = [  # type: ignore[attr-defined]
+            (order_line, [a for a in allocations if a.line is order_line]) for order_line in order_lines
+        ]
         _event(
             order,
             kind=EventKind.PLACED,
