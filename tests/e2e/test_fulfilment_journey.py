@@ -106,6 +106,13 @@ def test_pick_a_batch_of_three_and_pack_one_by_scanning(
     # Close the parcel with the keyboard: the suggested box is preselected; Tab to the weight, Enter.
     expect(page.locator('[data-testid="box-suggestion"]')).to_contain_text("M")
     expect(page.locator("#id_box")).to_have_value("m")
+    # Let the last scan's answer land first (htmx swaps the station and puts the focus back in the scan
+    # field), then walk with Tab like a packer does.
+    page.wait_for_function(
+        "!document.querySelector('.htmx-request, .htmx-settling, .htmx-swapping')"
+        " && document.activeElement && document.activeElement.hasAttribute('data-scanner')"
+    )
+    page.wait_for_timeout(200)
     page.wait_for_function("document.activeElement && document.activeElement.hasAttribute('data-scanner')")
     page.keyboard.press("Tab")  # the Add button
     page.keyboard.press("Tab")  # the box

@@ -41,7 +41,16 @@
     var status = event.detail.xhr.status;
     if (status >= 400 && status < 500) { event.detail.shouldSwap = true; event.detail.isError = false; }
   });
-  document.addEventListener("htmx:afterSettle", function () { signal(); focusScan(); });
+  // Only an answer that re-drew the scan field takes the cursor back there; other swaps on the page
+  // (the notification badge's poll) must not pull it out of the field being typed in.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var target = event.detail && event.detail.target;
+    if (!target || !target.querySelector || !(target.matches("[data-scanner]") || target.querySelector("[data-scanner]"))) {
+      return;
+    }
+    signal();
+    focusScan();
+  });
   // F2 (or "/" outside a field) brings the cursor back to the scan field.
   document.addEventListener("keydown", function (event) {
     var inField = /INPUT|TEXTAREA|SELECT/.test((document.activeElement || {}).tagName || "");
