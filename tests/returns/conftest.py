@@ -52,7 +52,9 @@ def ship(order: Order, *, until: str = S.SHIPPED) -> Order:
 def deliver(order: Order, *, days_ago: int = 0) -> Order:
     order = ship(order, until=S.DELIVERED)
     if order.payment_method.kind == "cod":
-        payment_services.payment_record_cod_collected(order_id=order.pk, amount=str(order.total_amount), actor=None)
+        payment_services.payment_record_cod_collected(
+            order_id=order.pk, amount=str(order.total_amount), actor=None
+        )
     if days_ago:
         OrderEvent.objects.filter(order=order, to_status=S.DELIVERED).update(
             created_at=timezone.now() - timedelta(days=days_ago)
@@ -105,7 +107,9 @@ def delivered(shop: dict[str, Variant]) -> Callable[..., Order]:
         overrides.setdefault("channel", "phone")
         order = place(*(lines or (("TEE-S", 2),)), payment_method_code=method, **overrides)
         if method == "bank_transfer":
-            payment_services.payment_record_transfer(order_id=order.pk, amount=str(order.total_amount), actor=None)
+            payment_services.payment_record_transfer(
+                order_id=order.pk, amount=str(order.total_amount), actor=None
+            )
         return deliver(order, days_ago=days_ago)
 
     return make

@@ -61,7 +61,10 @@ def _received(rma: ReturnRequest) -> ReturnRequest:
 def _inspect_all(rma: ReturnRequest, grade: str = "as_new", **kwargs: Any) -> ReturnRequest:
     return services.return_inspect(
         rma_id=rma.pk,
-        items=[InspectionInput(line_id=line.pk, quantity=line.quantity, grade=grade, **kwargs) for line in rma.lines.all()],
+        items=[
+            InspectionInput(line_id=line.pk, quantity=line.quantity, grade=grade, **kwargs)
+            for line in rma.lines.all()
+        ],
         actor=None,
     )
 
@@ -84,7 +87,9 @@ def test_a_policy_below_the_countrys_legal_minimum_is_refused(settings: Any) -> 
     assert selectors.policy_terms_for("SE").window_days == 30
 
 
-def test_the_legal_minimum_applies_even_when_the_configured_policy_is_shorter(delivered: Any, settings: Any) -> None:
+def test_the_legal_minimum_applies_even_when_the_configured_policy_is_shorter(
+    delivered: Any, settings: Any
+) -> None:
     # A default policy in settings of 7 days in a country whose law says 14: customers get 14.
     settings.ORDERLOOP = {
         **settings.ORDERLOOP,
@@ -146,7 +151,9 @@ def test_every_status_change_is_an_event_with_from_and_to(delivered: Any, make_s
     services.return_mark_in_transit(rma_id=rma.pk, actor=manager, tracking_ref="CARRIER-1")
     services.return_receive_scan(code=rma.number.lower(), actor=manager)
     moves = list(
-        ReturnEvent.objects.filter(request=rma, kind="status_change").values_list("from_status", "to_status", "actor")
+        ReturnEvent.objects.filter(request=rma, kind="status_change").values_list(
+            "from_status", "to_status", "actor"
+        )
     )
     assert moves == [
         ("requested", "approved", manager.pk),
@@ -192,7 +199,11 @@ def test_resellable_units_go_back_to_available_stock_through_the_ledger(delivere
     stock = _stock("TEE-S")
     assert (stock.on_hand, stock.available) == (10, 10)
     movement = StockMovement.objects.filter(stock=stock).order_by("-id").first()
-    assert (movement.reason, movement.on_hand_delta, movement.reference) == ("return", 2, f"return {rma.number}")
+    assert (movement.reason, movement.on_hand_delta, movement.reference) == (
+        "return",
+        2,
+        f"return {rma.number}",
+    )
     assert ledger_mismatches() == []
 
 
@@ -202,7 +213,9 @@ def test_damaged_units_go_to_quarantine_or_are_written_off_never_to_available_st
     line = rma.lines.get()
     with pytest.raises(Exception) as refused:
         services.return_inspect(
-            rma_id=rma.pk, items=[InspectionInput(line_id=line.pk, quantity=3, grade="damaged", disposition="restock")], actor=None
+            rma_id=rma.pk,
+            items=[InspectionInput(line_id=line.pk, quantity=3, grade="damaged", disposition="restock")],
+            actor=None,
         )
     assert getattr(refused.value, "code", "") == "validation_error"
     services.return_inspect(
@@ -230,7 +243,9 @@ def test_every_unit_must_be_graded_and_missing_units_are_not_refunded(delivered:
     from orderloop.core.errors import InvalidInput
 
     with pytest.raises(InvalidInput):
-        services.return_inspect(rma_id=rma.pk, items=[InspectionInput(line_id=line.pk, quantity=1, grade="good")], actor=None)
+        services.return_inspect(
+            rma_id=rma.pk, items=[InspectionInput(line_id=line.pk, quantity=1, grade="good")], actor=None
+        )
     services.return_inspect(
         rma_id=rma.pk,
         items=[
@@ -285,11 +300,19 @@ def test_a_partial_return_refunds_the_units_without_delivery(delivered: Any) -> 
 def test_the_whole_order_returned_gets_the_delivery_back_once(delivered: Any) -> None:
     order = delivered(("TEE-S", 2), method="bank_transfer")  # 200 + 120
     first = _inspect_all(_received(_open(order, ("TEE-S", 1, "wrong_size"))))
-    services.return_refund(rma_id=first.pk, actor=None, bank_iban="SE45 5000 0000 0583 9825 7466", bank_holder="Olena")
+    services.return_refund(
+        rma_id=first.pk, actor=None, bank_iban="SE45 5000 0000 0583 9825 7466", bank_holder="Olena"
+    )
     second = _inspect_all(_received(_open(order, ("TEE-S", 1, "wrong_size"))))
     quote = selectors.refund_quote(second).quote
-    assert (quote.goods, quote.delivery, quote.due) == (Decimal("100.00"), Decimal("120.00"), Decimal("220.00"))
-    services.return_refund(rma_id=second.pk, actor=None, bank_iban="SE4550000000058398257466", bank_holder="Olena")
+    assert (quote.goods, quote.delivery, quote.due) == (
+        Decimal("100.00"),
+        Decimal("120.00"),
+        Decimal("220.00"),
+    )
+    services.return_refund(
+        rma_id=second.pk, actor=None, bank_iban="SE4550000000058398257466", bank_holder="Olena"
+    )
     assert sum(r.amount for r in Refund.objects.filter(order=order)) == order.total_amount
     assert Order.objects.get(pk=order.pk).status == OrderStatus.RETURNED
 
@@ -305,7 +328,9 @@ def test_the_coupon_share_is_not_refunded_and_parts_add_up_to_what_was_paid(deli
     for _n in range(3):
         rma = _inspect_all(_received(_open(order, ("TEE-S", 1, "changed_mind"))))
         amounts.append(selectors.refund_quote(rma).quote.due)
-        services.return_refund(rma_id=rma.pk, actor=None, bank_iban="SE4550000000058398257466", bank_holder="O")
+        services.return_refund(
+            rma_id=rma.pk, actor=None, bank_iban="SE4550000000058398257466", bank_holder="O"
+        )
     assert amounts == [Decimal("90.00")] * 3 and sum(amounts) == Decimal("270.00")
 
 
@@ -324,7 +349,9 @@ def test_a_deduction_lowers_the_refund_and_never_raises_it(delivered: Any) -> No
     from orderloop.core.errors import InvalidInput
 
     with pytest.raises(InvalidInput):
-        services.return_refund(rma_id=rma.pk, actor=None, deduction="20", bank_iban="SE4550000000058398257466", bank_holder="O")
+        services.return_refund(
+            rma_id=rma.pk, actor=None, deduction="20", bank_iban="SE4550000000058398257466", bank_holder="O"
+        )
     with pytest.raises(InvalidInput):
         services.return_refund(rma_id=rma.pk, actor=None, deduction="-5", deduction_reason="x")
     rma = services.return_refund(
@@ -375,7 +402,9 @@ def test_a_cash_on_delivery_refund_is_a_bank_transfer_with_recorded_details(deli
 def test_an_exchange_places_a_linked_replacement_order_that_reserves_stock(delivered: Any) -> None:
     order = delivered(("TEE-S", 1), method="bank_transfer")  # 100 + 120
     rma = _inspect_all(_received(_open(order, ("TEE-S", 1, "wrong_size"))))
-    rma = services.return_exchange(rma_id=rma.pk, items=[services.ExchangeItem(sku="TEE-M", quantity=1)], actor=None)
+    rma = services.return_exchange(
+        rma_id=rma.pk, items=[services.ExchangeItem(sku="TEE-M", quantity=1)], actor=None
+    )
     replacement = rma.exchange_order
     assert replacement is not None and replacement.external_ref == rma.number
     assert _stock("TEE-M").reserved == 1
@@ -396,7 +425,9 @@ def test_an_exchange_without_stock_is_refused_and_nothing_is_written(delivered: 
 
     orders_before = Order.objects.count()
     with pytest.raises(InsufficientStock):
-        services.return_exchange(rma_id=rma.pk, items=[services.ExchangeItem(sku="TEE-M", quantity=11)], actor=None)
+        services.return_exchange(
+            rma_id=rma.pk, items=[services.ExchangeItem(sku="TEE-M", quantity=11)], actor=None
+        )
     assert Order.objects.count() == orders_before
     assert ReturnRequest.objects.get(pk=rma.pk).status == ReturnStatus.INSPECTED
     assert _stock("TEE-M").reserved == 0
@@ -440,7 +471,9 @@ def test_credit_notes_are_numbered_without_gaps_and_immutable(delivered: Any) ->
     for _n in range(2):
         order = delivered(("TEE-S", 1), method="bank_transfer")
         rma = _inspect_all(_received(_open(order, ("TEE-S", 1, "wrong_size"))))
-        services.return_refund(rma_id=rma.pk, actor=None, bank_iban="SE4550000000058398257466", bank_holder="O")
+        services.return_refund(
+            rma_id=rma.pk, actor=None, bank_iban="SE4550000000058398257466", bank_holder="O"
+        )
         numbers.append(CreditNote.objects.get(request=rma).number)
     year = timezone.localdate().year
     assert numbers == [f"CN{year}-000001", f"CN{year}-000002"]

@@ -147,12 +147,20 @@ def render_credit_note_pdf(note: CreditNote, *, compress: bool = True) -> bytes:
         canvas.drawString(left + 90 * mm, y, _("Customer"))
         y -= 5 * mm
         canvas.setFont(regular, 10)
-        for line in [note.seller.get("beneficiary", ""), note.seller.get("address", ""), note.seller.get("tax_id", "")]:
+        for line in [
+            note.seller.get("beneficiary", ""),
+            note.seller.get("address", ""),
+            note.seller.get("tax_id", ""),
+        ]:
             if line:
                 canvas.drawString(left, y, _fit(str(line), regular, 10, 85 * mm))
                 y -= 5 * mm
         y2 = top - 5 * mm
-        for line in [note.customer.get("name", ""), *note.customer.get("address", []), note.customer.get("email", "")]:
+        for line in [
+            note.customer.get("name", ""),
+            *note.customer.get("address", []),
+            note.customer.get("email", ""),
+        ]:
             if line:
                 canvas.drawString(left + 90 * mm, y2, _fit(str(line), regular, 10, 80 * mm))
                 y2 -= 5 * mm

@@ -145,7 +145,9 @@ def last_return_day(delivered_on: date, window_days: int) -> date:
     return delivered_on + timedelta(days=window_days)
 
 
-def request_refusal(*, order_status: str, delivered_on: date | None, today: date, window_days: int) -> str | None:
+def request_refusal(
+    *, order_status: str, delivered_on: date | None, today: date, window_days: int
+) -> str | None:
     """Why the order cannot be returned at all (a stable code), or None."""
     if order_status not in RETURNABLE_ORDER_STATUSES or delivered_on is None:
         return "order_not_delivered"
@@ -267,10 +269,14 @@ def line_net_amounts(lines: Sequence[PaidLine], *, discount: Decimal, currency: 
         left -= share
     if paying:
         shares[paying[-1]] = left
-    return {line_id: quantize(total - shares.get(line_id, ZERO), currency) for line_id, total in totals.items()}
+    return {
+        line_id: quantize(total - shares.get(line_id, ZERO), currency) for line_id, total in totals.items()
+    }
 
 
-def units_amount(*, line_net: Decimal, line_quantity: int, before: int, quantity: int, currency: str) -> Decimal:
+def units_amount(
+    *, line_net: Decimal, line_quantity: int, before: int, quantity: int, currency: str
+) -> Decimal:
     """What `quantity` units of a line are worth after `before` of its units were refunded already.
 
     Counted cumulatively (the value of before+quantity units less the value of `before` units), so the

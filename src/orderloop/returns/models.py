@@ -98,7 +98,10 @@ class ReturnPolicy(models.Model):
         "catalog.Category", blank=True, related_name="+", verbose_name=_("non-returnable categories")
     )
     return_shipping_paid_by = models.CharField(
-        _("return shipping paid by"), max_length=10, choices=ShippingPaidBy.choices, default=ShippingPaidBy.SHOP
+        _("return shipping paid by"),
+        max_length=10,
+        choices=ShippingPaidBy.choices,
+        default=ShippingPaidBy.SHOP,
     )
     # Taken off the refund when the customer pays the return and the shop's label is used.
     return_shipping_fee = models.DecimalField(
@@ -177,14 +180,18 @@ class ReturnRequest(models.Model):
     refund_overdue_at = models.DateTimeField(_("refund overdue since"), null=True, blank=True)
     refunded_at = models.DateTimeField(_("refunded"), null=True, blank=True)
     currency = models.CharField(_("currency"), max_length=3)
-    goods_amount = models.DecimalField(_("goods refunded"), max_digits=12, decimal_places=2, default=Decimal("0"))
+    goods_amount = models.DecimalField(
+        _("goods refunded"), max_digits=12, decimal_places=2, default=Decimal("0")
+    )
     delivery_amount = models.DecimalField(
         _("delivery refunded"), max_digits=12, decimal_places=2, default=Decimal("0")
     )
     fee_amount = models.DecimalField(
         _("return shipping fee"), max_digits=12, decimal_places=2, default=Decimal("0")
     )
-    deduction_amount = models.DecimalField(_("deduction"), max_digits=12, decimal_places=2, default=Decimal("0"))
+    deduction_amount = models.DecimalField(
+        _("deduction"), max_digits=12, decimal_places=2, default=Decimal("0")
+    )
     deduction_reason = models.CharField(_("deduction reason"), max_length=255, blank=True)
     refund_amount = models.DecimalField(_("refund"), max_digits=12, decimal_places=2, default=Decimal("0"))
     # payments.Refund ids this return asked for.
@@ -209,7 +216,9 @@ class ReturnRequest(models.Model):
         verbose_name_plural = _("returns")
         constraints = [
             models.CheckConstraint(condition=Q(refund_amount__gte=0), name="return_refund_not_negative"),
-            models.CheckConstraint(condition=Q(deduction_amount__gte=0), name="return_deduction_not_negative"),
+            models.CheckConstraint(
+                condition=Q(deduction_amount__gte=0), name="return_deduction_not_negative"
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "id"], name="return_status_id_idx"),
@@ -243,7 +252,10 @@ class ReturnLine(models.Model):
         ReturnRequest, on_delete=models.CASCADE, related_name="lines", verbose_name=_("return")
     )
     order_line = models.ForeignKey(
-        "orders.OrderLine", on_delete=models.PROTECT, related_name="return_lines", verbose_name=_("order line")
+        "orders.OrderLine",
+        on_delete=models.PROTECT,
+        related_name="return_lines",
+        verbose_name=_("order line"),
     )
     # Snapshots for reports: what was returned even if the catalog changes.
     variant = models.ForeignKey(
@@ -288,7 +300,7 @@ class ReturnPhoto(models.Model):
         verbose_name_plural = _("return photos")
 
     def __str__(self) -> str:
-        return self.image.name
+        return self.image.name or ""
 
 
 class ReturnEventKind(models.TextChoices):

@@ -50,7 +50,9 @@ DEFAULT_POLICY: dict[str, Any] = {
 
 def legal_minimums() -> dict[str, int]:
     configured = settings.ORDERLOOP.get("RETURN_LEGAL_MINIMUM_DAYS") or {}
-    return {str(k).upper() if k not in ("*", "default") else str(k): int(v) for k, v in dict(configured).items()}
+    return {
+        str(k).upper() if k not in ("*", "default") else str(k): int(v) for k, v in dict(configured).items()
+    }
 
 
 def legal_minimum_for(country: str) -> int:
@@ -93,7 +95,9 @@ def policy_terms_for(country: str) -> domain.PolicyTerms:
         window_days=domain.effective_window(int(config["window_days"]), minimum),
         legal_minimum=minimum,
         conditions=tuple(config.get("conditions") or ()),
-        non_returnable_category_ids=tuple(Category.objects.filter(slug__in=slugs).values_list("id", flat=True))
+        non_returnable_category_ids=tuple(
+            Category.objects.filter(slug__in=slugs).values_list("id", flat=True)
+        )
         if slugs
         else (),
         return_shipping_paid_by=str(config["return_shipping_paid_by"]),
@@ -446,7 +450,11 @@ def return_rates(
     rows: dict[Any, ReturnRate] = {}
     for row in sold:
         rows[row[key]] = ReturnRate(
-            key=row[key], label=row[label] or "", units_sold=int(row["units"] or 0), units_returned=0, reasons={}
+            key=row[key],
+            label=row[label] or "",
+            units_sold=int(row["units"] or 0),
+            units_returned=0,
+            reasons={},
         )
     return_filter = Q()
     if since is not None:
@@ -460,7 +468,8 @@ def return_rates(
     )
     for row in returned:
         entry = rows.setdefault(
-            row[key], ReturnRate(key=row[key], label=row[label] or "", units_sold=0, units_returned=0, reasons={})
+            row[key],
+            ReturnRate(key=row[key], label=row[label] or "", units_sold=0, units_returned=0, reasons={}),
         )
         units = int(row["units"] or 0)
         entry.reasons[row["reason"]] = entry.reasons.get(row["reason"], 0) + units

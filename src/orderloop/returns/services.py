@@ -84,7 +84,9 @@ S = ReturnStatus
 MAX_NOTE = 2000
 
 SLA_NOTIFICATION_KIND = "sla_breach"
-SLA_MESSAGE = gettext_noop("The refund of return %(number)s (order %(order)s) was due on %(due)s and is overdue.")
+SLA_MESSAGE = gettext_noop(
+    "The refund of return %(number)s (order %(order)s) was due on %(due)s and is overdue."
+)
 
 
 def _actor_id(actor: Actor) -> int | None:
@@ -116,7 +118,9 @@ def _event(
     )
 
 
-def _move(rma: ReturnRequest, to: str, *, actor: Actor, reason: str = "", data: dict[str, Any] | None = None) -> None:
+def _move(
+    rma: ReturnRequest, to: str, *, actor: Actor, reason: str = "", data: dict[str, Any] | None = None
+) -> None:
     """Move a locked return: check the table, write the status, append the event."""
     current = rma.status
     if not domain.can_move(current, to):
@@ -126,7 +130,15 @@ def _move(rma: ReturnRequest, to: str, *, actor: Actor, reason: str = "", data: 
     rma.status = to
     rma.status_changed_at = timezone.now()
     rma.save()
-    _event(rma, kind=ReturnEventKind.STATUS_CHANGE, actor=actor, from_status=current, to_status=to, reason=reason, data=data)
+    _event(
+        rma,
+        kind=ReturnEventKind.STATUS_CHANGE,
+        actor=actor,
+        from_status=current,
+        to_status=to,
+        reason=reason,
+        data=data,
+    )
 
 
 def _locked(rma_id: int) -> tuple[Order, ReturnRequest]:
@@ -213,7 +225,9 @@ def policy_save(*, data: PolicyInput, actor: Actor) -> ReturnPolicy:
         else max([domain.legal_minimum("", minimums), *minimums.values()])
     )
     try:
-        fee = Money.of(data.return_shipping_fee or "0", settings.ORDERLOOP.get("DEFAULT_CURRENCY", "UAH")).amount
+        fee = Money.of(
+            data.return_shipping_fee or "0", settings.ORDERLOOP.get("DEFAULT_CURRENCY", "UAH")
+        ).amount
     except MoneyError:
         errors["return_shipping_fee"] = _("Not a decimal amount.")
         fee = ZERO
@@ -277,7 +291,9 @@ def _default_warehouse(order: Order) -> Warehouse | None:
     first active warehouse."""
     from orderloop.inventory.models import StockMovement
 
-    allocation = order.lines.filter(allocations__isnull=False).values_list("allocations__warehouse_id", flat=True)
+    allocation = order.lines.filter(allocations__isnull=False).values_list(
+        "allocations__warehouse_id", flat=True
+    )
     warehouse_id = allocation.first() or (
         StockMovement.objects.filter(reference=f"order {order.number}", reason=MovementReason.SHIPMENT)
         .values_list("stock__warehouse_id", flat=True)
@@ -288,7 +304,13 @@ def _default_warehouse(order: Order) -> Warehouse | None:
     return Warehouse.objects.filter(is_active=True).order_by("priority", "code").first()
 
 
-def _check_lines(order: Order, eligibility: selectors.Eligibility, lines: Sequence[LineInput], *, allow_refused: bool = False) -> None:
+def _check_lines(
+    order: Order,
+    eligibility: selectors.Eligibility,
+    lines: Sequence[LineInput],
+    *,
+    allow_refused: bool = False,
+) -> None:
     by_id = {row.line.pk: row for row in eligibility.lines}
     errors: dict[str, str] = {}
     if not lines:
@@ -311,9 +333,9 @@ def _check_lines(order: Order, eligibility: selectors.Eligibility, lines: Sequen
             requested=item.quantity,
         )
         if refusal == "not_returnable":
-            errors[f"{prefix}.quantity"] = _("%(name)s cannot be returned (not returnable by our policy).") % {
-                "name": row.line.name
-            }
+            errors[f"{prefix}.quantity"] = _(
+                "%(name)s cannot be returned (not returnable by our policy)."
+            ) % {"name": row.line.name}
         elif refusal == "quantity_exceeds_returnable":
             errors[f"{prefix}.quantity"] = _("At most %(n)s of %(name)s can be returned.") % {
                 "n": row.returnable,
@@ -375,7 +397,11 @@ def return_open(
         )
         for photo in checked:
             row = ReturnPhoto(request=rma, content_type=photo.content_type, size=len(photo.content))
-            row.image.save(f"{rma.number}-{uuid.uuid4().hex[:8]}.{photo.extension}", ContentFile(photo.content), save=False)
+            row.image.save(
+                f"{rma.number}-{uuid.uuid4().hex[:8]}.{photo.extension}",
+                ContentFile(photo.content),
+                save=False,
+            )
             row.save()
         if eligibility.terms.auto_approve:
             _approve(rma, actor=None, reason="policy")
@@ -427,14 +453,21 @@ def _create(
         actor=actor,
         to_status=status,
         reason=channel,
-        data={"lines": [{"sku": order_lines[i.order_line_id].sku, "quantity": i.quantity, "reason": i.reason} for i in lines]},
+        data={
+            "lines": [
+                {"sku": order_lines[i.order_line_id].sku, "quantity": i.quantity, "reason": i.reason}
+                for i in lines
+            ]
+        },
     )
     return rma
 
 
 def _order_returning(order: Order, *, actor: Actor, reason: str) -> None:
     if order.status == OrderStatus.DELIVERED:
-        order_transition(order_id=order.pk, to=OrderStatus.RETURN_REQUESTED, actor=actor, reason=f"return {reason}")
+        order_transition(
+            order_id=order.pk, to=OrderStatus.RETURN_REQUESTED, actor=actor, reason=f"return {reason}"
+        )
 
 
 def _order_after_return(order: Order, *, actor: Actor) -> None:
@@ -445,9 +478,10 @@ def _order_after_return(order: Order, *, actor: Actor) -> None:
     rows = ReturnRequest.objects.filter(order=order)
     if rows.filter(status__in=domain.OPEN).exists():
         return
-    settled = rows.filter(status__in=selectors.SETTLED).exists() or rows.filter(
-        status=S.CLOSED, received_at__isnull=False
-    ).exists()
+    settled = (
+        rows.filter(status__in=selectors.SETTLED).exists()
+        or rows.filter(status=S.CLOSED, received_at__isnull=False).exists()
+    )
     order_transition(
         order_id=order.pk,
         to=OrderStatus.RETURNED if settled else OrderStatus.COMPLETED,
@@ -470,7 +504,11 @@ def return_open_for_refused(*, order_id: int, actor: Actor) -> ReturnRequest:
             raise OrderNotRefused(details={"status": order.status})
         taken = selectors.units_in_returns(order)
         lines = [
-            LineInput(order_line_id=line.pk, quantity=line.quantity - taken.get(line.pk, 0), reason=ReturnReason.REFUSED)
+            LineInput(
+                order_line_id=line.pk,
+                quantity=line.quantity - taken.get(line.pk, 0),
+                reason=ReturnReason.REFUSED,
+            )
             for line in order.lines.order_by("position")
             if line.quantity - taken.get(line.pk, 0) > 0
         ]
@@ -564,7 +602,10 @@ def _parcel(rma: ReturnRequest) -> ReturnParcel:
         )
         if part
     )
-    items = tuple(f"{line.quantity} × {line.order_line.name} ({line.sku})" for line in rma.lines.select_related("order_line"))
+    items = tuple(
+        f"{line.quantity} × {line.order_line.name} ({line.sku})"
+        for line in rma.lines.select_related("order_line")
+    )
     weight = sum(line.quantity * line.variant.weight_g for line in rma.lines.select_related("variant"))
     return ReturnParcel(
         rma_number=rma.number,
@@ -603,7 +644,12 @@ def return_label_create(*, rma_id: int) -> ReturnRequest:
         if label.pdf:
             rma.label_file.save(f"{rma.number}.pdf", ContentFile(label.pdf), save=False)
         rma.save()
-        _event(rma, kind=ReturnEventKind.LABEL, actor=None, data={"tracking_ref": rma.tracking_ref, "carrier": rma.carrier})
+        _event(
+            rma,
+            kind=ReturnEventKind.LABEL,
+            actor=None,
+            data={"tracking_ref": rma.tracking_ref, "carrier": rma.carrier},
+        )
         return rma
 
 
@@ -705,7 +751,9 @@ def quarantine_warehouse() -> Warehouse:
         return Warehouse.objects.get(code__iexact=code)
 
 
-def _book_units(rma: ReturnRequest, line: ReturnLine, item: InspectionInput, *, disposition: str, actor: Actor) -> Warehouse | None:
+def _book_units(
+    rma: ReturnRequest, line: ReturnLine, item: InspectionInput, *, disposition: str, actor: Actor
+) -> Warehouse | None:
     """Stock for inspected units, through the ledger: resellable → RETURN into the receiving warehouse's
     available stock; quarantine → RETURN into the quarantine warehouse; write-off → RETURN then an
     ADJUSTMENT out again (the ledger shows the unit came back and was written off)."""
@@ -719,18 +767,33 @@ def _book_units(rma: ReturnRequest, line: ReturnLine, item: InspectionInput, *, 
     if disposition == Disposition.QUARANTINE:
         target = quarantine_warehouse()
         stock_adjust(
-            variant=variant, warehouse=target, delta=item.quantity, reason=MovementReason.RETURN,
-            actor=actor, reference=reference, note=_clean(f"quarantine: {item.grade} {item.note}", 255),
+            variant=variant,
+            warehouse=target,
+            delta=item.quantity,
+            reason=MovementReason.RETURN,
+            actor=actor,
+            reference=reference,
+            note=_clean(f"quarantine: {item.grade} {item.note}", 255),
         )
         return target
     stock_adjust(
-        variant=variant, warehouse=warehouse, delta=item.quantity, reason=MovementReason.RETURN,
-        actor=actor, reference=reference, note=item.grade,
+        variant=variant,
+        warehouse=warehouse,
+        delta=item.quantity,
+        reason=MovementReason.RETURN,
+        actor=actor,
+        reference=reference,
+        note=item.grade,
     )
     if disposition == Disposition.WRITE_OFF:
         stock_adjust(
-            variant=variant, warehouse=warehouse, delta=-item.quantity, reason=MovementReason.ADJUSTMENT,
-            actor=actor, reference=reference, note=_clean(f"write-off: {item.grade} {item.note}", 255),
+            variant=variant,
+            warehouse=warehouse,
+            delta=-item.quantity,
+            reason=MovementReason.ADJUSTMENT,
+            actor=actor,
+            reference=reference,
+            note=_clean(f"write-off: {item.grade} {item.note}", 255),
         )
     return warehouse
 
@@ -742,7 +805,9 @@ def return_inspect(*, rma_id: int, items: Sequence[InspectionInput], actor: Acto
     with transaction.atomic():
         order, rma = _locked(rma_id)
         if not domain.can_move(rma.status, S.INSPECTED):
-            raise InvalidReturnTransition(details={"from": rma.status, "to": S.INSPECTED, "allowed": domain.allowed_next(rma.status)})
+            raise InvalidReturnTransition(
+                details={"from": rma.status, "to": S.INSPECTED, "allowed": domain.allowed_next(rma.status)}
+            )
         lines = {line.pk: line for line in rma.lines.select_related("variant", "order_line")}
         errors: dict[str, str] = {}
         counted: dict[int, int] = defaultdict(int)
@@ -761,7 +826,9 @@ def return_inspect(*, rma_id: int, items: Sequence[InspectionInput], actor: Acto
                 errors[f"{prefix}.grade"] = _("Choose the condition.")
                 continue
             if problem is not None:
-                errors[f"{prefix}.disposition"] = _("Damaged or missing units cannot go back to available stock.")
+                errors[f"{prefix}.disposition"] = _(
+                    "Damaged or missing units cannot go back to available stock."
+                )
                 continue
             refund = domain.refunds_by_default(item.grade) if item.refund is None else bool(item.refund)
             if item.grade == ConditionGrade.MISSING:
@@ -770,14 +837,18 @@ def return_inspect(*, rma_id: int, items: Sequence[InspectionInput], actor: Acto
             plan.append((item, disposition, refund))
         for line_id, line in lines.items():
             if not errors and counted.get(line_id, 0) != line.quantity:
-                errors[f"lines.{line_id}"] = _("Grade all %(n)s units of %(sku)s (mark units that did not arrive as missing).") % {
+                errors[f"lines.{line_id}"] = _(
+                    "Grade all %(n)s units of %(sku)s (mark units that did not arrive as missing)."
+                ) % {
                     "n": line.quantity,
                     "sku": line.sku,
                 }
         if errors:
             raise InvalidInput(details=errors)
         # Units that still sit reserved (the handover was never recorded) leave stock first.
-        order_lines_ship_out(order=order, line_ids=[line.order_line_id for line in lines.values()], actor=actor)
+        order_lines_ship_out(
+            order=order, line_ids=[line.order_line_id for line in lines.values()], actor=actor
+        )
         booked = []
         for item, disposition, refund in sorted(plan, key=lambda p: p[0].line_id):
             line = lines[item.line_id]
@@ -792,7 +863,15 @@ def return_inspect(*, rma_id: int, items: Sequence[InspectionInput], actor: Acto
                 note=_clean(item.note, 255),
                 inspected_by_id=_actor_id(actor),
             )
-            booked.append({"sku": line.sku, "quantity": item.quantity, "grade": item.grade, "disposition": disposition, "refund": refund})
+            booked.append(
+                {
+                    "sku": line.sku,
+                    "quantity": item.quantity,
+                    "grade": item.grade,
+                    "disposition": disposition,
+                    "refund": refund,
+                }
+            )
         _event(rma, kind=ReturnEventKind.INSPECTION, actor=actor, data={"items": booked})
         _move(rma, S.INSPECTED, actor=actor)
         return rma
@@ -816,7 +895,9 @@ def credit_note_number(year: int, sequence: int) -> str:
     return f"CN{year}-{sequence:06d}"
 
 
-def _credit_note_issue(rma: ReturnRequest, quote: selectors.Quote, *, total: Decimal, settlement: str, actor: Actor) -> CreditNote:
+def _credit_note_issue(
+    rma: ReturnRequest, quote: selectors.Quote, *, total: Decimal, settlement: str, actor: Actor
+) -> CreditNote:
     from orderloop.payments.selectors import bank_details
 
     order = rma.order
@@ -851,7 +932,16 @@ def _credit_note_issue(rma: ReturnRequest, quote: selectors.Quote, *, total: Dec
             "name": order.customer_name,
             "email": order.customer_email,
             "phone": order.customer_phone,
-            "address": [p for p in (order.ship_line1, order.ship_line2, " ".join(x for x in (order.ship_postal_code, order.ship_city) if x), order.ship_country) if p],
+            "address": [
+                p
+                for p in (
+                    order.ship_line1,
+                    order.ship_line2,
+                    " ".join(x for x in (order.ship_postal_code, order.ship_city) if x),
+                    order.ship_country,
+                )
+                if p
+            ],
         },
         seller=bank_details(),
         issued_by_id=_actor_id(actor),
@@ -861,7 +951,9 @@ def _credit_note_issue(rma: ReturnRequest, quote: selectors.Quote, *, total: Dec
 def _record_settlement(rma: ReturnRequest, quote: selectors.Quote) -> None:
     for value in quote.lines:
         if value.units:
-            ReturnLine.objects.filter(pk=value.line.pk).update(refunded_quantity=value.units, refunded_amount=value.amount)
+            ReturnLine.objects.filter(pk=value.line.pk).update(
+                refunded_quantity=value.units, refunded_amount=value.amount
+            )
     rma.goods_amount = quote.quote.goods
     rma.delivery_amount = quote.quote.delivery
     rma.fee_amount = quote.quote.fee
@@ -898,7 +990,9 @@ def return_refund_request(
     with transaction.atomic():
         order, rma = _locked(rma_id)
         if not domain.can_move(rma.status, S.REFUNDED):
-            raise InvalidReturnTransition(details={"from": rma.status, "to": S.REFUNDED, "allowed": domain.allowed_next(rma.status)})
+            raise InvalidReturnTransition(
+                details={"from": rma.status, "to": S.REFUNDED, "allowed": domain.allowed_next(rma.status)}
+            )
         amount_off = _deduction(deduction, order.currency)
         reason = _clean(deduction_reason, 255)
         if amount_off > 0 and not reason:
@@ -928,7 +1022,13 @@ def return_refund_request(
         rma.refund_amount = total
         rma.refund_ids = [row.pk for row in rows]
         rma.refunded_at = timezone.now()
-        _move(rma, S.REFUNDED, actor=actor, reason=reason, data={"amount": str(total), "refunds": rma.refund_ids})
+        _move(
+            rma,
+            S.REFUNDED,
+            actor=actor,
+            reason=reason,
+            data={"amount": str(total), "refunds": rma.refund_ids},
+        )
         _credit_note_issue(rma, quote, total=total, settlement="refund", actor=actor)
         _event(
             rma,
@@ -995,7 +1095,9 @@ def return_bank_refund_confirm(*, rma_id: int, actor: Actor, reference: str) -> 
         refund_confirm(refund_id=refund.pk, actor=actor, reference=reference)
     with transaction.atomic():
         _order, rma = _locked(rma_id)
-        _event(rma, kind=ReturnEventKind.REFUND, actor=actor, reason=reference, data={"bank_transfer": reference})
+        _event(
+            rma, kind=ReturnEventKind.REFUND, actor=actor, reason=reference, data={"bank_transfer": reference}
+        )
         return rma
 
 
@@ -1006,6 +1108,12 @@ class ExchangeItem:
 
 
 def return_exchange(*, rma_id: int, items: Sequence[ExchangeItem], actor: Actor) -> ReturnRequest:
+    """Exchange (one transaction), then send a leftover card refund to Stripe."""
+    rma = return_exchange_request(rma_id=rma_id, items=items, actor=actor)
+    return return_refund_send(rma_id=rma.pk) if rma.refund_ids else rma
+
+
+def return_exchange_request(*, rma_id: int, items: Sequence[ExchangeItem], actor: Actor) -> ReturnRequest:
     """Settle an inspected return with a replacement order (e.g. the other size): placed like any order
     (channel of the original order, external reference the RMA number), so it reserves stock — or is
     refused as a whole (409 insufficient_stock) with nothing written. The returned units' value pays the
@@ -1019,10 +1127,14 @@ def return_exchange(*, rma_id: int, items: Sequence[ExchangeItem], actor: Actor)
     skus = [item.sku.strip() for item in items]
     with transaction.atomic():
         # The lock order of orders/locks.py: the replacement's stock rows before any order row.
-        order_locks.stock_rows_for_allocation(Variant.objects.filter(sku__in=skus).values_list("id", flat=True))
+        order_locks.stock_rows_for_allocation(
+            Variant.objects.filter(sku__in=skus).values_list("id", flat=True)
+        )
         order, rma = _locked(rma_id)
         if not domain.can_move(rma.status, S.EXCHANGED):
-            raise InvalidReturnTransition(details={"from": rma.status, "to": S.EXCHANGED, "allowed": domain.allowed_next(rma.status)})
+            raise InvalidReturnTransition(
+                details={"from": rma.status, "to": S.EXCHANGED, "allowed": domain.allowed_next(rma.status)}
+            )
         quote = selectors.refund_quote(rma)
         value = quote.quote.due
         replacement = order_place(
@@ -1044,15 +1156,33 @@ def return_exchange(*, rma_id: int, items: Sequence[ExchangeItem], actor: Actor)
             ),
             delivery_method_code=order.delivery_method.code,
             payment_method_code=order.payment_method.code,
-            lines=[LineData(sku=sku, quantity=item.quantity, note=_("Exchange for %(number)s") % {"number": rma.number}) for sku, item in zip(skus, items, strict=True)],
+            lines=[
+                LineData(
+                    sku=sku,
+                    quantity=item.quantity,
+                    note=_("Exchange for %(number)s") % {"number": rma.number},
+                )
+                for sku, item in zip(skus, items, strict=True)
+            ],
             comment=_("Replacement for return %(number)s") % {"number": rma.number},
             actor=actor,
         )
         split = domain.exchange_split(value=value, replacement_total=replacement.total_amount)
         if split.credit > 0:
-            payment_record_transfer(order_id=replacement.pk, amount=str(split.credit), reference=f"exchange {rma.number}", actor=actor)
+            payment_record_transfer(
+                order_id=replacement.pk,
+                amount=str(split.credit),
+                reference=f"exchange {rma.number}",
+                actor=actor,
+            )
         rows = (
-            refund_request(order_id=order.pk, amount=str(split.refund), reason=f"return {rma.number} (exchange)", actor=actor, confirm=True)
+            refund_request(
+                order_id=order.pk,
+                amount=str(split.refund),
+                reason=f"return {rma.number} (exchange)",
+                actor=actor,
+                confirm=True,
+            )
             if split.refund > 0
             else []
         )
@@ -1065,13 +1195,18 @@ def return_exchange(*, rma_id: int, items: Sequence[ExchangeItem], actor: Actor)
             rma,
             S.EXCHANGED,
             actor=actor,
-            data={"order": replacement.number, "credit": str(split.credit), "refund": str(split.refund), "due": str(split.due)},
+            data={
+                "order": replacement.number,
+                "credit": str(split.credit),
+                "refund": str(split.refund),
+                "due": str(split.due),
+            },
         )
         if value > 0:
             _credit_note_issue(rma, quote, total=value, settlement="exchange", actor=actor)
         _message(rma, "exchange_created")
         _order_after_return(order, actor=actor)
-    return return_refund_send(rma_id=rma_id) if rows else rma
+        return rma
 
 
 # --- The refund SLA ------------------------------------------------------------------------------------
@@ -1087,7 +1222,9 @@ def _sla_recipients(order: Order) -> list[Any]:
     manager = order.manager
     if manager is not None and manager.is_active:
         return [manager]
-    return list(get_user_model().objects.filter(groups__name=roles.MANAGER, is_active=True).order_by("id").distinct())
+    return list(
+        get_user_model().objects.filter(groups__name=roles.MANAGER, is_active=True).order_by("id").distinct()
+    )
 
 
 def return_mark_refund_overdue(*, rma_id: int, now: datetime) -> int | None:
@@ -1099,13 +1236,20 @@ def return_mark_refund_overdue(*, rma_id: int, now: datetime) -> int | None:
         order, rma = _locked(rma_id)
         if rma.refund_overdue_at is not None:
             return None
-        if not domain.refund_overdue(due_at=rma.refund_due_at, now=now, refunded=selectors.refund_completed(rma)):
+        if not domain.refund_overdue(
+            due_at=rma.refund_due_at, now=now, refunded=selectors.refund_completed(rma)
+        ):
             return None
         if rma.status in {S.REJECTED, S.CLOSED}:
             return None
         rma.refund_overdue_at = now
         rma.save(update_fields=["refund_overdue_at", "updated_at"])
-        _event(rma, kind=ReturnEventKind.SLA_OVERDUE, actor=None, data={"due": rma.refund_due_at.isoformat() if rma.refund_due_at else ""})
+        _event(
+            rma,
+            kind=ReturnEventKind.SLA_OVERDUE,
+            actor=None,
+            data={"due": rma.refund_due_at.isoformat() if rma.refund_due_at else ""},
+        )
         created = notify_staff(
             recipients=_sla_recipients(order),
             kind=SLA_NOTIFICATION_KIND,
@@ -1113,7 +1257,9 @@ def return_mark_refund_overdue(*, rma_id: int, now: datetime) -> int | None:
             params={
                 "number": rma.number,
                 "order": order.number,
-                "due": timezone.localtime(rma.refund_due_at).strftime("%Y-%m-%d %H:%M") if rma.refund_due_at else "",
+                "due": timezone.localtime(rma.refund_due_at).strftime("%Y-%m-%d %H:%M")
+                if rma.refund_due_at
+                else "",
             },
             order=order,
             key=f"return-sla:{rma.pk}",
@@ -1126,9 +1272,12 @@ def returns_check_refund_sla(*, now: datetime | None = None) -> SlaReport:
     Safe to run twice or concurrently."""
     now = now or timezone.now()
     report = SlaReport()
-    candidates = ReturnRequest.objects.filter(
-        refund_overdue_at__isnull=True, refund_due_at__lt=now
-    ).exclude(status__in=[S.REJECTED, S.CLOSED]).order_by("id").values_list("id", flat=True)[:500]
+    candidates = (
+        ReturnRequest.objects.filter(refund_overdue_at__isnull=True, refund_due_at__lt=now)
+        .exclude(status__in=[S.REJECTED, S.CLOSED])
+        .order_by("id")
+        .values_list("id", flat=True)[:500]
+    )
     for rma_id in list(candidates):
         notified = return_mark_refund_overdue(rma_id=rma_id, now=now)
         if notified is not None:

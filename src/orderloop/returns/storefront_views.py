@@ -6,6 +6,7 @@ customer's language."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
@@ -26,7 +27,7 @@ from .errors import LinesNotReturnable
 from .models import ReturnChannel, ReturnEventKind, ReturnMethod, ReturnReason, ReturnRequest
 from .photos import PhotoUpload, max_bytes
 
-MAX_UPLOAD_READ = 6 * 1024 * 1024
+logger = logging.getLogger(__name__)
 
 
 def _terms_context(country: str) -> dict[str, Any]:
@@ -35,7 +36,7 @@ def _terms_context(country: str) -> dict[str, Any]:
     return {
         "terms": terms,
         "conditions": [domain.CONDITIONS[c] for c in terms.conditions if c in domain.CONDITIONS],
-        "methods": [ReturnMethod(m).label for m in terms.methods if m in ReturnMethod.values],
+        "method_labels": [ReturnMethod(m).label for m in terms.methods if m in ReturnMethod.values],
         "fee": Money.of(terms.fee, _currency()) if terms.fee else None,
         "policy_notes": terms.notes.get(language) or terms.notes.get("en", ""),
     }
@@ -75,7 +76,10 @@ def return_portal(request: HttpRequest) -> HttpResponse:
         error = _("We could not find an order with this number and email or phone. Check both and try again.")
         status = 422
     return _page(
-        request, "returns/shop_portal.html", {"error": error, "number": number, "contact": contact}, status=status
+        request,
+        "returns/shop_portal.html",
+        {"error": error, "number": number, "contact": contact},
+        status=status,
     )
 
 
@@ -86,7 +90,9 @@ def _order(token: str) -> Any:
     return order
 
 
-def _line_rows(eligibility: selectors.Eligibility, posted: dict[str, Any], errors: dict[int, str]) -> list[dict[str, Any]]:
+def _line_rows(
+    eligibility: selectors.Eligibility, posted: dict[str, Any], errors: dict[int, str]
+) -> list[dict[str, Any]]:
     language = translation.get_language() or "en"
     rows = []
     for row in eligibility.lines:
@@ -137,14 +143,17 @@ def return_request(request: HttpRequest, token: str) -> HttpResponse:
         posted["method"] = method
         posted["note"] = (request.POST.get("note") or "")[:2000]
         uploads = [
-            PhotoUpload(name=f.name or "photo", content=f.read(max_bytes() + 1)) for f in request.FILES.getlist("photos")
+            PhotoUpload(name=f.name or "photo", content=f.read(max_bytes() + 1))
+            for f in request.FILES.getlist("photos")
         ]
         try:
             rma = services.return_open(
                 order_id=order.pk,
                 lines=items,
                 method=method,
-                channel=ReturnChannel.TRACKING_PAGE if request.POST.get("via") == "tracking" else ReturnChannel.PORTAL,
+                channel=ReturnChannel.TRACKING_PAGE
+                if request.POST.get("via") == "tracking"
+                else ReturnChannel.PORTAL,
                 actor=None,
                 note=posted["note"],
                 photos=uploads,
@@ -153,7 +162,12 @@ def return_request(request: HttpRequest, token: str) -> HttpResponse:
             status = 422
             for key, message in exc.details.items():
                 parts = key.split(".")
-                if len(parts) >= 2 and parts[0] == "lines" and parts[1].isdigit() and int(parts[1]) < len(items):
+                if (
+                    len(parts) >= 2
+                    and parts[0] == "lines"
+                    and parts[1].isdigit()
+                    and int(parts[1]) < len(items)
+                ):
                     line_errors[items[int(parts[1])].order_line_id] = message
                 else:
                     field_errors["lines"] = message
@@ -165,7 +179,7 @@ def return_request(request: HttpRequest, token: str) -> HttpResponse:
             try:
                 services.return_label_create(rma_id=rma.pk)
             except Exception:  # the task makes it later; the customer still sees the return
-                pass
+                logger.exception("return label for %s could not be made now", rma.number)
             return redirect("storefront:return_detail", token=selectors.return_token(rma.number))
     return _page(
         request,
@@ -176,7 +190,9 @@ def return_request(request: HttpRequest, token: str) -> HttpResponse:
             "eligibility": eligibility,
             "rows": _line_rows(eligibility, posted, line_errors),
             "reasons": [(r.value, r.label) for r in ReturnReason if r in domain.CUSTOMER_REASONS],
-            "methods": [(m, ReturnMethod(m).label) for m in eligibility.terms.methods if m in ReturnMethod.values],
+            "methods": [
+                (m, ReturnMethod(m).label) for m in eligibility.terms.methods if m in ReturnMethod.values
+            ],
             "posted": posted,
             "errors": field_errors,
             "returns": selectors.returns_of_order(order),
@@ -211,8 +227,13 @@ def return_detail(request: HttpRequest, token: str) -> HttpResponse:
         for line in rma.lines.select_related("order_line", "variant__product")
     ]
     timeline = [
-        {"time": event.created_at, "label": event.get_to_status_display() if event.to_status else event.get_kind_display()}
-        for event in rma.events.filter(kind__in=[ReturnEventKind.OPENED, ReturnEventKind.STATUS_CHANGE]).order_by("id")
+        {
+            "time": event.created_at,
+            "label": event.get_to_status_display() if event.to_status else event.get_kind_display(),
+        }
+        for event in rma.events.filter(
+            kind__in=[ReturnEventKind.OPENED, ReturnEventKind.STATUS_CHANGE]
+        ).order_by("id")
     ]
     return _page(
         request,
@@ -222,7 +243,9 @@ def return_detail(request: HttpRequest, token: str) -> HttpResponse:
             "token": token,
             "lines": lines,
             "timeline": timeline,
-            "track_url": reverse("storefront:order_track", args=[shop_selectors.tracking_token(rma.order.number)]),
+            "track_url": reverse(
+                "storefront:order_track", args=[shop_selectors.tracking_token(rma.order.number)]
+            ),
             "has_label": bool(rma.label_file),
             "refund": rma.money(rma.refund_amount) if rma.refund_amount else None,
         },
@@ -248,6 +271,7 @@ def order_return_entry(order: Any) -> dict[str, Any]:
         "can_return": eligibility.can_return,
         "return_last_day": eligibility.last_day,
         "returns": [
-            {"rma": rma, "token": selectors.return_token(rma.number)} for rma in selectors.returns_of_order(order)
+            {"rma": rma, "token": selectors.return_token(rma.number)}
+            for rma in selectors.returns_of_order(order)
         ],
     }
