@@ -509,8 +509,9 @@ def _demo_returns(stock_plan: list[PlannedStock]) -> int:
         orders.order_review_risk(order_id=order.pk, actor=manager)
     for status in ("confirmed", "picking", "packed", "shipped", "delivered"):
         order = orders.order_transition(order_id=order.pk, to=status, actor=None)
-        if status == "shipped":
-            order_lines_ship_out(order=order_for_update(order.pk), actor=None)
+        locked = order_for_update(order.pk) if status == "shipped" else None
+        if locked is not None:  # the parcel left: its units leave stock
+            order_lines_ship_out(order=locked, actor=None)
     payments.payment_record_cod_collected(order_id=order.pk, amount=str(order.total_amount), actor=None)
     returns.return_open(
         order_id=order.pk,

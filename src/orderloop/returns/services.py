@@ -82,6 +82,7 @@ logger = logging.getLogger(__name__)
 ZERO = Decimal("0")
 S = ReturnStatus
 MAX_NOTE = 2000
+BATCH = 500  # returns checked per SLA run; the next run takes the rest
 
 SLA_NOTIFICATION_KIND = "sla_breach"
 SLA_MESSAGE = gettext_noop(
@@ -1270,15 +1271,29 @@ def return_mark_refund_overdue(*, rma_id: int, now: datetime) -> int | None:
 def returns_check_refund_sla(*, now: datetime | None = None) -> SlaReport:
     """Flag every return whose refund is past due and not completed (each in its own transaction).
     Safe to run twice or concurrently."""
+    from orderloop.payments.models import Refund, RefundStatus
+
     now = now or timezone.now()
     report = SlaReport()
-    candidates = (
-        ReturnRequest.objects.filter(refund_overdue_at__isnull=True, refund_due_at__lt=now)
-        .exclude(status__in=[S.REJECTED, S.CLOSED])
-        .order_by("id")
-        .values_list("id", flat=True)[:500]
+    due = ReturnRequest.objects.filter(refund_overdue_at__isnull=True, refund_due_at__lt=now)
+    # Not refunded yet; or refunded, but a refund of it is still waiting, processing or failed (its
+    # payments refund row names the return: "return R1001-1").
+    waiting = (
+        Refund.objects.filter(
+            status__in=[RefundStatus.PENDING, RefundStatus.PROCESSING, RefundStatus.FAILED],
+            reason__startswith="return ",
+        )
+        .values_list("reason", flat=True)
+        .distinct()
     )
-    for rma_id in list(candidates):
+    numbers = {reason.split()[1] for reason in waiting if len(reason.split()) > 1}
+    unrefunded = due.filter(status__in=[S.RECEIVED, S.INSPECTED]).order_by("id").values_list("id", flat=True)
+    unpaid = (
+        due.filter(status__in=selectors.SETTLED, number__in=numbers)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    for rma_id in sorted({*unrefunded[:BATCH], *unpaid[:BATCH]}):
         notified = return_mark_refund_overdue(rma_id=rma_id, now=now)
         if notified is not None:
             report.overdue.append(ReturnRequest.objects.values_list("number", flat=True).get(pk=rma_id))

@@ -119,6 +119,11 @@ def _detail_context(rma: ReturnRequest) -> dict[str, Any]:
         "photos": rma.photos.all(),
         "refunds": selectors.refund_rows(rma),
         "quote": quote.quote if quote else None,
+        "quote_money": {
+            name: rma.money(getattr(quote.quote, name)) for name in ("goods", "delivery", "fee", "cap", "due")
+        }
+        if quote
+        else None,
         "credit_note": CreditNote.objects.filter(request=rma).first(),
         "allowed": domain.allowed_next(rma.status),
         "grades": ConditionGrade.choices,
