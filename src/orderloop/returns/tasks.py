@@ -23,3 +23,20 @@ def check_refund_sla() -> dict[str, Any]:
 
     report = services.returns_check_refund_sla()
     return {"overdue": report.overdue, "notified": report.notified}
+
+
+@task()
+def refresh_return_tracking() -> dict[str, Any]:
+    """Ask the shipping port for news of every return on its way with a carrier (register it in
+    PERIODIC_TASKS once a carrier port is wired; the built-in port has no tracking)."""
+    from . import services
+    from .models import ReturnRequest, ReturnStatus
+
+    moved = []
+    rows = ReturnRequest.objects.filter(
+        status__in=[ReturnStatus.APPROVED, ReturnStatus.IN_TRANSIT], tracking_ref__gt="", carrier__gt=""
+    ).values_list("id", "status")
+    for rma_id, before in list(rows[:500]):
+        if services.return_tracking_refresh(rma_id=rma_id).status != before:
+            moved.append(rma_id)
+    return {"moved": moved}
