@@ -431,6 +431,9 @@ def analytics(request: HttpRequest) -> HttpResponse:
         "returns/analytics.html",
         {
             "group_by": group_by,
+            "group_label": {"product": _("Product"), "variant": _("Variant"), "category": _("Category")}[
+                group_by
+            ],
             "rows": selectors.return_rates(group_by=group_by),
             "reasons": ReturnReason.choices,
         },
