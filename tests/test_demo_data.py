@@ -133,10 +133,16 @@ def test_load_demo_data_builds_the_shop_once() -> None:
     assert stock_levels(low_only=True).filter(on_hand__gt=0).exists()
     assert StockLevel.objects.filter(on_hand__gt=5).count() > StockLevel.objects.count() // 2
     assert set(
-        StockMovement.objects.exclude(reason=MovementReason.RESERVATION)
+        StockMovement.objects.exclude(reason__in=[MovementReason.RESERVATION, MovementReason.SHIPMENT])
         .values_list("reason", "reference")
         .distinct()
     ) == {(MovementReason.RECEIPT.value, tables.OPENING_REFERENCE)}
+    # One delivered order (its units shipped out) with a return waiting for its parcel, and policies.
+    from orderloop.returns.models import ReturnPolicy, ReturnRequest
+
+    assert set(ReturnPolicy.objects.values_list("country", flat=True)) == {"", "SE"}
+    (demo_return,) = ReturnRequest.objects.all()
+    assert (demo_return.status, demo_return.order.status) == ("approved", "return_requested")
     # A few orders are ready for the warehouse: the fulfilment queue has something to show.
     from orderloop.fulfillment.selectors import ready_orders
 

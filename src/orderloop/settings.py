@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "orderloop.payments",
     "orderloop.purchasing",
     "orderloop.fulfillment",
+    "orderloop.returns",
     "orderloop.storefront",
     "orderloop.backoffice",
 ]
@@ -244,4 +245,17 @@ ORDERLOOP: dict[str, Any] = {
     # Fulfilment (docs/fulfilment.md): orders per batch/tote cart, and the largest wave released at once.
     "FULFILMENT_BATCH_SIZE": int(os.environ.get("FULFILMENT_BATCH_SIZE", "8")),
     "FULFILMENT_WAVE_MAX_ORDERS": int(os.environ.get("FULFILMENT_WAVE_MAX_ORDERS", "200")),
+    # Returns (docs/returns.md): the legal minimum return window per country in days ("*": every other
+    # country); a policy below it is refused. RETURN_POLICY is used where no policy was saved.
+    "RETURN_LEGAL_MINIMUM_DAYS": json.loads(
+        os.environ.get("RETURN_LEGAL_MINIMUM_DAYS", '{"*": 14, "UA": 14, "SE": 14, "DE": 14, "PL": 14}')
+    ),
+    "RETURN_POLICY": json.loads(os.environ.get("RETURN_POLICY", "{}")),
+    # Damaged returns go to this inactive warehouse (never sold or picked); created on first use.
+    "RETURN_QUARANTINE_WAREHOUSE": os.environ.get("RETURN_QUARANTINE_WAREHOUSE", "QUARANTINE"),
+    # The carrier port for return labels and tracking (returns/shipping_port.py).
+    "RETURN_SHIPPING_PORT": os.environ.get(
+        "RETURN_SHIPPING_PORT", "orderloop.returns.shipping_port.BuiltinReturnShipping"
+    ),
+    "RETURN_PHOTO_MAX_BYTES": int(os.environ.get("RETURN_PHOTO_MAX_BYTES", str(5 * 1024 * 1024))),
 }

@@ -73,6 +73,16 @@ MATRIX: list[tuple[str, set[str]]] = [
     ("core.manage_api_tokens", {ADMIN}),
     ("auth.add_user", {ADMIN}),
     ("auth.change_group", {ADMIN}),
+    # Returns: managers handle them; support opens and reads; the warehouse receives and inspects;
+    # analysts read the analytics feed.
+    ("returns.view_returnrequest", {ADMIN, MANAGER, WAREHOUSE, SUPPORT, ANALYST}),
+    ("returns.add_returnrequest", {ADMIN, MANAGER, SUPPORT}),
+    ("returns.approve_return", {ADMIN, MANAGER}),
+    ("returns.receive_return", {ADMIN, MANAGER, WAREHOUSE}),
+    ("returns.inspect_return", {ADMIN, MANAGER, WAREHOUSE}),
+    ("returns.refund_return", {ADMIN, MANAGER}),
+    ("returns.change_returnpolicy", {ADMIN, MANAGER}),
+    ("returns.view_creditnote", {ADMIN, MANAGER, SUPPORT, ANALYST}),
 ]
 
 

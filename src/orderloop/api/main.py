@@ -32,6 +32,7 @@ from orderloop.purchasing.api import (
     rules_router,
     suppliers_router,
 )
+from orderloop.returns.api import router as returns_router
 
 logger = logging.getLogger(__name__)
 
@@ -132,3 +133,4 @@ api.add_router("/fulfilment", fulfilment_router)
 api.add_router("/waves", waves_router)
 api.add_router("/pick-lists", pick_lists_router)
 api.add_router("/parcels", parcels_router)
+api.add_router("/returns", returns_router)

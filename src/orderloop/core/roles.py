@@ -126,6 +126,20 @@ PURCHASING_RECEIVE = [
     "purchasing.receive_purchaseorder",
 ]
 
+RETURNS_READ = ["returns.view_returnrequest", "returns.view_returnpolicy", "returns.view_creditnote"]
+# Support opens returns for customers (phone, email, chat) and reads them.
+RETURNS_OPEN = ["returns.add_returnrequest"]
+# The warehouse receives returned parcels (by scan) and inspects them.
+RETURNS_WAREHOUSE = ["returns.view_returnrequest", "returns.receive_return", "returns.inspect_return"]
+RETURNS_MANAGE = [
+    "returns.add_returnrequest",
+    "returns.approve_return",
+    "returns.receive_return",
+    "returns.inspect_return",
+    "returns.refund_return",
+    "returns.change_returnpolicy",
+]
+
 ROLE_PERMISSIONS: dict[str, list[str] | str] = {
     ADMIN: ALL,
     MANAGER: [
@@ -142,6 +156,8 @@ ROLE_PERMISSIONS: dict[str, list[str] | str] = {
         *PURCHASING_READ,
         *PURCHASING_WRITE,
         *FULFILMENT_READ,
+        *RETURNS_READ,
+        *RETURNS_MANAGE,
     ],
     WAREHOUSE: [
         *CATALOG_READ,
@@ -152,6 +168,7 @@ ROLE_PERMISSIONS: dict[str, list[str] | str] = {
         *PURCHASING_RECEIVE,
         *FULFILMENT_READ,
         *FULFILMENT_WRITE,
+        *RETURNS_WAREHOUSE,
     ],
     COURIER: [*PAYMENTS_COD],
     SUPPORT: [
@@ -162,8 +179,11 @@ ROLE_PERMISSIONS: dict[str, list[str] | str] = {
         *PAYMENTS_READ,
         *OUTBOX_READ,
         "fulfillment.view_parcel",
+        *RETURNS_READ,
+        *RETURNS_OPEN,
     ],
-    ANALYST: [*CATALOG_READ, *STOCK_READ, *ORDERS_READ, *PURCHASING_READ, *FULFILMENT_READ],
+    # The analyst reads the return analytics feed (and the returns behind it).
+    ANALYST: [*CATALOG_READ, *STOCK_READ, *ORDERS_READ, *PURCHASING_READ, *FULFILMENT_READ, *RETURNS_READ],
 }
 
 

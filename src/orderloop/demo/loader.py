@@ -469,6 +469,61 @@ def _demo_orders(stock_plan: list[PlannedStock]) -> int:
     return placed
 
 
+def _demo_returns(stock_plan: list[PlannedStock]) -> int:
+    """Return policies (the shop's default: 30 days, and Sweden: the customer pays 59 for the return
+    label) and one delivered order with a return waiting for its parcel, through the services."""
+    from django.contrib.auth import get_user_model
+
+    from orderloop.orders import services as orders
+    from orderloop.orders.domain import AddressData, CustomerData, LineData
+    from orderloop.orders.locks import order_for_update
+    from orderloop.orders.shipout import order_lines_ship_out
+    from orderloop.payments import services as payments
+    from orderloop.returns import services as returns
+
+    returns.policy_save(data=returns.PolicyInput(country="", window_days=30), actor=None)
+    returns.policy_save(
+        data=returns.PolicyInput(
+            country="SE",
+            window_days=30,
+            return_shipping_paid_by="customer",
+            return_shipping_fee="59",
+            refund_delivery="never",
+        ),
+        actor=None,
+    )
+    sku = next(row.sku for row in stock_plan if row.warehouse == "kyiv" and row.quantity >= 8)
+    order = orders.order_place(
+        channel="web",
+        customer=CustomerData(
+            name="Kateryna Hnatiuk", phone="+380501110099", email="kateryna@example.com", language="uk"
+        ),
+        shipping_address=AddressData(country="UA", city="Kyiv", postal_code="01001", line1="Khreshchatyk 5"),
+        delivery_method_code="door_delivery",
+        payment_method_code="cod",
+        lines=[LineData(sku=sku, quantity=2)],
+        actor=None,
+    )
+    if order.risk_flags:
+        manager = get_user_model().objects.filter(username="manager").first()
+        orders.order_review_risk(order_id=order.pk, actor=manager)
+    for status in ("confirmed", "picking", "packed", "shipped", "delivered"):
+        order = orders.order_transition(order_id=order.pk, to=status, actor=None)
+        locked = order_for_update(order.pk) if status == "shipped" else None
+        if locked is not None:  # the parcel left: its units leave stock
+            order_lines_ship_out(order=locked, actor=None)
+    payments.payment_record_cod_collected(order_id=order.pk, amount=str(order.total_amount), actor=None)
+    returns.return_open(
+        order_id=order.pk,
+        lines=[returns.LineInput(order_line_id=order.lines.get().pk, quantity=1, reason="wrong_size")],
+        method="post",
+        channel="portal",
+        actor=None,
+        note="Too small",
+    )
+    return 1
+
+
 def load_demo_data() -> DemoSummary | None:
     """Load the demo shop; None (and nothing written) when it is already there."""
     started = time.perf_counter()
@@ -507,6 +562,7 @@ def load_demo_data() -> DemoSummary | None:
         units += _storefront_extras(warehouses, categories, zone_bins[("kyiv", "C")][0])
         _purchasing(products, variants, warehouses, stock_plan)
         orders = _demo_orders(stock_plan)
+        orders += _demo_returns(stock_plan)
     return DemoSummary(
         users=users,
         categories=len(categories),

@@ -233,6 +233,28 @@ def stock_release(*, stock_id: int, quantity: int, actor: Actor, reference: str)
         )
 
 
+def stock_ship(*, stock_id: int, quantity: int, actor: Actor, reference: str) -> StockLevel:
+    """Reserved units leave the warehouse with a parcel: on_hand and reserved both go down by `quantity`
+    in one conditional UPDATE, with a SHIPMENT ledger row. (Kept minimal on purpose: the shipping area
+    records handovers; returns uses it for units that come back before the handover was recorded.)"""
+    if quantity <= 0:
+        raise InvalidQuantity(details={"quantity": "must be positive"})
+    with transaction.atomic():
+        updated = StockLevel.objects.filter(
+            pk=stock_id, reserved__gte=quantity, on_hand__gte=quantity
+        ).update(on_hand=F("on_hand") - quantity, reserved=F("reserved") - quantity)
+        if not updated:
+            raise InvalidQuantity(details={"quantity": "more than is reserved"})
+        return _record(
+            stock_id,
+            reason=MovementReason.SHIPMENT,
+            on_hand_delta=-quantity,
+            reserved_delta=-quantity,
+            actor=actor,
+            reference=reference,
+        )
+
+
 def stock_receive(
     *,
     variant: Variant,

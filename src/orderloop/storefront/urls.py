@@ -1,5 +1,7 @@
 from django.urls import path
 
+from orderloop.returns import storefront_views as returns
+
 from . import views
 
 app_name = "storefront"
@@ -17,6 +19,11 @@ urlpatterns = [
     path("orders/<str:token>/status/", views.order_status, name="order_status"),
     path("orders/<str:token>/pay/", views.order_pay, name="order_pay"),
     path("orders/<str:token>/invoice.pdf", views.order_invoice, name="order_invoice"),
+    path("orders/<str:token>/return/", returns.return_request, name="return_request"),
+    path("returns/", returns.return_portal, name="return_portal"),
+    path("returns/<str:token>/", returns.return_detail, name="return_detail"),
+    path("returns/<str:token>/label.pdf", returns.return_label, name="return_label"),
+    path("return-policy/", returns.return_policy, name="return_policy"),
     path("account/", views.account, name="account"),
     path("account/sign-in/", views.sign_in, name="sign_in"),
     path("account/register/", views.register, name="register"),

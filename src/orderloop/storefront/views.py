@@ -366,6 +366,7 @@ def _order_or_404(token: str) -> Order:
 
 def _track_context(order: Order, token: str) -> dict[str, Any]:
     from orderloop.notifications.emails import order_summary
+    from orderloop.returns.storefront_views import order_return_entry
 
     language = translation.get_language() or settings.LANGUAGE_CODE
     summary = order_summary(order, language)
@@ -382,6 +383,7 @@ def _track_context(order: Order, token: str) -> dict[str, Any]:
         and selectors.card_payments_enabled()
         and order.status not in {"cancelled", "completed", "returned", "refused"},
         "payment_processing": pending_card and overview.due_now > 0,
+        **order_return_entry(order),
     }
 
 
