@@ -3,10 +3,8 @@ for a return in Swedish through the return portal (a photo attached), prints the
 receives the parcel by scanning the RMA barcode and inspects it; the manager refunds it to the card, and
 the refund reaches the fake Stripe server.
 
-The Swedish translations of the return pages are added by the lead after merging: until then the page
-is Swedish (lang="sv", Swedish dates and money) with English wording, so this test checks structure,
-data-testid attributes and data — not the words. Once translated, `return-status-title` should read
-"Godkänd" (approved) and the portal button "Hitta min beställning".
+The customer's pages are in Swedish: the portal's button reads "Hitta min beställning" and the
+approved return "Godkänd".
 """
 
 from __future__ import annotations
@@ -113,6 +111,7 @@ def test_a_customer_returns_in_swedish_staff_receive_and_inspect_and_the_card_re
     shop.get_by_test_id("return-portal-link").click()
     shop.fill("#portal-number", card_order.number)
     shop.fill("#portal-contact", "astrid@example.se")
+    expect(shop.get_by_test_id("portal-find")).to_have_text("Hitta min beställning")
     shop.get_by_test_id("portal-find").click()
     expect(shop.get_by_test_id("return-form")).to_be_visible()
     expect(shop.locator("html")).to_have_attribute("lang", "sv")
@@ -126,6 +125,7 @@ def test_a_customer_returns_in_swedish_staff_receive_and_inspect_and_the_card_re
     )
     shop.get_by_test_id("return-submit").click()
     expect(shop.get_by_test_id("return-status")).to_have_attribute("data-status", "approved")
+    expect(shop.get_by_test_id("return-status-title")).to_contain_text("Godkänd")
     rma = ReturnRequest.objects.get(order=card_order)
     expect(shop.locator("h1")).to_contain_text(rma.number)
     expect(shop.get_by_test_id("return-tracking")).to_have_text(rma.number)

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from reportlab.graphics.barcode.code128 import Code128
 from reportlab.lib.pagesizes import A4, A6
 from reportlab.lib.units import mm
@@ -66,7 +67,7 @@ def render_return_label(parcel: ReturnParcel, *, compress: bool = True) -> bytes
         canvas.drawRightString(right, y, parcel.rma_number)
         y -= 8 * mm
         canvas.setFont(bold, 8)
-        canvas.drawString(left, y, _("To"))
+        canvas.drawString(left, y, pgettext("parcel recipient", "To"))
         y -= 4.5 * mm
         canvas.setFont(regular, 10)
         for line in parcel.recipient:
@@ -74,7 +75,7 @@ def render_return_label(parcel: ReturnParcel, *, compress: bool = True) -> bytes
             y -= 4.5 * mm
         y -= 2 * mm
         canvas.setFont(bold, 8)
-        canvas.drawString(left, y, _("From"))
+        canvas.drawString(left, y, pgettext("parcel sender", "From"))
         y -= 4 * mm
         canvas.setFont(regular, 8)
         for line in (*parcel.sender, parcel.sender_phone):
