@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "orderloop.payments",
     "orderloop.purchasing",
     "orderloop.fulfillment",
+    "orderloop.shipping",
     "orderloop.storefront",
     "orderloop.backoffice",
 ]
@@ -244,4 +245,25 @@ ORDERLOOP: dict[str, Any] = {
     # Fulfilment (docs/fulfilment.md): orders per batch/tote cart, and the largest wave released at once.
     "FULFILMENT_BATCH_SIZE": int(os.environ.get("FULFILMENT_BATCH_SIZE", "8")),
     "FULFILMENT_WAVE_MAX_ORDERS": int(os.environ.get("FULFILMENT_WAVE_MAX_ORDERS", "200")),
+    # Shipping (docs/shipping.md): the shop's phone on labels, and each carrier's API credentials.
+    "SHOP_PHONE": os.environ.get("SHOP_PHONE", ""),
+    "CARRIERS": {
+        "nova_poshta": {
+            "API_URL": os.environ.get("NOVA_POSHTA_API_URL", "https://api.novaposhta.ua/v2.0/json/"),
+            "API_KEY": os.environ.get("NOVA_POSHTA_API_KEY", ""),
+            "SENDER_REF": os.environ.get("NOVA_POSHTA_SENDER_REF", ""),
+            "SENDER_CITY_REF": os.environ.get("NOVA_POSHTA_SENDER_CITY_REF", ""),
+            "SENDER_ADDRESS_REF": os.environ.get("NOVA_POSHTA_SENDER_ADDRESS_REF", ""),
+            "SENDER_CONTACT_REF": os.environ.get("NOVA_POSHTA_SENDER_CONTACT_REF", ""),
+            "SENDER_PHONE": os.environ.get("NOVA_POSHTA_SENDER_PHONE", ""),
+            "WEBHOOK_SECRET": os.environ.get("NOVA_POSHTA_WEBHOOK_SECRET", ""),
+        },
+        "postnord": {
+            "API_URL": os.environ.get("POSTNORD_API_URL", "https://api2.postnord.com"),
+            "API_KEY": os.environ.get("POSTNORD_API_KEY", ""),
+            "CUSTOMER_NUMBER": os.environ.get("POSTNORD_CUSTOMER_NUMBER", ""),
+            "ISSUER_CODE": os.environ.get("POSTNORD_ISSUER_CODE", "Z12"),
+            "WEBHOOK_SECRET": os.environ.get("POSTNORD_WEBHOOK_SECRET", ""),
+        },
+    },
 }

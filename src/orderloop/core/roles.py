@@ -93,6 +93,18 @@ FULFILMENT_READ = [
 FULFILMENT_WRITE = ["fulfillment.release_wave", "fulfillment.pick_orders", "fulfillment.pack_orders"]
 # The courier records the cash collected at the door.
 PAYMENTS_COD = ["payments.record_cod"]
+SHIPPING_READ = [
+    "shipping.view_shipment",
+    "shipping.view_shipmentevent",
+    "shipping.view_carrier",
+    "shipping.view_pickuppoint",
+    "shipping.view_manifest",
+]
+# The warehouse creates labels, hands parcels over and prints manifests.
+SHIPPING_WRITE = ["shipping.manage_shipments"]
+# The courier sees and closes only their own deliveries (delivered / failed, cash collected).
+SHIPPING_DELIVER = ["shipping.deliver_shipments"]
+SHIPPING_COD = ["shipping.view_codcollection", "shipping.view_codhandover", "shipping.reconcile_cod"]
 # What customers were sent, when no mail server is configured (the demo's outbox).
 OUTBOX_READ = ["notifications.view_outboxemail"]
 PROMOTIONS_READ = ["promotions.view_coupon", "promotions.view_couponredemption"]
@@ -142,6 +154,10 @@ ROLE_PERMISSIONS: dict[str, list[str] | str] = {
         *PURCHASING_READ,
         *PURCHASING_WRITE,
         *FULFILMENT_READ,
+        *SHIPPING_READ,
+        *SHIPPING_WRITE,
+        *SHIPPING_COD,
+        "shipping.import_pickup_points",
     ],
     WAREHOUSE: [
         *CATALOG_READ,
@@ -152,8 +168,10 @@ ROLE_PERMISSIONS: dict[str, list[str] | str] = {
         *PURCHASING_RECEIVE,
         *FULFILMENT_READ,
         *FULFILMENT_WRITE,
+        *SHIPPING_READ,
+        *SHIPPING_WRITE,
     ],
-    COURIER: [*PAYMENTS_COD],
+    COURIER: [*PAYMENTS_COD, *SHIPPING_DELIVER],
     SUPPORT: [
         *CATALOG_READ,
         *STOCK_READ,
@@ -162,8 +180,18 @@ ROLE_PERMISSIONS: dict[str, list[str] | str] = {
         *PAYMENTS_READ,
         *OUTBOX_READ,
         "fulfillment.view_parcel",
+        *SHIPPING_READ,
     ],
-    ANALYST: [*CATALOG_READ, *STOCK_READ, *ORDERS_READ, *PURCHASING_READ, *FULFILMENT_READ],
+    ANALYST: [
+        *CATALOG_READ,
+        *STOCK_READ,
+        *ORDERS_READ,
+        *PURCHASING_READ,
+        *FULFILMENT_READ,
+        *SHIPPING_READ,
+        "shipping.view_codcollection",
+        "shipping.view_codhandover",
+    ],
 }
 
 

@@ -28,6 +28,7 @@ DEFAULT_PERIODIC_TASKS: dict[str, float] = {
     "orderloop.orders.tasks.check_sla": 60,
     "orderloop.orders.tasks.expire_unpaid_orders": 60,
     "orderloop.purchasing.tasks.check_low_stock": 300,
+    "orderloop.shipping.tasks.poll_tracking": 900,
 }
 
 

@@ -188,6 +188,28 @@ def stock_release(*, stock_id: int, quantity: int, actor: Actor, reference: str)
         )
 
 
+def stock_ship(*, stock_id: int, quantity: int, actor: Actor, reference: str) -> StockLevel:
+    """Reserved units leave the warehouse with a parcel handed to the carrier: on_hand and reserved both
+    go down by `quantity` in one conditional UPDATE (a SHIPMENT ledger row). Refuses (InvalidQuantity)
+    when fewer units are reserved, so a parcel handed over twice cannot take stock twice."""
+    if quantity <= 0:
+        raise InvalidQuantity(details={"quantity": "must be positive"})
+    with transaction.atomic():
+        updated = StockLevel.objects.filter(pk=stock_id, reserved__gte=quantity, on_hand__gte=quantity).update(
+            on_hand=F("on_hand") - quantity, reserved=F("reserved") - quantity
+        )
+        if not updated:
+            raise InvalidQuantity(details={"quantity": "more than is reserved"})
+        return _record(
+            stock_id,
+            reason=MovementReason.SHIPMENT,
+            on_hand_delta=-quantity,
+            reserved_delta=-quantity,
+            actor=actor,
+            reference=reference,
+        )
+
+
 def stock_receive(
     *,
     variant: Variant,
