@@ -18,6 +18,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("coupons/", include("orderloop.promotions.urls")),
     path("purchasing/", include("orderloop.purchasing.urls")),
     path("fulfilment/", include("orderloop.fulfillment.urls")),
+    path("shipping/", include("orderloop.shipping.urls")),
     path("shop/", include("orderloop.storefront.urls")),
     path("", include("orderloop.backoffice.urls")),
 ]

@@ -195,9 +195,9 @@ def stock_ship(*, stock_id: int, quantity: int, actor: Actor, reference: str) ->
     if quantity <= 0:
         raise InvalidQuantity(details={"quantity": "must be positive"})
     with transaction.atomic():
-        updated = StockLevel.objects.filter(pk=stock_id, reserved__gte=quantity, on_hand__gte=quantity).update(
-            on_hand=F("on_hand") - quantity, reserved=F("reserved") - quantity
-        )
+        updated = StockLevel.objects.filter(
+            pk=stock_id, reserved__gte=quantity, on_hand__gte=quantity
+        ).update(on_hand=F("on_hand") - quantity, reserved=F("reserved") - quantity)
         if not updated:
             raise InvalidQuantity(details={"quantity": "more than is reserved"})
         return _record(

@@ -119,6 +119,31 @@ def pickup_points_for_checkout(*, delivery_method_id: int, country: str, city: s
     return list(points[:500])
 
 
+def checkout_pickup_point(*, delivery_method_id: int, country: str, point_id: object) -> PickupPoint | None:
+    """The chosen point, when it is one the customer may choose for this option and country."""
+    try:
+        wanted = int(str(point_id))
+    except (TypeError, ValueError):
+        return None
+    return (
+        _checkout_carrier_points(delivery_method_id, country)
+        .filter(pk=wanted, country=country.upper())
+        .first()
+    )
+
+
+def _checkout_carrier_points(delivery_method_id: int, country: str) -> QuerySet[PickupPoint]:
+    mapping = (
+        DeliveryMethodService.objects.select_related("service")
+        .filter(delivery_method_id=delivery_method_id, country__in=[country.upper(), ""])
+        .order_by("-country")
+        .first()
+    )
+    if mapping is None:
+        return PickupPoint.objects.none()
+    return PickupPoint.objects.filter(carrier_id=mapping.service.carrier_id, is_active=True)
+
+
 def pickup_points_search(
     *, carrier_code: str = "", country: str = "", city: str = "", query: str = ""
 ) -> QuerySet[PickupPoint]:
