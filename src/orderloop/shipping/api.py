@@ -351,7 +351,13 @@ def shipment_failed(request: HttpRequest, shipment_id: int, payload: FailedIn) -
 def shipment_cash(request: HttpRequest, shipment_id: int, payload: CashIn) -> tuple[int, CashOut]:
     _may_close(request)
     row = services.delivery_record_cash(shipment_id=shipment_id, actor=request.user, amount=payload.amount)
-    return 201, CashOut(shipment=shipment_id, amount=str(row.amount), currency=row.currency, date=row.date)
+    shipment = selectors.shipment_get(shipment_id=shipment_id)
+    return 201, CashOut(
+        shipment=shipment_id,
+        amount=str(row.amount if row else shipment.cod_amount),
+        currency=shipment.currency,
+        date=row.date if row else timezone.localdate(),
+    )
 
 
 # --- Manifests -------------------------------------------------------------------------------------------

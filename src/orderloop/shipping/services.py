@@ -497,8 +497,11 @@ def _ship_units(order: Order, shipment: Shipment, *, actor: Actor) -> list[dict[
         row = stock_ship(stock_id=stock_id, quantity=per_stock[stock_id], actor=actor, reference=reference)
         shipped.append({"stock_id": stock_id, "sku": row.variant.sku, "quantity": per_stock[stock_id]})
     for allocation_id, quantity in allocations.items():
-        LineAllocation.objects.filter(pk=allocation_id).update(quantity=F("quantity") - quantity)
-    LineAllocation.objects.filter(pk__in=list(allocations), quantity__lte=0).delete()
+        # The whole reservation shipped: the row goes (quantities are at least 1); else it shrinks.
+        if not LineAllocation.objects.filter(pk=allocation_id, quantity=quantity).delete()[0]:
+            LineAllocation.objects.filter(pk=allocation_id, quantity__gt=quantity).update(
+                quantity=F("quantity") - quantity
+            )
     return shipped
 
 
@@ -871,8 +874,9 @@ def shipment_acknowledge(*, shipment_id: int, actor: Actor) -> Shipment:
 
 
 def _may_deliver(shipment: Shipment, actor: Actor) -> None:
-    """A courier closes only their own deliveries; staff who manage shipments close any."""
-    if _has_perm(actor, MANAGE):
+    """A courier closes only their own deliveries; staff who manage shipments close any; the system
+    itself (actor None: a management command, a test) too."""
+    if actor is None or _has_perm(actor, MANAGE):
         return
     if not _has_perm(actor, DELIVER):
         raise PermissionDeniedError(details={"required": [DELIVER]})
@@ -889,13 +893,15 @@ def _cash(value: object, currency: str) -> Decimal:
         raise InvalidInput(details={"cash_collected": _("Enter an amount, e.g. 120.00.")}) from exc
 
 
-def _collect(order: Order, shipment: Shipment, amount: Decimal, *, actor: Actor) -> CodCollection:
+def _collect(order: Order, shipment: Shipment, amount: Decimal, *, actor: Actor) -> CodCollection | None:
+    """The payment (payments area) and, when a person took the cash, whose cash it is for the day's
+    reconciliation (the shipment's courier, else the member of staff at the counter)."""
     from orderloop.payments.services import payment_record_cod_collected
 
     payment = payment_record_cod_collected(order_id=order.pk, amount=str(amount), actor=actor)
     courier_id = shipment.courier_id or _actor_id(actor)
     if courier_id is None:
-        raise CourierRequired()
+        return None
     return CodCollection.objects.create(
         shipment=shipment,
         courier_id=courier_id,
@@ -963,7 +969,7 @@ def delivery_mark_failed(*, shipment_id: int, actor: Actor, reason: str, note: s
         return shipment
 
 
-def delivery_record_cash(*, shipment_id: int, actor: Actor, amount: object) -> CodCollection:
+def delivery_record_cash(*, shipment_id: int, actor: Actor, amount: object) -> CodCollection | None:
     """Cash collected for a delivered parcel that was not recorded at the door."""
     with transaction.atomic():
         order, shipment = _locked(shipment_id)
