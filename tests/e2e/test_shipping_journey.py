@@ -34,25 +34,41 @@ def scan(page: Any, code: str) -> None:
 
 
 def carrier_webhook(live_server: Any, number: str, code: str, text: str, when: str) -> dict[str, Any]:
-    body = json.dumps({"data": [{"Number": number, "StatusCode": code, "Status": text, "TrackingUpdateDate": when}]}).encode()
+    body = json.dumps(
+        {"data": [{"Number": number, "StatusCode": code, "Status": text, "TrackingUpdateDate": when}]}
+    ).encode()
     request = urllib.request.Request(
         f"{live_server.url}/api/v1/shipping/webhooks/nova_poshta",
         data=body,
         method="POST",
-        headers={"Content-Type": "application/json", "X-Orderloop-Signature": domain.sign(WEBHOOK_SECRET, body)},
+        headers={
+            "Content-Type": "application/json",
+            "X-Orderloop-Signature": domain.sign(WEBHOOK_SECRET, body),
+        },
     )
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310  (the live server)
+    with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read())
 
 
 def test_packed_label_handover_webhook_delivered_on_the_customer_page(
-    page: Any, login: Any, live_server: Any, shop: Shop, ready_order: Any, carriers: None, fake_np: Any, make_staff: Any  # noqa: F811
+    page: Any,
+    login: Any,
+    live_server: Any,
+    shop: Shop,  # noqa: F811
+    ready_order: Any,  # noqa: F811
+    carriers: None,  # noqa: F811
+    fake_np: Any,  # noqa: F811
+    make_staff: Any,
 ) -> None:
     make_staff("Warehouse", username="wera", password="ship-pass-1")
     fake_np.warehouses = [np_warehouse("wh-ref-3", "3")]
     services.pickup_points_import(carrier_code="nova_poshta", country="UA", city="Київ")
     point = PickupPoint.objects.get()
-    order = ready_order(("TEE", 1), delivery_method_code="pickup_point", shipping_address=address(city="Київ", line1=point.label, postal_code=""))
+    order = ready_order(
+        ("TEE", 1),
+        delivery_method_code="pickup_point",
+        shipping_address=address(city="Київ", line1=point.label, postal_code=""),
+    )
     parcel = pack_order(order)[0]
 
     # The desk: the packed parcel waits for its label.
@@ -66,8 +82,12 @@ def test_packed_label_handover_webhook_delivered_on_the_customer_page(
     expect(page.get_by_test_id("tracking-number")).to_have_text(shipment.tracking_number)
     expect(page.get_by_test_id("shipment-status")).to_have_text("Label created")
     label = page.request.get(page.get_by_test_id("label-link").get_attribute("href"))
-    assert label.ok and label.headers["content-type"] == "application/pdf" and label.body().startswith(b"%PDF")
-    assert fake_np.calls("InternetDocument.save")[0].body["methodProperties"]["RecipientAddress"] == "wh-ref-3"
+    assert (
+        label.ok and label.headers["content-type"] == "application/pdf" and label.body().startswith(b"%PDF")
+    )
+    assert (
+        fake_np.calls("InternetDocument.save")[0].body["methodProperties"]["RecipientAddress"] == "wh-ref-3"
+    )
 
     # Handover: scan the label at the desk.
     page.goto("/shipping/")
@@ -78,15 +98,27 @@ def test_packed_label_handover_webhook_delivered_on_the_customer_page(
     assert Order.objects.get(pk=order.pk).status == "shipped"
 
     # The carrier's webhook: at the branch, then collected.
-    assert carrier_webhook(live_server, shipment.tracking_number, "7", "Прибув на відділення", "2026-12-04 10:00:00")["applied"] == 1
-    assert carrier_webhook(live_server, shipment.tracking_number, "9", "Відправлення отримано", "2026-12-04 17:30:00")["applied"] == 1
+    assert (
+        carrier_webhook(
+            live_server, shipment.tracking_number, "7", "Прибув на відділення", "2026-12-04 10:00:00"
+        )["applied"]
+        == 1
+    )
+    assert (
+        carrier_webhook(
+            live_server, shipment.tracking_number, "9", "Відправлення отримано", "2026-12-04 17:30:00"
+        )["applied"]
+        == 1
+    )
 
     # The customer's page.
     page.goto(urlsplit(tracking_url(order)).path)
     shipments = page.get_by_test_id("shipments")
     expect(shipments.get_by_test_id("shipment-status")).to_have_text("Delivered")
     expect(shipments.get_by_test_id("tracking-number")).to_have_text(shipment.tracking_number)
-    expect(shipments.get_by_test_id("tracking-link")).to_have_attribute("href", re.compile(shipment.tracking_number))
+    expect(shipments.get_by_test_id("tracking-link")).to_have_attribute(
+        "href", re.compile(shipment.tracking_number)
+    )
     timeline = shipments.get_by_test_id("shipment-timeline")
     for step in ("Label created", "Handed to the carrier", "Ready for pickup", "Delivered"):
         expect(timeline).to_contain_text(step)

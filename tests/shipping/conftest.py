@@ -30,13 +30,17 @@ def carriers(methods: None) -> None:  # noqa: F811
 
 def pack_order(order: Order, *, warehouse: str = "kyiv", weight: int = 900, box: str = "m") -> list[Parcel]:
     """Release a single-order wave, pick every row by its barcode and pack everything into one parcel."""
-    wave = fulfilment.wave_release(method="single", warehouse_code=warehouse, order_numbers=[order.number], actor=None)
+    wave = fulfilment.wave_release(
+        method="single", warehouse_code=warehouse, order_numbers=[order.number], actor=None
+    )
     from orderloop.fulfillment import selectors
 
     for pick_list in PickList.objects.filter(wave=wave):
         for row in selectors.pick_rows(pick_list):
             if row.remaining:
-                assert fulfilment.pick_confirm(pick_list_id=pick_list.pk, code=row.barcode, actor=None).accepted
+                assert fulfilment.pick_confirm(
+                    pick_list_id=pick_list.pk, code=row.barcode, actor=None
+                ).accepted
     parcel = fulfilment.parcel_open(order_id=order.pk, warehouse_code=warehouse, actor=None)
     for line in order.lines.all():
         for _unit in range(line.quantity):
@@ -91,7 +95,12 @@ def fake_pn(settings: Any) -> Iterator[FakePostNord]:
     _carrier_settings(
         settings,
         "postnord",
-        {"API_URL": fake.url, "API_KEY": fake.api_key, "CUSTOMER_NUMBER": "1234567890", "WEBHOOK_SECRET": WEBHOOK_SECRET},
+        {
+            "API_URL": fake.url,
+            "API_KEY": fake.api_key,
+            "CUSTOMER_NUMBER": "1234567890",
+            "WEBHOOK_SECRET": WEBHOOK_SECRET,
+        },
     )
     yield fake
     fake.stop()

@@ -80,7 +80,12 @@ class _Server:
         return f"http://{host}:{port}"
 
 
-def np_answer(data: list[dict[str, Any]] | None = None, *, errors: list[str] | None = None, codes: list[str] | None = None) -> dict[str, Any]:
+def np_answer(
+    data: list[dict[str, Any]] | None = None,
+    *,
+    errors: list[str] | None = None,
+    codes: list[str] | None = None,
+) -> dict[str, Any]:
     return {
         "success": not errors,
         "data": data or [],
@@ -104,7 +109,12 @@ class FakeNovaPoshta(_Server):
     _numbers: itertools.count = field(default_factory=lambda: itertools.count(20450000000001))
 
     def calls(self, method: str) -> list[Received]:
-        return [r for r in self.requests if isinstance(r.body, dict) and f"{r.body.get('modelName')}.{r.body.get('calledMethod')}" == method]
+        return [
+            r
+            for r in self.requests
+            if isinstance(r.body, dict)
+            and f"{r.body.get('modelName')}.{r.body.get('calledMethod')}" == method
+        ]
 
     def set_status(self, number: str, code: str, text: str, when: str = "2026-12-02 10:00:00") -> None:
         self.documents[number].update(StatusCode=code, Status=text, TrackingUpdateDate=when)
@@ -131,14 +141,31 @@ class FakeNovaPoshta(_Server):
         props = body.get("methodProperties") or {}
         name = f"{body.get('modelName')}.{body.get('calledMethod')}"
         if name == "InternetDocument.save":
-            missing = [k for k in ("ServiceType", "Weight", "RecipientsPhone", "RecipientName", "CitySender", "Sender") if not props.get(k)]
+            missing = [
+                k
+                for k in ("ServiceType", "Weight", "RecipientsPhone", "RecipientName", "CitySender", "Sender")
+                if not props.get(k)
+            ]
             if missing:
                 return 200, np_answer(errors=[f"{k} is empty" for k in missing])
             number = str(next(self._numbers))
             ref = f"ref-{number}"
-            self.documents[number] = {**props, "Ref": ref, "StatusCode": "1", "Status": "Відправник самостійно створив цю накладну"}
+            self.documents[number] = {
+                **props,
+                "Ref": ref,
+                "StatusCode": "1",
+                "Status": "Відправник самостійно створив цю накладну",
+            }
             return 200, np_answer(
-                [{"Ref": ref, "CostOnSite": 75, "EstimatedDeliveryDate": "05.12.2026", "IntDocNumber": number, "TypeDocument": "InternetDocument"}]
+                [
+                    {
+                        "Ref": ref,
+                        "CostOnSite": 75,
+                        "EstimatedDeliveryDate": "05.12.2026",
+                        "IntDocNumber": number,
+                        "TypeDocument": "InternetDocument",
+                    }
+                ]
             )
         if name == "InternetDocument.delete":
             ref = props.get("DocumentRefs")
@@ -158,18 +185,34 @@ class FakeNovaPoshta(_Server):
             return 200, np_answer(rows)
         if name == "Address.getWarehouses":
             page, limit = int(props.get("Page", 1)), int(props.get("Limit", 500))
-            rows = [w for w in self.warehouses if not props.get("CityName") or w["CityDescription"] == props["CityName"]]
+            rows = [
+                w
+                for w in self.warehouses
+                if not props.get("CityName") or w["CityDescription"] == props["CityName"]
+            ]
             return 200, np_answer(rows[(page - 1) * limit : page * limit])
         if name == "Address.getCities":
             return 200, np_answer([{"Ref": "city-ref-kyiv", "Description": props.get("FindByString", "")}])
         if name == "InternetDocument.getDocumentPrice":
             return 200, np_answer([{"AssessedCost": props.get("Cost"), "Cost": 80, "CostRedelivery": 30}])
         if name == "InternetDocument.getDocumentDeliveryDate":
-            return 200, np_answer([{"DeliveryDate": {"date": "2026-12-05 00:00:00.000000", "timezone_type": 3, "timezone": "Europe/Kiev"}}])
+            return 200, np_answer(
+                [
+                    {
+                        "DeliveryDate": {
+                            "date": "2026-12-05 00:00:00.000000",
+                            "timezone_type": 3,
+                            "timezone": "Europe/Kiev",
+                        }
+                    }
+                ]
+            )
         return 200, np_answer(errors=[f"Method {name} does not exist"])
 
 
-def np_warehouse(ref: str, number: str, city: str = "Київ", city_ref: str = "city-ref-kyiv", **extra: Any) -> dict[str, Any]:
+def np_warehouse(
+    ref: str, number: str, city: str = "Київ", city_ref: str = "city-ref-kyiv", **extra: Any
+) -> dict[str, Any]:
     return {
         "SiteKey": number,
         "Description": f"Відділення №{number}: вул. Хрещатик, {number}",
@@ -203,7 +246,9 @@ class FakePostNord(_Server):
     def calls(self, path: str) -> list[Received]:
         return [r for r in self.requests if r.path == path]
 
-    def add_event(self, item_id: str, status: str, code: str, when: str, description: str = "", city: str = "Stockholm") -> None:
+    def add_event(
+        self, item_id: str, status: str, code: str, when: str, description: str = "", city: str = "Stockholm"
+    ) -> None:
         self.items.setdefault(item_id, []).append(
             {
                 "eventTime": when,
@@ -221,7 +266,9 @@ class FakePostNord(_Server):
                     {
                         "shipmentId": f"SH{item_id}",
                         "service": {"code": "19", "name": "MyPack Collect"},
-                        "status": (self.items[item_id][-1]["status"] if self.items.get(item_id) else "CREATED"),
+                        "status": (
+                            self.items[item_id][-1]["status"] if self.items.get(item_id) else "CREATED"
+                        ),
                         "items": [{"itemId": item_id, "events": list(self.items.get(item_id, []))}],
                     }
                 ]
@@ -230,11 +277,23 @@ class FakePostNord(_Server):
 
     def handle(self, method: str, path: str, query: dict[str, str], body: Any) -> tuple[int, Any]:
         if query.get("apikey") != self.api_key:
-            return 401, {"message": "Invalid apikey", "compositeFault": {"faults": [{"faultCode": "API_KEY", "explanationText": "Invalid apikey"}]}}
+            return 401, {
+                "message": "Invalid apikey",
+                "compositeFault": {"faults": [{"faultCode": "API_KEY", "explanationText": "Invalid apikey"}]},
+            }
         if path == "/rest/shipment/v3/edi/labels/pdf" and method == "POST":
             shipment = (body or {}).get("shipment", [{}])[0]
-            if not shipment.get("service", {}).get("basicServiceCode") or not shipment.get("parties", {}).get("consignee"):
-                return 400, {"message": "Validation failed", "compositeFault": {"faults": [{"faultCode": "MISSING", "explanationText": "basicServiceCode is required"}]}}
+            if not shipment.get("service", {}).get("basicServiceCode") or not shipment.get("parties", {}).get(
+                "consignee"
+            ):
+                return 400, {
+                    "message": "Validation failed",
+                    "compositeFault": {
+                        "faults": [
+                            {"faultCode": "MISSING", "explanationText": "basicServiceCode is required"}
+                        ]
+                    },
+                }
             n = next(self._numbers)
             item_id = f"00373500{n:012d}"
             self.items[item_id] = []
@@ -245,34 +304,68 @@ class FakePostNord(_Server):
                     "idInformation": [
                         {
                             "status": "OK",
-                            "ids": [{"idType": "itemId", "value": item_id, "printId": f"p{n}"}, {"idType": "shipmentId", "value": f"SH{n}"}],
-                            "urls": [{"type": "TRACKING", "url": f"https://tracking.postnord.com/se/?id={item_id}"}],
+                            "ids": [
+                                {"idType": "itemId", "value": item_id, "printId": f"p{n}"},
+                                {"idType": "shipmentId", "value": f"SH{n}"},
+                            ],
+                            "urls": [
+                                {"type": "TRACKING", "url": f"https://tracking.postnord.com/se/?id={item_id}"}
+                            ],
                         }
                     ],
                 },
-                "labelPrintout": [{"printout": {"type": "LABEL", "labelFormat": "PDF", "encoding": "base64", "data": base64.b64encode(FAKE_LABEL).decode()}}],
+                "labelPrintout": [
+                    {
+                        "printout": {
+                            "type": "LABEL",
+                            "labelFormat": "PDF",
+                            "encoding": "base64",
+                            "data": base64.b64encode(FAKE_LABEL).decode(),
+                        }
+                    }
+                ],
             }
         if path == "/rest/shipment/v3/edi" and method == "POST":
             if (body or {}).get("updateIndicator") == "Deletion":
                 item = body["shipment"][0]["goodsItem"][0]["items"][0]["itemIdentification"]["itemId"]
                 self.deleted.append(item)
-            return 200, {"bookingResponse": {"bookingId": "DEL", "idInformation": [{"status": "OK", "ids": []}]}}
+            return 200, {
+                "bookingResponse": {"bookingId": "DEL", "idInformation": [{"status": "OK", "ids": []}]}
+            }
         if path == "/rest/shipment/v5/trackandtrace/findByIdentifier.json":
             item_id = query.get("id", "")
             if item_id not in self.items:
                 return 200, {"TrackingInformationResponse": {"shipments": []}}
             return 200, self.tracking_answer(item_id)
         if path == "/rest/businesslocation/v5/servicepoints/nearest/byaddress":
-            points = [p for p in self.service_points if not query.get("city") or p["visitingAddress"]["city"] == query["city"]]
+            points = [
+                p
+                for p in self.service_points
+                if not query.get("city") or p["visitingAddress"]["city"] == query["city"]
+            ]
             return 200, {"servicePointInformationResponse": {"customerSupports": [], "servicePoints": points}}
         return 404, {"message": "Not found"}
 
 
-def pn_service_point(point_id: str, name: str, city: str = "Stockholm", postal: str = "11122") -> dict[str, Any]:
+def pn_service_point(
+    point_id: str, name: str, city: str = "Stockholm", postal: str = "11122"
+) -> dict[str, Any]:
     return {
         "name": name,
         "servicePointId": point_id,
-        "visitingAddress": {"countryCode": "SE", "city": city, "streetName": "Drottninggatan", "streetNumber": "5", "postalCode": postal},
-        "deliveryAddress": {"countryCode": "SE", "city": city, "streetName": "Drottninggatan", "streetNumber": "5", "postalCode": postal},
+        "visitingAddress": {
+            "countryCode": "SE",
+            "city": city,
+            "streetName": "Drottninggatan",
+            "streetNumber": "5",
+            "postalCode": postal,
+        },
+        "deliveryAddress": {
+            "countryCode": "SE",
+            "city": city,
+            "streetName": "Drottninggatan",
+            "streetNumber": "5",
+            "postalCode": postal,
+        },
         "coordinates": [{"countryCode": "SE", "northing": 59.33, "easting": 18.06, "srId": "EPSG:4326"}],
     }

@@ -43,20 +43,32 @@ def test_label_handover_manifest_and_cash_over_the_api(packed: Any, api_client: 
     assert label.status_code == 200 and label["Content-Type"] == "application/pdf"
     assert label.content.startswith(b"%PDF")
 
-    no_courier = warehouse.post(f"/api/v1/shipments/{body['id']}/hand-over", {}, content_type="application/json")
+    no_courier = warehouse.post(
+        f"/api/v1/shipments/{body['id']}/hand-over", {}, content_type="application/json"
+    )
     assert no_courier.status_code == 422 and no_courier.json()["code"] == "courier_required"
-    handed = warehouse.post(f"/api/v1/shipments/{body['id']}/hand-over", {"courier": "kostya"}, content_type="application/json")
+    handed = warehouse.post(
+        f"/api/v1/shipments/{body['id']}/hand-over", {"courier": "kostya"}, content_type="application/json"
+    )
     assert handed.status_code == 200 and handed.json()["status"] == "handed_over"
-    twice = warehouse.post(f"/api/v1/shipments/{body['id']}/hand-over", {"courier": "kostya"}, content_type="application/json")
+    twice = warehouse.post(
+        f"/api/v1/shipments/{body['id']}/hand-over", {"courier": "kostya"}, content_type="application/json"
+    )
     assert twice.status_code == 409 and twice.json()["code"] == "already_handed_over"
-    cancel = warehouse.post(f"/api/v1/shipments/{body['id']}/cancel", {"reason": "late"}, content_type="application/json")
+    cancel = warehouse.post(
+        f"/api/v1/shipments/{body['id']}/cancel", {"reason": "late"}, content_type="application/json"
+    )
     assert cancel.status_code == 409 and cancel.json()["code"] == "invalid_shipment_transition"
 
     [manifest] = warehouse.get("/api/v1/manifests").json()
     assert manifest["parcels"] == 1 and manifest["carrier"] == "own_courier"
     assert warehouse.get(manifest["pdf_url"]).content.startswith(b"%PDF")
 
-    delivered = manager.post(f"/api/v1/shipments/{body['id']}/delivered", {"cash_collected": str(order.total_amount)}, content_type="application/json")
+    delivered = manager.post(
+        f"/api/v1/shipments/{body['id']}/delivered",
+        {"cash_collected": str(order.total_amount)},
+        content_type="application/json",
+    )
     assert delivered.status_code == 200 and delivered.json()["status"] == "delivered"
     [day] = manager.get("/api/v1/cod/reconciliation").json()
     assert day["courier"] == "kostya" and day["expected"] == str(order.total_amount) and not day["reconciled"]
@@ -73,27 +85,59 @@ def test_label_handover_manifest_and_cash_over_the_api(packed: Any, api_client: 
 def test_webhook_endpoint_checks_the_signature(packed: Any, api_client: Any, fake_np: Any) -> None:
     fake_np.warehouses = [np_warehouse("wh-1", "1")]
     manager = api_client("Manager")
-    imported = manager.post("/api/v1/shipping/pickup-points/import", {"carrier": "nova_poshta", "country": "UA"}, content_type="application/json")
+    imported = manager.post(
+        "/api/v1/shipping/pickup-points/import",
+        {"carrier": "nova_poshta", "country": "UA"},
+        content_type="application/json",
+    )
     assert imported.status_code == 200 and imported.json()["created"] == 1
     [point] = manager.get("/api/v1/shipping/pickup-points?carrier=nova_poshta&city=Київ").json()["items"]
-    order, parcel = packed(("TEE", 1), delivery_method_code="pickup_point", shipping_address=address(city="Київ", line1=point["label"], postal_code=""))
-    created = api_client("Warehouse").post("/api/v1/shipments", {"parcel": parcel.pk}, content_type="application/json").json()
+    order, parcel = packed(
+        ("TEE", 1),
+        delivery_method_code="pickup_point",
+        shipping_address=address(city="Київ", line1=point["label"], postal_code=""),
+    )
+    created = (
+        api_client("Warehouse")
+        .post("/api/v1/shipments", {"parcel": parcel.pk}, content_type="application/json")
+        .json()
+    )
     assert created["pickup_point"] == point["id"]
     number = created["tracking_number"]
 
-    body = json.dumps({"data": [{"Number": number, "StatusCode": "7", "Status": "Прибув", "TrackingUpdateDate": "2026-12-04 10:00:00"}]}).encode()
+    body = json.dumps(
+        {
+            "data": [
+                {
+                    "Number": number,
+                    "StatusCode": "7",
+                    "Status": "Прибув",
+                    "TrackingUpdateDate": "2026-12-04 10:00:00",
+                }
+            ]
+        }
+    ).encode()
     anonymous = Client()
-    refused = anonymous.post("/api/v1/shipping/webhooks/nova_poshta", body, content_type="application/json", HTTP_X_ORDERLOOP_SIGNATURE="sha256=00")
+    refused = anonymous.post(
+        "/api/v1/shipping/webhooks/nova_poshta",
+        body,
+        content_type="application/json",
+        HTTP_X_ORDERLOOP_SIGNATURE="sha256=00",
+    )
     assert refused.status_code == 400 and refused.json()["code"] == "webhook_signature_invalid"
     ok = anonymous.post(
-        "/api/v1/shipping/webhooks/nova_poshta", body, content_type="application/json",
+        "/api/v1/shipping/webhooks/nova_poshta",
+        body,
+        content_type="application/json",
         HTTP_X_ORDERLOOP_SIGNATURE=domain.sign(WEBHOOK_SECRET, body),
     )
     assert ok.status_code == 200 and ok.json()["applied"] == 1
     assert Shipment.objects.get(pk=created["id"]).status == "ready_for_pickup"  # even before handover
     garbage = b"not json"
     broken = anonymous.post(
-        "/api/v1/shipping/webhooks/nova_poshta", garbage, content_type="application/json",
+        "/api/v1/shipping/webhooks/nova_poshta",
+        garbage,
+        content_type="application/json",
         HTTP_X_ORDERLOOP_SIGNATURE=domain.sign(WEBHOOK_SECRET, garbage),
     )
     assert broken.status_code == 422 and broken.json()["code"] == "webhook_payload_invalid"
@@ -101,9 +145,17 @@ def test_webhook_endpoint_checks_the_signature(packed: Any, api_client: Any, fak
     assert unknown.status_code == 404 and unknown.json()["code"] == "carrier_not_found"
 
     carriers = {c["code"]: c for c in manager.get("/api/v1/shipping/carriers").json()}
-    assert carriers["nova_poshta"]["configured"] and "nova_poshta.warehouse" in [s["key"] for s in carriers["nova_poshta"]["services"]]
-    rates = {r["service"]: r for r in api_client("Warehouse").get(f"/api/v1/shipping/rates?parcel={parcel.pk}").json()}
-    assert rates["nova_poshta.warehouse"]["cost"] == "80.00" and rates["nova_poshta.warehouse"]["estimated_delivery"] == "2026-12-05"
+    assert carriers["nova_poshta"]["configured"] and "nova_poshta.warehouse" in [
+        s["key"] for s in carriers["nova_poshta"]["services"]
+    ]
+    rates = {
+        r["service"]: r
+        for r in api_client("Warehouse").get(f"/api/v1/shipping/rates?parcel={parcel.pk}").json()
+    }
+    assert (
+        rates["nova_poshta.warehouse"]["cost"] == "80.00"
+        and rates["nova_poshta.warehouse"]["estimated_delivery"] == "2026-12-05"
+    )
     _ = order
 
 

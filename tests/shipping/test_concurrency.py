@@ -29,7 +29,10 @@ def test_two_desks_handing_over_one_parcel_take_its_stock_once(packed: Any, make
     order, parcel = packed(("TEE", 2))
     shipment = services.shipment_create_and_book(parcel_id=parcel.pk, actor=None)
     results = together(
-        3, lambda i: services.shipment_hand_over(shipment_id=shipment.pk, actor=None, courier_username="kostya").status
+        3,
+        lambda i: (
+            services.shipment_hand_over(shipment_id=shipment.pk, actor=None, courier_username="kostya").status
+        ),
     )
     assert sorted(results) == ["already_handed_over", "already_handed_over", "handed_over"]
     assert StockMovement.objects.filter(reason="shipment").count() == 1
@@ -50,13 +53,31 @@ def test_the_same_webhook_twice_at_once_counts_once(packed: Any, fake_np: Any) -
     from orderloop.shipping.models import PickupPoint
 
     point = PickupPoint.objects.get()
-    order, parcel = packed(("TEE", 1), delivery_method_code="pickup_point", shipping_address=address(city="Київ", line1=point.label, postal_code=""))
+    order, parcel = packed(
+        ("TEE", 1),
+        delivery_method_code="pickup_point",
+        shipping_address=address(city="Київ", line1=point.label, postal_code=""),
+    )
     shipment = services.shipment_create_and_book(parcel_id=parcel.pk, actor=None)
     services.shipment_hand_over(shipment_id=shipment.pk, actor=None)
-    body = json.dumps({"data": [{"Number": shipment.tracking_number, "StatusCode": "9", "Status": "Отримано", "TrackingUpdateDate": "2026-12-05 12:00:00"}]}).encode()
+    body = json.dumps(
+        {
+            "data": [
+                {
+                    "Number": shipment.tracking_number,
+                    "StatusCode": "9",
+                    "Status": "Отримано",
+                    "TrackingUpdateDate": "2026-12-05 12:00:00",
+                }
+            ]
+        }
+    ).encode()
     headers = {"X-Orderloop-Signature": domain.sign(WEBHOOK_SECRET, body)}
     results = together(
-        3, lambda i: services.webhook_receive(carrier_code="nova_poshta", payload=body, headers=headers).recorded
+        3,
+        lambda i: (
+            services.webhook_receive(carrier_code="nova_poshta", payload=body, headers=headers).recorded
+        ),
     )
     assert sorted(results) == [0, 0, 1]
     assert ShipmentEvent.objects.filter(shipment=shipment, carrier_code="9").count() == 1

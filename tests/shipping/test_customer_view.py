@@ -33,16 +33,39 @@ def test_follow_the_order_page_and_emails(packed: Any, fake_np: Any, settings: A
     fake_np.warehouses = [np_warehouse("wh-7", "7")]
     services.pickup_points_import(carrier_code="nova_poshta", country="UA")
     point = PickupPoint.objects.get()
-    order, parcel = packed(("TEE", 1), delivery_method_code="pickup_point", shipping_address=address(city="Київ", line1=point.label, postal_code=""))
+    order, parcel = packed(
+        ("TEE", 1),
+        delivery_method_code="pickup_point",
+        shipping_address=address(city="Київ", line1=point.label, postal_code=""),
+    )
     shipment = services.shipment_create_and_book(parcel_id=parcel.pk, actor=None)
     page_url = urlsplit(tracking_url(order)).path
     before = Client().get(page_url).content.decode()
     assert 'data-testid="shipments"' in before and shipment.tracking_number in before
 
     services.shipment_hand_over(shipment_id=shipment.pk, actor=None)
-    for code, when in (("5", "2026-12-03 08:00:00"), ("7", "2026-12-04 09:00:00"), ("9", "2026-12-04 18:00:00")):
-        body = json.dumps({"data": [{"Number": shipment.tracking_number, "StatusCode": code, "Status": "x", "TrackingUpdateDate": when}]}).encode()
-        services.webhook_receive(carrier_code="nova_poshta", payload=body, headers={"X-Orderloop-Signature": domain.sign(WEBHOOK_SECRET, body)})
+    for code, when in (
+        ("5", "2026-12-03 08:00:00"),
+        ("7", "2026-12-04 09:00:00"),
+        ("9", "2026-12-04 18:00:00"),
+    ):
+        body = json.dumps(
+            {
+                "data": [
+                    {
+                        "Number": shipment.tracking_number,
+                        "StatusCode": code,
+                        "Status": "x",
+                        "TrackingUpdateDate": when,
+                    }
+                ]
+            }
+        ).encode()
+        services.webhook_receive(
+            carrier_code="nova_poshta",
+            payload=body,
+            headers={"X-Orderloop-Signature": domain.sign(WEBHOOK_SECRET, body)},
+        )
 
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
     html = client.get(page_url).content.decode()
@@ -61,6 +84,8 @@ def test_follow_the_order_page_and_emails(packed: Any, fake_np: Any, settings: A
     assert len(sent) == 4 and all(order.number in m.subject for m in sent)  # the confirmation + 3
     assert CustomerMessage.objects.filter(order=order, sent_at__isnull=True).count() == 0
     shipped = render_customer_email("parcel_shipped", Order.objects.get(pk=order.pk), "en")
-    assert shipped is not None and shipment.tracking_number in shipped.text and "on its way" in shipped.subject
+    assert (
+        shipped is not None and shipment.tracking_number in shipped.text and "on its way" in shipped.subject
+    )
     ready = render_customer_email("parcel_ready_for_pickup", Order.objects.get(pk=order.pk), "en")
     assert ready is not None and "ready for pickup" in ready.subject and point.label in ready.text

@@ -21,7 +21,9 @@ def decoded(pdf: bytes, page: int = 0) -> dict[str, str]:
     document = pypdfium2.PdfDocument(pdf)
     image = document[page].render(scale=300 / 72).to_pil()
     names = {zxingcpp.BarcodeFormat.Code128: "Code128", zxingcpp.BarcodeFormat.QRCode: "QRCode"}
-    found = {names.get(result.format, str(result.format)): result.text for result in zxingcpp.read_barcodes(image)}
+    found = {
+        names.get(result.format, str(result.format)): result.text for result in zxingcpp.read_barcodes(image)
+    }
     document.close()
     return found
 

@@ -24,7 +24,7 @@ def logged_in(make_staff: Any, role: str, username: str) -> Client:
 def test_desk_label_scan_handover_manifest_and_detail(packed: Any, make_staff: Any) -> None:
     make_staff("Courier", username="kostya")
     desk = logged_in(make_staff, "Warehouse", "wera")
-    order, parcel = packed()
+    _order, parcel = packed()
     page = desk.get("/shipping/").content.decode()
     assert f'data-parcel="{parcel.number}"' in page
 
@@ -71,18 +71,26 @@ def test_cod_and_pickup_point_pages(packed: Any, make_staff: Any, fake_np: Any) 
 
     shipment = services.shipment_create_and_book(parcel_id=parcel.pk, actor=None)
     services.shipment_hand_over(shipment_id=shipment.pk, actor=None, courier_username="kostya")
-    services.delivery_mark_delivered(shipment_id=shipment.pk, actor=courier, cash_collected=str(order.total_amount))
+    services.delivery_mark_delivered(
+        shipment_id=shipment.pk, actor=courier, cash_collected=str(order.total_amount)
+    )
     page = manager.get("/shipping/cod/").content.decode()
     assert 'data-courier="kostya"' in page and str(order.total_amount) in page
-    manager.post("/shipping/cod/", {"courier": "kostya", "currency": "UAH", "amount": str(order.total_amount)})
+    manager.post(
+        "/shipping/cod/", {"courier": "kostya", "currency": "UAH", "amount": str(order.total_amount)}
+    )
     assert "row-ok" in manager.get("/shipping/cod/").content.decode()
     bad = manager.post("/shipping/cod/", {"courier": "nobody", "currency": "UAH", "amount": "1"}, follow=True)
     assert bad.status_code == 200 and "No active courier" in bad.content.decode()
 
     fake_np.warehouses = [np_warehouse("wh-1", "1")]
-    imported = manager.post("/shipping/pickup-points/", {"carrier": "nova_poshta", "country": "UA"}, follow=True)
+    imported = manager.post(
+        "/shipping/pickup-points/", {"carrier": "nova_poshta", "country": "UA"}, follow=True
+    )
     assert "1 new" in imported.content.decode()
     assert "Відділення №1" in manager.get("/shipping/pickup-points/?carrier=nova_poshta").content.decode()
     fake_np.api_key = "other"
-    failed = manager.post("/shipping/pickup-points/", {"carrier": "nova_poshta", "country": "UA"}, follow=True)
+    failed = manager.post(
+        "/shipping/pickup-points/", {"carrier": "nova_poshta", "country": "UA"}, follow=True
+    )
     assert failed.status_code == 200 and "API key expired" in failed.content.decode()

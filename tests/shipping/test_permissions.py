@@ -90,17 +90,35 @@ def test_courier_pages(route: dict[str, Any]) -> None:
     assert route["theirs_order"].number not in text  # olha's parcel is not on kostya's list
     assert f"Collect {route['mine'].cod_amount}" in text
     # Nothing else of the back office.
-    for url in ("/shipping/", f"/shipping/shipments/{route['mine'].pk}/", "/shipping/cod/", "/orders/", "/stock/", "/fulfilment/"):
+    for url in (
+        "/shipping/",
+        f"/shipping/shipments/{route['mine'].pk}/",
+        "/shipping/cod/",
+        "/orders/",
+        "/stock/",
+        "/fulfilment/",
+    ):
         assert client.get(url).status_code == 403, url
-    for url in ("/shipping/labels/", "/shipping/hand-over/", f"/shipping/shipments/{route['waiting'].pk}/cancel/"):
-        assert client.post(url, {"code": route["waiting"].tracking_number, "parcel": "1"}).status_code == 403, url
+    for url in (
+        "/shipping/labels/",
+        "/shipping/hand-over/",
+        f"/shipping/shipments/{route['waiting'].pk}/cancel/",
+    ):
+        assert (
+            client.post(url, {"code": route["waiting"].tracking_number, "parcel": "1"}).status_code == 403
+        ), url
     # Another courier's parcel cannot be closed.
-    client.post(f"/shipping/courier/{route['theirs'].pk}/delivered/", {"cash_collected": str(route["theirs"].cod_amount)})
+    client.post(
+        f"/shipping/courier/{route['theirs'].pk}/delivered/",
+        {"cash_collected": str(route["theirs"].cod_amount)},
+    )
     assert Shipment.objects.get(pk=route["theirs"].pk).status == "handed_over"
     # Their own: failed with a reason, then delivered with the cash.
     client.post(f"/shipping/courier/{route['mine'].pk}/failed/", {"reason": "not_home"})
     assert Shipment.objects.get(pk=route["mine"].pk).status == "failed_attempt"
-    response = client.post(f"/shipping/courier/{route['mine'].pk}/delivered/", {"cash_collected": str(route["mine"].cod_amount)})
+    response = client.post(
+        f"/shipping/courier/{route['mine'].pk}/delivered/", {"cash_collected": str(route["mine"].cod_amount)}
+    )
     assert response.status_code == 302
     assert Shipment.objects.get(pk=route["mine"].pk).status == "delivered"
 
@@ -116,14 +134,22 @@ def test_courier_pages(route: dict[str, Any]) -> None:
         ("post", "/api/v1/shipments/{waiting}/cancel", {"reason": "x"}, 403, "permission_denied"),
         ("get", "/api/v1/cod/reconciliation", None, 403, "permission_denied"),
         ("get", "/api/v1/orders", None, 403, "permission_denied"),
-        ("post", "/api/v1/shipments/{theirs}/delivered", {"cash_collected": "{theirs_cod}"}, 403, "not_your_delivery"),
+        (
+            "post",
+            "/api/v1/shipments/{theirs}/delivered",
+            {"cash_collected": "{theirs_cod}"},
+            403,
+            "not_your_delivery",
+        ),
         ("post", "/api/v1/shipments/{theirs}/failed", {"reason": "not_home"}, 403, "not_your_delivery"),
         ("post", "/api/v1/shipments/{mine}/failed", {"reason": "bogus"}, 422, "validation_error"),
         ("post", "/api/v1/shipments/{mine}/delivered", {"cash_collected": "1.00"}, 422, "cash_amount_wrong"),
         ("post", "/api/v1/shipments/{mine}/delivered", {"cash_collected": "{mine_cod}"}, 200, None),
     ],
 )
-def test_courier_api_matrix(route: dict[str, Any], method: str, path: str, body: Any, expected: int, code: str | None) -> None:
+def test_courier_api_matrix(
+    route: dict[str, Any], method: str, path: str, body: Any, expected: int, code: str | None
+) -> None:
     values = {
         "mine": route["mine"].pk,
         "theirs": route["theirs"].pk,
@@ -143,4 +169,6 @@ def test_courier_api_matrix(route: dict[str, Any], method: str, path: str, body:
         assert response.json()["code"] == code
     if expected == 200 and "deliveries" in url:
         [delivery] = response.json()
-        assert delivery["shipment"] == route["mine"].pk and delivery["cod_due"] == str(route["mine"].cod_amount)
+        assert delivery["shipment"] == route["mine"].pk and delivery["cod_due"] == str(
+            route["mine"].cod_amount
+        )

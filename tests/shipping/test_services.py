@@ -97,7 +97,9 @@ def test_own_courier_label_handover_and_delivery_with_cash(shop, packed, make_st
 
     with pytest.raises(CashAmountWrong):
         services.delivery_mark_delivered(shipment_id=shipment.pk, actor=courier, cash_collected="1.00")
-    services.delivery_mark_delivered(shipment_id=shipment.pk, actor=courier, cash_collected=str(order.total_amount))
+    services.delivery_mark_delivered(
+        shipment_id=shipment.pk, actor=courier, cash_collected=str(order.total_amount)
+    )
     shipment.refresh_from_db()
     assert shipment.status == "delivered" and shipment.delivered_at is not None
     assert Order.objects.get(pk=order.pk).status == "delivered"
@@ -111,7 +113,11 @@ def test_own_courier_label_handover_and_delivery_with_cash(shop, packed, make_st
     [row] = selectors.cod_reconciliation(day=shipment.delivery_date)
     assert (row.expected, row.collected, row.handed_in) == (order.total_amount, order.total_amount, None)
     services.cod_handover_record(
-        courier_username="kostya", day=shipment.delivery_date, currency="UAH", amount=str(order.total_amount), actor=None
+        courier_username="kostya",
+        day=shipment.delivery_date,
+        currency="UAH",
+        amount=str(order.total_amount),
+        actor=None,
     )
     [row] = selectors.cod_reconciliation(day=shipment.delivery_date)
     assert row.reconciled and row.difference == 0
@@ -125,7 +131,9 @@ def test_a_courier_closes_only_their_own_deliveries(packed, make_staff):
     shipment = services.shipment_create_and_book(parcel_id=parcel.pk, actor=None)
     services.shipment_hand_over(shipment_id=shipment.pk, actor=None, courier_username="kostya")
     with pytest.raises(NotYourDelivery):
-        services.delivery_mark_delivered(shipment_id=shipment.pk, actor=other, cash_collected=str(order.total_amount))
+        services.delivery_mark_delivered(
+            shipment_id=shipment.pk, actor=other, cash_collected=str(order.total_amount)
+        )
     with pytest.raises(PermissionDeniedError):
         services.delivery_mark_failed(shipment_id=shipment.pk, actor=support, reason="not_home")
     assert Shipment.objects.get(pk=shipment.pk).status == "handed_over"
@@ -141,17 +149,25 @@ def test_failed_attempt_then_refusal_goes_to_returns(packed, make_staff):
     assert Order.objects.get(pk=order.pk).status == "in_transit"
     with pytest.raises(Exception):  # noqa: B017  (a note is required for "other")
         services.delivery_mark_failed(shipment_id=shipment.pk, actor=courier, reason="other")
-    services.delivery_mark_failed(shipment_id=shipment.pk, actor=courier, reason="refused", note="changed mind")
+    services.delivery_mark_failed(
+        shipment_id=shipment.pk, actor=courier, reason="refused", note="changed mind"
+    )
     assert Shipment.objects.get(pk=shipment.pk).status == "returned_to_sender"
     assert Order.objects.get(pk=order.pk).status == "refused"
-    assert OrderEvent.objects.filter(order=order, kind="note", note__contains="returning to the sender").exists()
+    assert OrderEvent.objects.filter(
+        order=order, kind="note", note__contains="returning to the sender"
+    ).exists()
 
 
 def test_store_pickup_ready_then_collected(shop, ready_order, carriers):
-    from tests.shipping.conftest import pack_order
     from tests.orders.helpers import address
+    from tests.shipping.conftest import pack_order
 
-    order = ready_order(("TEE", 1), delivery_method_code="store_pickup", shipping_address=address(city="", line1="", postal_code=""))
+    order = ready_order(
+        ("TEE", 1),
+        delivery_method_code="store_pickup",
+        shipping_address=address(city="", line1="", postal_code=""),
+    )
     parcel = pack_order(order)[0]
     shipment = services.shipment_create_and_book(parcel_id=parcel.pk, actor=None)
     assert shipment.carrier.code == "store" and shipment.tracking_number.startswith("ST")
@@ -159,7 +175,9 @@ def test_store_pickup_ready_then_collected(shop, ready_order, carriers):
     services.pickup_mark_ready(shipment_id=shipment.pk, actor=None)
     assert Order.objects.get(pk=order.pk).status == "ready_for_pickup"
     assert CustomerMessage.objects.filter(order=order, kind="parcel_ready_for_pickup").exists()
-    services.delivery_mark_delivered(shipment_id=shipment.pk, actor=None, cash_collected=str(order.total_amount))
+    services.delivery_mark_delivered(
+        shipment_id=shipment.pk, actor=None, cash_collected=str(order.total_amount)
+    )
     assert Order.objects.get(pk=order.pk).status == "delivered"
 
 
@@ -192,7 +210,13 @@ def test_labels_for_a_whole_wave(shop, ready_order, carriers):
 
 def test_nova_poshta_pickup_point_label_webhooks_and_polling(shop, packed, fake_np, mailoutbox):
     point = np_point(fake_np)
-    order, parcel = packed(("TEE", 1), delivery_method_code="pickup_point", shipping_address=__import__("tests.orders.helpers", fromlist=["address"]).address(city="Київ", line1=point.label, postal_code=""))
+    order, parcel = packed(
+        ("TEE", 1),
+        delivery_method_code="pickup_point",
+        shipping_address=__import__("tests.orders.helpers", fromlist=["address"]).address(
+            city="Київ", line1=point.label, postal_code=""
+        ),
+    )
     shipment = services.shipment_create_and_book(parcel_id=parcel.pk, actor=None)
     assert shipment.carrier.code == "nova_poshta" and shipment.pickup_point == point
     assert shipment.tracking_number == "20450000000001" and shipment.carrier_reference == "ref-20450000000001"
@@ -245,7 +269,11 @@ def test_webhook_with_a_bad_signature_changes_nothing(packed, fake_np):
     point = np_point(fake_np)
     from tests.orders.helpers import address
 
-    _order, parcel = packed(("TEE", 1), delivery_method_code="pickup_point", shipping_address=address(city="Київ", line1=point.label, postal_code=""))
+    _order, parcel = packed(
+        ("TEE", 1),
+        delivery_method_code="pickup_point",
+        shipping_address=address(city="Київ", line1=point.label, postal_code=""),
+    )
     shipment = services.shipment_create_and_book(parcel_id=parcel.pk, actor=None)
     with pytest.raises(WebhookSignatureInvalid):
         np_webhook(fake_np, shipment, "9", "Отримано", "2026-12-05 12:00:00", secret="wrong")
@@ -257,7 +285,11 @@ def test_nova_poshta_refusal_makes_the_order_refused(packed, fake_np):
     point = np_point(fake_np)
     from tests.orders.helpers import address
 
-    order, parcel = packed(("TEE", 1), delivery_method_code="pickup_point", shipping_address=address(city="Київ", line1=point.label, postal_code=""))
+    order, parcel = packed(
+        ("TEE", 1),
+        delivery_method_code="pickup_point",
+        shipping_address=address(city="Київ", line1=point.label, postal_code=""),
+    )
     shipment = services.shipment_create_and_book(parcel_id=parcel.pk, actor=None)
     services.shipment_hand_over(shipment_id=shipment.pk, actor=None)
     np_webhook(fake_np, shipment, "102", "Відмова одержувача", "2026-12-05 12:00:00")
@@ -268,7 +300,11 @@ def test_nova_poshta_refusal_makes_the_order_refused(packed, fake_np):
 def test_pickup_point_required_and_carrier_errors_leave_a_draft(packed, fake_np):
     from tests.orders.helpers import address
 
-    _order, parcel = packed(("TEE", 1), delivery_method_code="pickup_point", shipping_address=address(city="Київ", line1="somewhere", postal_code=""))
+    _order, parcel = packed(
+        ("TEE", 1),
+        delivery_method_code="pickup_point",
+        shipping_address=address(city="Київ", line1="somewhere", postal_code=""),
+    )
     with pytest.raises(PickupPointRequired):
         services.shipment_create(parcel_id=parcel.pk, actor=None)
     point = np_point(fake_np)
@@ -286,15 +322,26 @@ def test_nova_poshta_cancel_deletes_the_document(packed, fake_np):
     point = np_point(fake_np)
     from tests.orders.helpers import address
 
-    _order, parcel = packed(("TEE", 1), delivery_method_code="pickup_point", shipping_address=address(city="Київ", line1=point.label, postal_code=""))
+    _order, parcel = packed(
+        ("TEE", 1),
+        delivery_method_code="pickup_point",
+        shipping_address=address(city="Київ", line1=point.label, postal_code=""),
+    )
     shipment = services.shipment_create_and_book(parcel_id=parcel.pk, actor=None)
     services.shipment_cancel(shipment_id=shipment.pk, actor=None)
-    assert fake_np.calls("InternetDocument.delete")[0].body["methodProperties"]["DocumentRefs"] == shipment.carrier_reference
+    assert (
+        fake_np.calls("InternetDocument.delete")[0].body["methodProperties"]["DocumentRefs"]
+        == shipment.carrier_reference
+    )
     assert fake_np.documents[shipment.tracking_number]["StatusCode"] == "2"
 
 
 def test_import_pickup_points_upserts_and_deactivates(carriers, fake_np):
-    fake_np.warehouses = [np_warehouse("a", "1"), np_warehouse("b", "2"), np_warehouse("c", "1", city="Львів", city_ref="lviv")]
+    fake_np.warehouses = [
+        np_warehouse("a", "1"),
+        np_warehouse("b", "2"),
+        np_warehouse("c", "1", city="Львів", city_ref="lviv"),
+    ]
     first = services.pickup_points_import(carrier_code="nova_poshta", country="UA")
     assert (first.created, first.updated) == (3, 0)
     fake_np.warehouses = fake_np.warehouses[:2]
@@ -320,7 +367,9 @@ def test_postnord_service_point_label_tracking_and_cancel(shop, ready_order, car
         ("TEE", 1),
         delivery_method_code="pickup_point",
         shipping_address=address(country="SE", city="Stockholm", line1=point.label, postal_code="11122"),
-        customer=__import__("tests.orders.helpers", fromlist=["customer"]).customer(phone="+46701234567", name="Anna L"),
+        customer=__import__("tests.orders.helpers", fromlist=["customer"]).customer(
+            phone="+46701234567", name="Anna L"
+        ),
     )
     parcel = pack_order(order)[0]
     shipment = services.shipment_create_and_book(parcel_id=parcel.pk, actor=None)
@@ -330,12 +379,17 @@ def test_postnord_service_point_label_tracking_and_cancel(shop, ready_order, car
     [booking] = fake_pn.calls("/rest/shipment/v3/edi/labels/pdf")
     body = booking.body["shipment"][0]
     assert body["service"]["basicServiceCode"] == "19"
-    assert body["parties"]["deliveryParty"]["partyIdentification"] == {"partyId": "SP-1", "partyIdType": "156"}
+    assert body["parties"]["deliveryParty"]["partyIdentification"] == {
+        "partyId": "SP-1",
+        "partyIdType": "156",
+    }
     assert "A7" in body["service"]["additionalServiceCode"]  # cash on delivery
 
     services.shipment_hand_over(shipment_id=shipment.pk, actor=None)
     fake_pn.add_event(shipment.tracking_number, "EN_ROUTE", "21", "2026-12-03T06:00:00", "Departed terminal")
-    fake_pn.add_event(shipment.tracking_number, "AVAILABLE_FOR_DELIVERY", "96", "2026-12-04T11:00:00", "At service point")
+    fake_pn.add_event(
+        shipment.tracking_number, "AVAILABLE_FOR_DELIVERY", "96", "2026-12-04T11:00:00", "At service point"
+    )
     services.shipments_poll()
     assert Shipment.objects.get(pk=shipment.pk).status == "ready_for_pickup"
     assert Order.objects.get(pk=order.pk).status == "ready_for_pickup"
@@ -347,7 +401,9 @@ def test_postnord_cancel_sends_a_deletion(shop, ready_order, carriers, fake_pn):
 
     order = ready_order(
         ("TEE", 1),
-        shipping_address=address(country="SE", city="Stockholm", line1="Drottninggatan 5", postal_code="111 22"),
+        shipping_address=address(
+            country="SE", city="Stockholm", line1="Drottninggatan 5", postal_code="111 22"
+        ),
         customer=customer(phone="+46701234567"),
     )
     parcel = pack_order(order)[0]

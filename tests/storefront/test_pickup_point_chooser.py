@@ -38,12 +38,17 @@ def points(shop):
 def test_pickup_point_option_offers_the_citys_points_and_places_the_chosen_one(shop, points, checkout_data):
     client = Client()
     add(client, shop["S"])
-    quote = client.post("/shop/checkout/refresh/", checkout_data(delivery_method="pickup_point", city="Kyiv", line1="")).content.decode()
+    quote = client.post(
+        "/shop/checkout/refresh/", checkout_data(delivery_method="pickup_point", city="Kyiv", line1="")
+    ).content.decode()
     assert 'data-testid="pickup-point"' in quote
     assert "Branch №1, Kyiv, Main St 1" in quote and "Branch №2" in quote
     assert "Branch №9" not in quote  # another city
 
-    missing = client.post("/shop/checkout/", checkout_data(delivery_method="pickup_point", city="Kyiv", line1="", postal_code=""))
+    missing = client.post(
+        "/shop/checkout/",
+        checkout_data(delivery_method="pickup_point", city="Kyiv", line1="", postal_code=""),
+    )
     assert missing.status_code == 422
     block = missing.content.decode().split('data-field="pickup_point"')[1].split("</div>")[0]
     assert "Choose the pickup point" in block and 'aria-invalid="true"' in block
@@ -51,7 +56,13 @@ def test_pickup_point_option_offers_the_citys_points_and_places_the_chosen_one(s
 
     placed = client.post(
         "/shop/checkout/",
-        checkout_data(delivery_method="pickup_point", city="Kyiv", line1="", postal_code="", pickup_point=str(points["wh-2"].pk)),
+        checkout_data(
+            delivery_method="pickup_point",
+            city="Kyiv",
+            line1="",
+            postal_code="",
+            pickup_point=str(points["wh-2"].pk),
+        ),
     )
     assert placed.status_code == 302, placed.content.decode()[:1500]
     order = Order.objects.get()
@@ -61,7 +72,10 @@ def test_pickup_point_option_offers_the_citys_points_and_places_the_chosen_one(s
 def test_without_javascript_a_button_shows_the_points_of_the_city(shop, points, checkout_data):
     client = Client()
     add(client, shop["S"])
-    page = client.post("/shop/checkout/", checkout_data(delivery_method="pickup_point", city="Lviv", line1="", refresh_points="1"))
+    page = client.post(
+        "/shop/checkout/",
+        checkout_data(delivery_method="pickup_point", city="Lviv", line1="", refresh_points="1"),
+    )
     assert page.status_code == 200
     html = page.content.decode()
     assert "Branch №9" in html and "Branch №1," not in html
@@ -76,6 +90,7 @@ def test_a_point_of_another_carrier_or_country_is_refused(shop, points, checkout
     client = Client()
     add(client, shop["S"])
     response = client.post(
-        "/shop/checkout/", checkout_data(delivery_method="pickup_point", city="Kyiv", pickup_point=str(foreign.pk))
+        "/shop/checkout/",
+        checkout_data(delivery_method="pickup_point", city="Kyiv", pickup_point=str(foreign.pk)),
     )
     assert response.status_code == 422 and not Order.objects.exists()

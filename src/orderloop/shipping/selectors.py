@@ -161,7 +161,7 @@ def pickup_points_search(
 
 # --- The customer's view ----------------------------------------------------------------------------------
 
-CUSTOMER_LABELS = {
+CUSTOMER_LABELS: dict[str, Any] = {
     S.LABEL_CREATED: _("Label created, the parcel is being handed to the carrier"),
     S.HANDED_OVER: _("Handed to the carrier"),
     S.IN_TRANSIT: _("On its way"),
@@ -315,7 +315,7 @@ class CodDay:
 def cod_reconciliation(*, day: date) -> list[CodDay]:
     """Per courier and currency for one day: deliveries, cash due on the delivered parcels, cash the
     courier recorded, cash handed in, and the differences."""
-    rows: dict[tuple[int, str], CodDay] = {}
+    rows: dict[tuple[int | None, str], CodDay] = {}
     shipments = Shipment.objects.filter(delivery_date=day, courier__isnull=False).exclude(status=S.CANCELLED)
     for shipment in shipments.select_related("courier"):
         row = rows.setdefault(
@@ -326,7 +326,7 @@ def cod_reconciliation(*, day: date) -> list[CodDay]:
         if shipment.status == S.DELIVERED:
             row.delivered += 1
             row.expected += shipment.cod_amount
-    collected: dict[tuple[int, str], Decimal] = defaultdict(Decimal)
+    collected: dict[tuple[int | None, str], Decimal] = defaultdict(Decimal)
     for courier_id, currency, amount in (
         CodCollection.objects.filter(date=day)
         .values("courier_id", "currency")

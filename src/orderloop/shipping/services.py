@@ -95,12 +95,8 @@ def _actor_id(actor: Actor) -> int | None:
 
 
 def _has_perm(actor: Actor, perm: str) -> bool:
-    return (
-        actor is not None
-        and actor.is_authenticated
-        and bool(getattr(actor, "has_perm", None))
-        and actor.has_perm(perm)
-    )  # type: ignore[union-attr]
+    has_perm = getattr(actor, "has_perm", None)
+    return actor is not None and actor.is_authenticated and has_perm is not None and bool(has_perm(perm))
 
 
 def _clean(value: str | None, max_length: int) -> str:
@@ -194,9 +190,10 @@ def _cod_due(order: Order, *, exclude_shipment_id: int | None = None) -> Decimal
     if order.payment_method.kind not in {PaymentKind.COD, PaymentKind.PREPAYMENT}:
         return Decimal("0")
     outstanding = payment_sums(order).outstanding
-    carried = Shipment.objects.filter(order=order).exclude(status=S.CANCELLED).exclude(
-        pk=exclude_shipment_id
-    ).exclude(cod_collection__isnull=False).aggregate(s=Sum("cod_amount"))["s"] or Decimal("0")
+    others = Shipment.objects.filter(order=order).exclude(status=S.CANCELLED)
+    if exclude_shipment_id is not None:
+        others = others.exclude(pk=exclude_shipment_id)
+    carried = others.exclude(cod_collection__isnull=False).aggregate(s=Sum("cod_amount"))["s"] or Decimal("0")
     return max(outstanding - carried, Decimal("0")).quantize(Decimal("0.01"))
 
 
@@ -642,7 +639,7 @@ def _apply(
         fields.append("delivered_at")
     shipment.save(update_fields=fields)
     _sync_order(order, shipment, actor=actor)
-    kind = NOTIFY_ON.get(status)
+    kind = NOTIFY_ON.get(ShipmentStatus(status))
     if kind:
         _notify(order, shipment, kind)
     return True

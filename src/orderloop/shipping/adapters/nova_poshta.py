@@ -316,7 +316,8 @@ class NovaPoshtaCarrier:
             for row in rows:
                 if str(row.get("WarehouseStatus") or "Working") != "Working" or not row.get("Ref"):
                     continue
-                schedule = row.get("Schedule") if isinstance(row.get("Schedule"), dict) else {}
+                raw_schedule = row.get("Schedule")
+                schedule: dict[str, Any] = raw_schedule if isinstance(raw_schedule, dict) else {}
                 hours = ", ".join(
                     f"{day[:3]} {schedule[day]}" for day in DAYS if schedule.get(day) and schedule[day] != "-"
                 )
