@@ -70,7 +70,12 @@ def test_an_enqueued_run_is_executed_by_the_worker():
         stderr=StringIO(),
     )
     results = dict(DBTaskResult.objects.values_list("task_path", "status"))
-    assert results == {SLA: "SUCCESSFUL", EXPIRY: "SUCCESSFUL", LOW_STOCK: "SUCCESSFUL", POLL_TRACKING: "SUCCESSFUL"}
+    assert results == {
+        SLA: "SUCCESSFUL",
+        EXPIRY: "SUCCESSFUL",
+        LOW_STOCK: "SUCCESSFUL",
+        POLL_TRACKING: "SUCCESSFUL",
+    }
 
 
 def test_the_loop_fires_each_task_on_its_interval_until_stopped(monkeypatch):

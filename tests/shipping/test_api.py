@@ -10,6 +10,9 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from orderloop.inventory.models import StockMovement
+from orderloop.inventory.selectors import ledger_mismatches
+from orderloop.orders.models import Order
 from orderloop.shipping import domain
 from orderloop.shipping.models import Shipment
 from tests.orders.helpers import address
@@ -59,6 +62,15 @@ def test_label_handover_manifest_and_cash_over_the_api(packed: Any, api_client: 
         f"/api/v1/shipments/{body['id']}/cancel", {"reason": "late"}, content_type="application/json"
     )
     assert cancel.status_code == 409 and cancel.json()["code"] == "invalid_shipment_transition"
+
+    moved = warehouse.post(
+        f"/api/v1/shipments/{body['id']}/route-position", {"position": 1}, content_type="application/json"
+    )
+    assert moved.status_code == 200
+    out_of_range = warehouse.post(
+        f"/api/v1/shipments/{body['id']}/route-position", {"position": 0}, content_type="application/json"
+    )
+    assert out_of_range.status_code == 422 and out_of_range.json()["details"]["position"]
 
     [manifest] = warehouse.get("/api/v1/manifests").json()
     assert manifest["parcels"] == 1 and manifest["carrier"] == "own_courier"
@@ -132,7 +144,10 @@ def test_webhook_endpoint_checks_the_signature(packed: Any, api_client: Any, fak
         HTTP_X_ORDERLOOP_SIGNATURE=domain.sign(WEBHOOK_SECRET, body),
     )
     assert ok.status_code == 200 and ok.json()["applied"] == 1
-    assert Shipment.objects.get(pk=created["id"]).status == "ready_for_pickup"  # even before handover
+    # At the branch before anyone scanned it out: it was handed over, its stock left with it.
+    assert Shipment.objects.get(pk=created["id"]).status == "ready_for_pickup"
+    assert StockMovement.objects.filter(reason="shipment", reference=f"order {order.number}").exists()
+    assert ledger_mismatches() == [] and Order.objects.get(pk=order.pk).status == "ready_for_pickup"
     garbage = b"not json"
     broken = anonymous.post(
         "/api/v1/shipping/webhooks/nova_poshta",
@@ -156,7 +171,6 @@ def test_webhook_endpoint_checks_the_signature(packed: Any, api_client: Any, fak
         rates["nova_poshta.warehouse"]["cost"] == "80.00"
         and rates["nova_poshta.warehouse"]["estimated_delivery"] == "2026-12-05"
     )
-    _ = order
 
 
 def test_batch_labels_for_a_wave(shop: Any, ready_order: Any, carriers: Any, api_client: Any) -> None:

@@ -40,6 +40,7 @@ from .schemas import (
     PickupPointsOut,
     RateOut,
     ReasonIn,
+    RouteIn,
     ServiceOut,
     ShipmentIn,
     ShipmentOut,
@@ -315,6 +316,15 @@ def shipment_refresh(request: HttpRequest, shipment_id: int) -> ShipmentOut:
 def shipment_ready(request: HttpRequest, shipment_id: int) -> ShipmentOut:
     require_perm(request, MANAGE)
     services.pickup_mark_ready(shipment_id=shipment_id, actor=request.user)
+    return shipment_out(selectors.shipment_get(shipment_id=shipment_id))
+
+
+@shipments_router.post(
+    "/{shipment_id}/route-position", response=ShipmentOut, summary="Place a delivery in the courier's route"
+)
+def shipment_route_position(request: HttpRequest, shipment_id: int, payload: RouteIn) -> ShipmentOut:
+    require_perm(request, MANAGE)
+    services.route_set_position(shipment_id=shipment_id, position=payload.position, actor=request.user)
     return shipment_out(selectors.shipment_get(shipment_id=shipment_id))
 
 

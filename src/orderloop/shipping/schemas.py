@@ -144,6 +144,10 @@ class FailedIn(Schema):
     note: str = ""
 
 
+class RouteIn(Schema):
+    position: int | None = None
+
+
 class CashIn(Schema):
     amount: str
 

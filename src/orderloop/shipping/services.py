@@ -519,26 +519,50 @@ def shipment_hand_over(
             raise LabelNotReady(details={"shipment": shipment.pk})
         if shipment.status != S.LABEL_CREATED:
             raise AlreadyHandedOver(details={"shipment": shipment.pk, "status": shipment.status})
-        day = timezone.localdate()
-        fields = ["manifest", "handed_over_at"]
-        if shipment.carrier.adapter == AdapterKind.OWN_COURIER:
-            shipment.courier = _courier(courier_username)
-            shipment.delivery_date = delivery_date or day
-            fields += ["courier", "delivery_date"]
-        shipped = _ship_units(order, shipment, actor=actor)
-        shipment.manifest = _manifest(shipment, day)
-        shipment.handed_over_at = timezone.now()
-        shipment.save(update_fields=fields)
-        _apply(
+        courier = _courier(courier_username) if shipment.carrier.adapter == AdapterKind.OWN_COURIER else None
+        _hand_over(
             order,
             shipment,
-            status=S.HANDED_OVER,
-            source=EventSource.STAFF,
-            key="handed_over",
             actor=actor,
-            data={"units": shipped, "manifest": shipment.manifest.number},
+            courier=courier,
+            delivery_date=delivery_date,
+            source=EventSource.STAFF,
         )
         return shipment
+
+
+def _hand_over(
+    order: Order,
+    shipment: Shipment,
+    *,
+    actor: Actor,
+    courier: Any = None,
+    delivery_date: date | None = None,
+    source: str,
+    occurred_at: datetime | None = None,
+) -> None:
+    """The handover itself, on the locked order and shipment: units off stock, reservations released,
+    today's manifest, the `handed_over` event (which moves the order and emails the customer)."""
+    day = timezone.localdate()
+    fields = ["manifest", "handed_over_at"]
+    if courier is not None:
+        shipment.courier = courier
+        shipment.delivery_date = delivery_date or day
+        fields += ["courier", "delivery_date"]
+    shipped = _ship_units(order, shipment, actor=actor)
+    shipment.manifest = _manifest(shipment, day)
+    shipment.handed_over_at = timezone.now()
+    shipment.save(update_fields=fields)
+    _apply(
+        order,
+        shipment,
+        status=S.HANDED_OVER,
+        source=source,
+        key="handed_over",
+        actor=actor,
+        occurred_at=occurred_at,
+        data={"units": shipped, "manifest": shipment.manifest.number},
+    )
 
 
 def shipment_by_code(code: str) -> Shipment:
@@ -784,6 +808,10 @@ def _one_event(
             shipment.needs_attention = True
             shipment.save(update_fields=["needs_attention"])
         return
+    if shipment.status == S.LABEL_CREATED and domain.rank(status) > domain.rank(S.HANDED_OVER):
+        # The carrier reports the parcel on its way before anyone scanned it out: it was handed over.
+        # Take its units out of stock now, so stock and reservations follow the parcel.
+        _hand_over(order, shipment, actor=None, source=source, occurred_at=event.occurred_at)
     before = ShipmentEvent.objects.filter(shipment=shipment).count()
     moved = _apply(
         order,
