@@ -54,10 +54,12 @@ def _recipient_lines(shipment: Shipment) -> list[str]:
     order = shipment.order
     if shipment.pickup_point is not None:
         point = shipment.pickup_point
+        name = point.name if not point.number or point.number in point.name else f"{point.name} №{point.number}"
         return [
             order.customer_name,
             order.customer_phone,
-            _("Pickup point: %(point)s") % {"point": point.label},
+            _("Pickup point: %(point)s") % {"point": name},
+            point.address,
             " ".join(p for p in (point.postal_code, point.city) if p),
         ]
     if shipment.service.kind == "store_pickup":

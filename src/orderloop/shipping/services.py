@@ -391,8 +391,10 @@ class BatchResult:
 
 def parcels_to_ship(*, wave_id: int | None = None, warehouse_id: int | None = None) -> list[Parcel]:
     """Packed parcels without a live shipment (of one wave's orders, or of one warehouse)."""
-    parcels = Parcel.objects.filter(status=ParcelStatus.PACKED).exclude(
-        shipments__status__in=[s for s in ShipmentStatus.values if s != S.CANCELLED]
+    parcels = (
+        Parcel.objects.filter(status=ParcelStatus.PACKED)
+        .exclude(order__status__in=list(order_domain.FINAL))
+        .exclude(shipments__status__in=[s for s in ShipmentStatus.values if s != S.CANCELLED])
     )
     if wave_id is not None:
         totes = Tote.objects.filter(wave_id=wave_id)
