@@ -39,6 +39,8 @@ def test_desk_label_scan_handover_manifest_and_detail(packed: Any, make_staff: A
     assert f'data-shipment="{shipment.pk}"' in page
     no_courier = desk.post("/shipping/hand-over/", {"code": shipment.tracking_number.lower()}, follow=True)
     assert "Choose the courier" in no_courier.content.decode()
+    garbled = desk.post("/shipping/hand-over/", {"shipment": "x", "delivery_date": "2026-13-45"}, follow=True)
+    assert garbled.status_code == 200 and "valid day" in garbled.content.decode()
     unknown = desk.post("/shipping/hand-over/", {"code": "NOPE123"}, follow=True)
     assert unknown.status_code == 200 and "No shipment has this number" in unknown.content.decode()
     desk.post("/shipping/hand-over/", {"code": f" {shipment.tracking_number}\t", "courier": "kostya"})
@@ -74,6 +76,7 @@ def test_cod_and_pickup_point_pages(packed: Any, make_staff: Any, fake_np: Any) 
     services.delivery_mark_delivered(
         shipment_id=shipment.pk, actor=courier, cash_collected=str(order.total_amount)
     )
+    assert manager.get("/shipping/cod/?date=2026-13-45").status_code == 200
     page = manager.get("/shipping/cod/").content.decode()
     assert 'data-courier="kostya"' in page and str(order.total_amount) in page
     manager.post(

@@ -54,7 +54,9 @@ def _recipient_lines(shipment: Shipment) -> list[str]:
     order = shipment.order
     if shipment.pickup_point is not None:
         point = shipment.pickup_point
-        name = point.name if not point.number or point.number in point.name else f"{point.name} №{point.number}"
+        name = (
+            point.name if not point.number or point.number in point.name else f"{point.name} №{point.number}"
+        )
         return [
             order.customer_name,
             order.customer_phone,

@@ -143,14 +143,15 @@ def labels_pdf(request: HttpRequest) -> HttpResponse:
 def hand_over(request: HttpRequest) -> HttpResponse:
     """Scan the label (or press the row's button): the parcel leaves with its carrier."""
     code = request.POST.get("code", "")
-    delivery = (
-        parse_date(request.POST.get("delivery_date", "") or "") if request.POST.get("delivery_date") else None
-    )
+    try:
+        delivery = parse_date(request.POST.get("delivery_date", "") or "")
+        shipment_id = int(request.POST.get("shipment", "0") or 0)
+    except ValueError:
+        messages.error(request, _("Scan the label or choose a shipment and a valid day."))
+        return redirect("shipping:desk")
     try:
         shipment = (
-            services.shipment_by_code(code)
-            if code
-            else selectors.shipment_get(shipment_id=int(request.POST.get("shipment", "0") or 0))
+            services.shipment_by_code(code) if code else selectors.shipment_get(shipment_id=shipment_id)
         )
         services.shipment_hand_over(
             shipment_id=shipment.pk,
@@ -240,7 +241,10 @@ def shipment_action(request: HttpRequest, shipment_id: int, action: str) -> Http
 
 
 def _day(request: HttpRequest) -> date:
-    return parse_date(request.GET.get("date", "") or "") or timezone.localdate()
+    try:
+        return parse_date(request.GET.get("date", "") or "") or timezone.localdate()
+    except ValueError:
+        return timezone.localdate()
 
 
 @login_required
