@@ -26,7 +26,11 @@ def test_desk_label_scan_handover_manifest_and_detail(packed: Any, make_staff: A
     desk = logged_in(make_staff, "Warehouse", "wera")
     _order, parcel = packed()
     page = desk.get("/shipping/").content.decode()
-    assert f'data-parcel="{parcel.number}"' in page
+    assert f'data-parcel="{parcel.number}"' in page and 'value="nova_poshta.doors"' in page
+    wrong = desk.post(
+        "/shipping/labels/", {"parcel": parcel.pk, "service": "nova_poshta.warehouse"}, follow=True
+    )
+    assert "pickup point" in wrong.content.decode() and not Shipment.objects.filter(parcel=parcel).exists()
 
     created = desk.post("/shipping/labels/", {"parcel": parcel.pk})
     shipment = Shipment.objects.get(parcel=parcel)

@@ -24,7 +24,7 @@ from orderloop.fulfillment.models import Wave
 from orderloop.inventory.models import Warehouse
 
 from . import labels, selectors, services
-from .models import AdapterKind, Carrier, FailureReason, ShipmentStatus
+from .models import AdapterKind, Carrier, CarrierService, FailureReason, ShipmentStatus
 
 VIEW = "shipping.view_shipment"
 MANAGE = services.MANAGE
@@ -85,6 +85,9 @@ def desk(request: HttpRequest) -> HttpResponse:
             "waves": Wave.objects.filter(warehouse=warehouse).order_by("-id")[:10] if warehouse else [],
             "couriers": couriers(),
             "today": timezone.localdate(),
+            "service_choices": CarrierService.objects.filter(is_active=True, carrier__is_active=True)
+            .select_related("carrier")
+            .order_by("carrier__sort_order", "code"),
         },
     )
 
