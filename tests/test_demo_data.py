@@ -147,6 +147,12 @@ def test_load_demo_data_builds_the_shop_once() -> None:
     from orderloop.fulfillment.selectors import ready_orders
 
     assert ready_orders(warehouse=Warehouse.objects.get(code="kyiv")).count() == len(tables.DEMO_ORDERS) - 1
+    # Shipping: parcels packed and waiting for their labels; pickup points for the checkout's chooser.
+    from orderloop.shipping.models import PickupPoint
+    from orderloop.shipping.services import parcels_to_ship
+
+    assert len(parcels_to_ship()) == len(tables.DEMO_PACKED_ORDERS)
+    assert PickupPoint.objects.count() == len(tables.DEMO_PICKUP_POINTS)
     call_command("check_stock_ledger", stdout=StringIO())
 
     # Purchasing: suppliers with price lists (one preferred supplier per variant), reorder rules on low

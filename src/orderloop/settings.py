@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "orderloop.purchasing",
     "orderloop.fulfillment",
     "orderloop.returns",
+    "orderloop.shipping",
     "orderloop.storefront",
     "orderloop.backoffice",
 ]
@@ -258,4 +259,25 @@ ORDERLOOP: dict[str, Any] = {
         "RETURN_SHIPPING_PORT", "orderloop.returns.shipping_port.BuiltinReturnShipping"
     ),
     "RETURN_PHOTO_MAX_BYTES": int(os.environ.get("RETURN_PHOTO_MAX_BYTES", str(5 * 1024 * 1024))),
+    # Shipping (docs/shipping.md): the shop's phone on labels, and each carrier's API credentials.
+    "SHOP_PHONE": os.environ.get("SHOP_PHONE", ""),
+    "CARRIERS": {
+        "nova_poshta": {
+            "API_URL": os.environ.get("NOVA_POSHTA_API_URL", "https://api.novaposhta.ua/v2.0/json/"),
+            "API_KEY": os.environ.get("NOVA_POSHTA_API_KEY", ""),
+            "SENDER_REF": os.environ.get("NOVA_POSHTA_SENDER_REF", ""),
+            "SENDER_CITY_REF": os.environ.get("NOVA_POSHTA_SENDER_CITY_REF", ""),
+            "SENDER_ADDRESS_REF": os.environ.get("NOVA_POSHTA_SENDER_ADDRESS_REF", ""),
+            "SENDER_CONTACT_REF": os.environ.get("NOVA_POSHTA_SENDER_CONTACT_REF", ""),
+            "SENDER_PHONE": os.environ.get("NOVA_POSHTA_SENDER_PHONE", ""),
+            "WEBHOOK_SECRET": os.environ.get("NOVA_POSHTA_WEBHOOK_SECRET", ""),
+        },
+        "postnord": {
+            "API_URL": os.environ.get("POSTNORD_API_URL", "https://api2.postnord.com"),
+            "API_KEY": os.environ.get("POSTNORD_API_KEY", ""),
+            "CUSTOMER_NUMBER": os.environ.get("POSTNORD_CUSTOMER_NUMBER", ""),
+            "ISSUER_CODE": os.environ.get("POSTNORD_ISSUER_CODE", "Z12"),
+            "WEBHOOK_SECRET": os.environ.get("POSTNORD_WEBHOOK_SECRET", ""),
+        },
+    },
 }

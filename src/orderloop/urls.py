@@ -19,6 +19,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("purchasing/", include("orderloop.purchasing.urls")),
     path("fulfilment/", include("orderloop.fulfillment.urls")),
     path("returns/", include("orderloop.returns.urls")),
+    path("shipping/", include("orderloop.shipping.urls")),
     path("shop/", include("orderloop.storefront.urls")),
     path("", include("orderloop.backoffice.urls")),
 ]

@@ -25,6 +25,7 @@ SLA = "orderloop.orders.tasks.check_sla"
 EXPIRY = "orderloop.orders.tasks.expire_unpaid_orders"
 LOW_STOCK = "orderloop.purchasing.tasks.check_low_stock"
 REFUND_SLA = "orderloop.returns.tasks.check_refund_sla"
+POLL_TRACKING = "orderloop.shipping.tasks.poll_tracking"
 
 
 def test_the_registry_has_both_rules_every_minute_and_settings_replace_it():
@@ -33,6 +34,7 @@ def test_the_registry_has_both_rules_every_minute_and_settings_replace_it():
         (EXPIRY, 60.0),
         (LOW_STOCK, 300.0),
         (REFUND_SLA, 300.0),
+        (POLL_TRACKING, 900.0),
     ]
     assert [(e.path, e.every) for e in periodic_tasks({SLA: 5, EXPIRY: 0})] == [(SLA, 5.0)]
     with override_settings(ORDERLOOP={"PERIODIC_TASKS": {EXPIRY: 30}}):
@@ -44,13 +46,13 @@ def test_once_enqueues_each_task_and_does_not_pile_up_while_one_waits():
     out = StringIO()
     call_command("run_scheduler", "--once", stdout=out)
     assert sorted(DBTaskResult.objects.values_list("task_path", flat=True)) == sorted(
-        [SLA, EXPIRY, LOW_STOCK, REFUND_SLA]
+        [SLA, EXPIRY, LOW_STOCK, REFUND_SLA, POLL_TRACKING]
     )
     assert f"{SLA}: enqueued" in out.getvalue()
     again = StringIO()
     call_command("run_scheduler", "--once", "--only", SLA, stdout=again)
     assert "skipped" in again.getvalue()
-    assert DBTaskResult.objects.count() == 4
+    assert DBTaskResult.objects.count() == 5
     # Once the worker ran it, the next tick enqueues again.
     DBTaskResult.objects.filter(task_path=SLA).update(status="SUCCESSFUL")
     call_command("run_scheduler", "--once", "--only", SLA, stdout=StringIO())
@@ -75,6 +77,7 @@ def test_an_enqueued_run_is_executed_by_the_worker():
         EXPIRY: "SUCCESSFUL",
         LOW_STOCK: "SUCCESSFUL",
         REFUND_SLA: "SUCCESSFUL",
+        POLL_TRACKING: "SUCCESSFUL",
     }
 
 

@@ -33,6 +33,14 @@ from orderloop.purchasing.api import (
     suppliers_router,
 )
 from orderloop.returns.api import router as returns_router
+from orderloop.shipping.api import (
+    cod_router,
+    courier_router,
+    manifests_router,
+    shipments_router,
+    shipping_router,
+    webhooks_router,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -134,3 +142,9 @@ api.add_router("/waves", waves_router)
 api.add_router("/pick-lists", pick_lists_router)
 api.add_router("/parcels", parcels_router)
 api.add_router("/returns", returns_router)
+api.add_router("/shipping", shipping_router)
+api.add_router("/shipping", webhooks_router)
+api.add_router("/shipments", shipments_router)
+api.add_router("/manifests", manifests_router)
+api.add_router("/courier", courier_router)
+api.add_router("/cod", cod_router)

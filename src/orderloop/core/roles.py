@@ -93,6 +93,18 @@ FULFILMENT_READ = [
 FULFILMENT_WRITE = ["fulfillment.release_wave", "fulfillment.pick_orders", "fulfillment.pack_orders"]
 # The courier records the cash collected at the door.
 PAYMENTS_COD = ["payments.record_cod"]
+SHIPPING_READ = [
+    "shipping.view_shipment",
+    "shipping.view_shipmentevent",
+    "shipping.view_carrier",
+    "shipping.view_pickuppoint",
+    "shipping.view_manifest",
+]
+# The warehouse creates labels, hands parcels over and prints manifests.
+SHIPPING_WRITE = ["shipping.manage_shipments"]
+# The courier sees and closes only their own deliveries (delivered / failed, cash collected).
+SHIPPING_DELIVER = ["shipping.deliver_shipments"]
+SHIPPING_COD = ["shipping.view_codcollection", "shipping.view_codhandover", "shipping.reconcile_cod"]
 # What customers were sent, when no mail server is configured (the demo's outbox).
 OUTBOX_READ = ["notifications.view_outboxemail"]
 PROMOTIONS_READ = ["promotions.view_coupon", "promotions.view_couponredemption"]
@@ -158,6 +170,10 @@ ROLE_PERMISSIONS: dict[str, list[str] | str] = {
         *FULFILMENT_READ,
         *RETURNS_READ,
         *RETURNS_MANAGE,
+        *SHIPPING_READ,
+        *SHIPPING_WRITE,
+        *SHIPPING_COD,
+        "shipping.import_pickup_points",
     ],
     WAREHOUSE: [
         *CATALOG_READ,
@@ -169,8 +185,10 @@ ROLE_PERMISSIONS: dict[str, list[str] | str] = {
         *FULFILMENT_READ,
         *FULFILMENT_WRITE,
         *RETURNS_WAREHOUSE,
+        *SHIPPING_READ,
+        *SHIPPING_WRITE,
     ],
-    COURIER: [*PAYMENTS_COD],
+    COURIER: [*PAYMENTS_COD, *SHIPPING_DELIVER],
     SUPPORT: [
         *CATALOG_READ,
         *STOCK_READ,
@@ -181,9 +199,20 @@ ROLE_PERMISSIONS: dict[str, list[str] | str] = {
         "fulfillment.view_parcel",
         *RETURNS_READ,
         *RETURNS_OPEN,
+        *SHIPPING_READ,
     ],
-    # The analyst reads the return analytics feed (and the returns behind it).
-    ANALYST: [*CATALOG_READ, *STOCK_READ, *ORDERS_READ, *PURCHASING_READ, *FULFILMENT_READ, *RETURNS_READ],
+    # The analyst reads the return analytics feed (and the returns behind it) and the COD cash books.
+    ANALYST: [
+        *CATALOG_READ,
+        *STOCK_READ,
+        *ORDERS_READ,
+        *PURCHASING_READ,
+        *FULFILMENT_READ,
+        *RETURNS_READ,
+        *SHIPPING_READ,
+        "shipping.view_codcollection",
+        "shipping.view_codhandover",
+    ],
 }
 
 

@@ -524,6 +524,77 @@ def _demo_returns(stock_plan: list[PlannedStock]) -> int:
     return 1
 
 
+def _demo_shipping(stock_plan: list[PlannedStock]) -> int:
+    """Pickup points for the checkout's chooser (bulk: they carry no history) and two orders packed
+    through the order and fulfilment services, waiting at the shipping desk for their labels."""
+    from django.utils import timezone
+
+    from orderloop.fulfillment import selectors as fulfilment_selectors
+    from orderloop.fulfillment import services as fulfilment
+    from orderloop.fulfillment.models import PickList
+    from orderloop.orders import services as orders
+    from orderloop.orders.domain import AddressData, CustomerData, LineData
+    from orderloop.shipping.models import Carrier, PickupPoint
+
+    carriers = {c.code: c for c in Carrier.objects.all()}
+    now = timezone.now()
+    PickupPoint.objects.bulk_create(
+        PickupPoint(
+            carrier=carriers[carrier],
+            external_id=ref,
+            number=number,
+            name=name,
+            address=street,
+            city=city,
+            postal_code=postal,
+            country=country,
+            opening_hours=hours,
+            imported_at=now,
+        )
+        for carrier, ref, number, name, street, city, postal, country, hours in tables.DEMO_PICKUP_POINTS
+        if carrier in carriers
+    )
+    kyiv = [row.sku for row in stock_plan if row.warehouse == "kyiv" and row.quantity >= 6]
+    packed = 0
+    for index, (customer, method, line1, units) in enumerate(tables.DEMO_PACKED_ORDERS):
+        name, phone, language = customer
+        order = orders.order_place(
+            channel="web",
+            customer=CustomerData(name=name, phone=phone, email="", language=language),
+            shipping_address=AddressData(
+                country="UA",
+                city="Київ" if method == "pickup_point" else "Kyiv",
+                postal_code="" if method == "pickup_point" else "01001",
+                line1=line1,
+            ),
+            delivery_method_code=method,
+            payment_method_code="cod",
+            lines=[
+                LineData(sku=kyiv[(index * 53 + n * 17 + 5) % len(kyiv)], quantity=q)
+                for n, q in enumerate(units)
+            ],
+            actor=None,
+        )
+        orders.order_confirm(order_id=order.pk, actor=None)
+        wave = fulfilment.wave_release(
+            method="single", warehouse_code="kyiv", order_numbers=[order.number], actor=None
+        )
+        for pick_list in PickList.objects.filter(wave=wave):
+            for row in fulfilment_selectors.pick_rows(pick_list):
+                if row.remaining:
+                    fulfilment.pick_confirm(pick_list_id=pick_list.pk, code=row.barcode, actor=None)
+        parcel = fulfilment.parcel_open(order_id=order.pk, warehouse_code="kyiv", actor=None)
+        weight = 150
+        for line in order.lines.select_related("variant"):
+            for _unit in range(line.quantity):
+                fulfilment.parcel_scan(parcel_id=parcel.pk, code=line.variant.barcode or line.sku, actor=None)
+                weight += line.variant.weight_g or 200
+        box = parcel.suggested_box.code if parcel.suggested_box else "l"
+        fulfilment.parcel_pack(parcel_id=parcel.pk, box_code=box, weight_g=weight, actor=None)
+        packed += 1
+    return packed
+
+
 def load_demo_data() -> DemoSummary | None:
     """Load the demo shop; None (and nothing written) when it is already there."""
     started = time.perf_counter()
@@ -563,6 +634,7 @@ def load_demo_data() -> DemoSummary | None:
         _purchasing(products, variants, warehouses, stock_plan)
         orders = _demo_orders(stock_plan)
         orders += _demo_returns(stock_plan)
+        orders += _demo_shipping(stock_plan)
     return DemoSummary(
         users=users,
         categories=len(categories),

@@ -379,3 +379,22 @@ DEMO_ORDERS = (
     (("Omar Haddad", "+380501110006", "ar"), (1, 1), "cod", "express", 2, True),
     (("Sofiia Shevchuk", "+380501110007", "en"), (1,), "cod", "normal", 4, False),
 )
+
+# --- Shipping ---------------------------------------------------------------------------------------
+
+# Pickup points for the checkout's chooser (real carriers import theirs with `import_pickup_points`;
+# the demo has no API keys): (carrier, id, number, name, address, city, postal code, country, hours).
+DEMO_PICKUP_POINTS = (
+    ("nova_poshta", "demo-np-kyiv-1", "1", "Відділення №1", "вул. Пирогівський шлях, 135", "Київ", "03045", "UA", "Mon–Sat 08:00–21:00"),
+    ("nova_poshta", "demo-np-kyiv-22", "22", "Відділення №22", "вул. Хрещатик, 22", "Київ", "01001", "UA", "Mon–Sun 09:00–20:00"),
+    ("nova_poshta", "demo-np-kyiv-3101", "3101", "Поштомат №3101", "вул. Велика Васильківська, 72", "Київ", "03150", "UA", "24/7"),
+    ("nova_poshta", "demo-np-lviv-5", "5", "Відділення №5", "вул. Городоцька, 120", "Львів", "79022", "UA", "Mon–Sat 08:00–20:00"),
+    ("postnord", "demo-pn-odenplan", "1503", "ICA Supermarket Odenplan", "Odengatan 65", "Stockholm", "11322", "SE", "Mon–Sun 07:00–22:00"),
+    ("postnord", "demo-pn-slussen", "1620", "Pressbyrån Slussen", "Ryssgården 1", "Stockholm", "11645", "SE", "Mon–Sun 06:00–23:00"),
+)  # fmt: skip
+# Orders already packed, waiting at the shipping desk: (name, phone, language), delivery method,
+# address line 1 (a pickup point's label for pickup points), units per line.
+DEMO_PACKED_ORDERS = (
+    (("Andrii Kravets", "+380501110011", "uk"), "door_delivery", "Khreshchatyk 14, apt. 5", (1, 1)),
+    (("Iryna Savchenko", "+380501110012", "uk"), "pickup_point", "Відділення №22, вул. Хрещатик, 22", (2,)),
+)

@@ -234,9 +234,9 @@ def stock_release(*, stock_id: int, quantity: int, actor: Actor, reference: str)
 
 
 def stock_ship(*, stock_id: int, quantity: int, actor: Actor, reference: str) -> StockLevel:
-    """Reserved units leave the warehouse with a parcel: on_hand and reserved both go down by `quantity`
-    in one conditional UPDATE, with a SHIPMENT ledger row. (Kept minimal on purpose: the shipping area
-    records handovers; returns uses it for units that come back before the handover was recorded.)"""
+    """Reserved units leave the warehouse with a parcel handed to the carrier: on_hand and reserved both
+    go down by `quantity` in one conditional UPDATE (a SHIPMENT ledger row). Refuses (InvalidQuantity)
+    when fewer units are reserved, so a parcel handed over twice cannot take stock twice."""
     if quantity <= 0:
         raise InvalidQuantity(details={"quantity": "must be positive"})
     with transaction.atomic():

@@ -138,7 +138,48 @@ def _order_confirmation(order: Order, language: str) -> RenderedEmail:
     )
 
 
-RENDERERS: dict[str, Callable[[Order, str], RenderedEmail]] = {ORDER_CONFIRMATION: _order_confirmation}
+PARCEL_SHIPPED = "parcel_shipped"
+PARCEL_READY_FOR_PICKUP = "parcel_ready_for_pickup"
+PARCEL_DELIVERED = "parcel_delivered"
+# The shipment status each parcel email reports (shipping/services.py queues them).
+_PARCEL_STATUS = {
+    PARCEL_SHIPPED: ("handed_over", "in_transit", "at_hub", "out_for_delivery"),
+    PARCEL_READY_FOR_PICKUP: ("ready_for_pickup",),
+    PARCEL_DELIVERED: ("delivered",),
+}
+
+
+def _parcel_email(kind: str) -> Callable[[Order, str], RenderedEmail]:
+    """The customer's parcel news (shipped, ready for pickup, delivered): the parcel it is about (the
+    latest in that status), its tracking number and link, and the follow-the-order link."""
+
+    def render(order: Order, language: str) -> RenderedEmail:
+        from orderloop.shipping.selectors import order_shipments_for_customer
+        from orderloop.storefront.selectors import tracking_url
+
+        parcels = order_shipments_for_customer(order)
+        wanted = _PARCEL_STATUS[kind]
+        parcel = next(
+            (p for p in reversed(parcels) if p.shipment.status in wanted), parcels[-1] if parcels else None
+        )
+        context = order_summary(order, language)
+        context.update(kind=kind, parcel=parcel, parcels=parcels, tracking_url=tracking_url(order))
+        subject = render_to_string("notifications/email/parcel_subject.txt", context)
+        return RenderedEmail(
+            subject=" ".join(subject.split()),
+            text=render_to_string("notifications/email/parcel.txt", context),
+            html=render_to_string("notifications/email/parcel.html", context),
+        )
+
+    return render
+
+
+RENDERERS: dict[str, Callable[[Order, str], RenderedEmail]] = {
+    ORDER_CONFIRMATION: _order_confirmation,
+    PARCEL_SHIPPED: _parcel_email(PARCEL_SHIPPED),
+    PARCEL_READY_FOR_PICKUP: _parcel_email(PARCEL_READY_FOR_PICKUP),
+    PARCEL_DELIVERED: _parcel_email(PARCEL_DELIVERED),
+}
 
 
 def render_customer_email(kind: str, order: Order, language: str) -> RenderedEmail | None:

@@ -52,6 +52,8 @@ class CheckoutForm(forms.Form):
     line1 = forms.CharField(label=_("Street and house number"), max_length=200, required=False)
     line2 = forms.CharField(label=_("Apartment, floor (optional)"), max_length=200, required=False)
     delivery_method = forms.CharField(label=_("Delivery"), max_length=40, required=False)
+    # The imported pickup point chosen for a pickup-point option (shipping.PickupPoint id).
+    pickup_point = forms.IntegerField(label=_("Pickup point"), required=False, min_value=1)
     payment_method = forms.CharField(label=_("Payment"), max_length=40, required=False)
     coupon_code = forms.CharField(label=_("Coupon code"), max_length=40, required=False)
     comment = forms.CharField(

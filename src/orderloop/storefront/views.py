@@ -29,10 +29,11 @@ from orderloop.customers.models import Customer
 from orderloop.inventory.errors import InsufficientStock
 from orderloop.orders import domain as order_domain
 from orderloop.orders.errors import DuplicateExternalRef
-from orderloop.orders.models import DeliveryKind, Order, PaymentKind
+from orderloop.orders.models import DeliveryKind, DeliveryMethod, Order, PaymentKind
 from orderloop.payments import selectors as payment_selectors
 from orderloop.payments import services as payment_services
 from orderloop.payments.errors import NothingDue
+from orderloop.shipping import selectors as shipping_selectors
 
 from . import selectors, services
 from .forms import CHECKOUT_FIELDS, AddressForm, CheckoutForm, RegisterForm, SignInForm, apply_errors
@@ -261,7 +262,18 @@ def _dynamic_context(form: CheckoutForm, view: selectors.CartView) -> dict[str, 
     needed = set(order_domain.required_address_fields(country, kind))
     required = {name: name in needed for name in ("line1", "line2", "city", "postal_code", "region")}
     rule = order_domain.address_rule(country)
+    points = (
+        shipping_selectors.pickup_points_for_checkout(
+            delivery_method_id=quote.selected_delivery.method.pk,
+            country=country,
+            city=str(data.get("city") or ""),
+        )
+        if quote.selected_delivery is not None and kind == DeliveryKind.PICKUP_POINT
+        else []
+    )
     return {
+        "pickup_points": points,
+        "selected_pickup_point": str(data.get("pickup_point") or ""),
         "form": form,
         "quote": quote,
         "view": view,
@@ -289,6 +301,12 @@ def checkout(request: HttpRequest) -> HttpResponse:
         return _page(request, "storefront/checkout.html", _dynamic_context(form, view))
 
     form = CheckoutForm(request.POST)
+    if request.POST.get("refresh_points"):
+        # Without JavaScript: show the pickup points of the city typed, place nothing yet.
+        return _page(request, "storefront/checkout.html", _dynamic_context(form, view))
+    if form.is_valid():
+        data = form.cleaned_data
+        _take_pickup_point(form, data)
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -339,6 +357,24 @@ def checkout(request: HttpRequest) -> HttpResponse:
     return _page(request, "storefront/checkout.html", _dynamic_context(form, view), status=422)
 
 
+def _take_pickup_point(form: CheckoutForm, data: dict[str, Any]) -> None:
+    """A pickup-point option whose carrier has imported points: the customer chose one of them; its city
+    and label become the order's address (city, line 1), where shipping finds the point again."""
+    method = DeliveryMethod.objects.filter(code=data.get("delivery_method") or "", is_active=True).first()
+    if method is None or method.kind != DeliveryKind.PICKUP_POINT:
+        return
+    country = str(data.get("country") or "")
+    if not shipping_selectors.pickup_points_for_checkout(delivery_method_id=method.pk, country=country):
+        return  # no points imported: the customer types the point (line 1), as before
+    point = shipping_selectors.checkout_pickup_point(
+        delivery_method_id=method.pk, country=country, point_id=data.get("pickup_point")
+    )
+    if point is None:
+        form.add_error("pickup_point", _("Choose the pickup point where you collect the parcel."))
+        return
+    data["city"], data["line1"], data["postal_code"], data["line2"] = point.city, point.label, "", ""
+
+
 def _after_checkout(order: Order) -> str:
     """Card payments go on to the payment page; everything else to the order's page."""
     if order.payment_method.kind == PaymentKind.CARD:
@@ -378,6 +414,7 @@ def _track_context(order: Order, token: str) -> dict[str, Any]:
         "status": selectors.customer_status_of(order, paid=summary["paid"]),
         "timeline": selectors.customer_timeline(order),
         "overview": overview,
+        "shipments": shipping_selectors.order_shipments_for_customer(order),
         "can_pay_by_card": order.payment_method.kind in {PaymentKind.CARD, PaymentKind.PREPAYMENT}
         and overview.due_now > 0
         and selectors.card_payments_enabled()

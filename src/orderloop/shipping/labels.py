@@ -1,0 +1,305 @@
+"""Printed documents of shipping (reportlab): the parcel label (100×150 mm, A6-sized thermal labels)
+with the tracking number as a Code 128 barcode and a QR code of the tracking link, sender, recipient
+(or pickup point), weight and the cash to collect; labels of many parcels in one PDF (a wave's batch);
+and the handoff manifest of one carrier for one day (A4, signed by the driver).
+
+Labels are in the warehouse's language (the interface language); names and addresses as the customer
+wrote them. Fonts as in payments/invoices.py (DejaVu Sans when installed, else Helvetica).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from reportlab.graphics import renderPDF
+from reportlab.graphics.barcode import code128
+from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.graphics.shapes import Drawing
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfgen.canvas import Canvas
+
+from orderloop.core.money import format_money
+from orderloop.payments.invoices import _fonts
+
+from .models import Manifest, Shipment
+
+LABEL_SIZE = (100 * mm, 150 * mm)
+CODE_FONT = "Courier-Bold"
+
+
+def _fit(text: str, font: str, size: float, width: float) -> str:
+    while text and pdfmetrics.stringWidth(text, font, size) > width:
+        text = text[:-2] + "…" if len(text) > 2 else ""
+    return text
+
+
+def tracking_link(shipment: Shipment) -> str:
+    """The carrier's tracking page, or the shop's follow-the-order page for its own couriers."""
+    if shipment.tracking_url:
+        return shipment.tracking_url
+    from orderloop.storefront.selectors import tracking_url
+
+    return tracking_url(shipment.order)
+
+
+def _recipient_lines(shipment: Shipment) -> list[str]:
+    order = shipment.order
+    if shipment.pickup_point is not None:
+        point = shipment.pickup_point
+        name = (
+            point.name if not point.number or point.number in point.name else f"{point.name} №{point.number}"
+        )
+        return [
+            order.customer_name,
+            order.customer_phone,
+            _("Pickup point: %(point)s") % {"point": name},
+            point.address,
+            " ".join(p for p in (point.postal_code, point.city) if p),
+        ]
+    if shipment.service.kind == "store_pickup":
+        w = shipment.warehouse
+        return [order.customer_name, order.customer_phone, _("Collects at: %(place)s") % {"place": w.name}]
+    city = " ".join(p for p in (order.ship_postal_code, order.ship_city) if p)
+    return [
+        line
+        for line in (
+            order.customer_name,
+            order.customer_phone,
+            order.ship_line1,
+            order.ship_line2,
+            city,
+            order.ship_region,
+            order.ship_country,
+        )
+        if line
+    ]
+
+
+def _draw_label(canvas: Canvas, shipment: Shipment, regular: str, bold: str) -> None:
+    width, height = LABEL_SIZE
+    left, right = 5 * mm, width - 5 * mm
+    inner = right - left
+    y = height - 9 * mm
+    order = shipment.order
+    canvas.setFont(bold, 15)
+    canvas.drawString(left, y, _fit(shipment.carrier.name, bold, 15, inner * 0.62))
+    canvas.setFont(regular, 8)
+    canvas.drawRightString(right, y, _fit(str(shipment.service.name), regular, 8, inner * 0.38))
+    y -= 5 * mm
+    canvas.setFont(regular, 8)
+    canvas.drawString(
+        left,
+        y,
+        _("Order %(number)s · parcel %(parcel)s")
+        % {"number": order.number, "parcel": shipment.parcel.number},
+    )
+    y -= 3 * mm
+    canvas.line(left, y, right, y)
+
+    # The tracking number as Code 128 (bar width fitted to the label), with the number under it.
+    number = shipment.tracking_number or f"S{shipment.pk}"
+    bar_width = 0.42 * mm
+    barcode = code128.Code128(number, barWidth=bar_width, barHeight=20 * mm, humanReadable=False, quiet=True)
+    while barcode.width > inner and bar_width > 0.2 * mm:
+        bar_width -= 0.02 * mm
+        barcode = code128.Code128(
+            number, barWidth=bar_width, barHeight=20 * mm, humanReadable=False, quiet=True
+        )
+    y -= 23 * mm
+    barcode.drawOn(canvas, left + (inner - barcode.width) / 2, y)
+    y -= 5 * mm
+    canvas.setFont(CODE_FONT, 12)
+    canvas.drawCentredString(width / 2, y, number)
+    y -= 4 * mm
+    canvas.line(left, y, right, y)
+
+    # Recipient (large) beside the QR code of the tracking link.
+    qr_size = 28 * mm
+    widget = QrCodeWidget(tracking_link(shipment), barLevel="M")
+    x0, y0, x1, y1 = widget.getBounds()
+    drawing = Drawing(qr_size, qr_size, transform=[qr_size / (x1 - x0), 0, 0, qr_size / (y1 - y0), 0, 0])
+    drawing.add(widget)
+    y -= 5 * mm
+    canvas.setFont(bold, 9)
+    canvas.drawString(left, y, _("To:"))
+    renderPDF.draw(drawing, canvas, right - qr_size, y - qr_size + 3 * mm)
+    text_width = inner - qr_size - 2 * mm
+    for index, line in enumerate(_recipient_lines(shipment)):
+        y -= 5 * mm
+        size = 11 if index == 0 else 9
+        font = bold if index == 0 else regular
+        canvas.setFont(font, size)
+        canvas.drawString(left, y, _fit(line, font, size, text_width))
+    y = min(y, height - 9 * mm - 68 * mm) - 6 * mm
+    canvas.line(left, y, right, y)
+
+    # Weight, cash on delivery, the courier's day.
+    y -= 6 * mm
+    weight = (Decimal(shipment.weight_g) / 1000).quantize(Decimal("0.001"))
+    canvas.setFont(regular, 9)
+    canvas.drawString(left, y, _("Weight: %(kg)s kg") % {"kg": f"{weight:.3f}"})
+    if shipment.estimated_delivery:
+        canvas.drawRightString(
+            right,
+            y,
+            _("Expected: %(day)s") % {"day": date_format(shipment.estimated_delivery, "SHORT_DATE_FORMAT")},
+        )
+    y -= 8 * mm
+    if shipment.cod_amount > 0:
+        canvas.setFont(bold, 14)
+        canvas.drawString(
+            left, y, _("COD: %(amount)s") % {"amount": format_money(shipment.cod_amount, shipment.currency)}
+        )
+    else:
+        canvas.setFont(regular, 9)
+        canvas.drawString(left, y, _("Prepaid: nothing to collect"))
+    if order.preferred_date or order.preferred_time_from:
+        y -= 6 * mm
+        canvas.setFont(regular, 9)
+        window = " – ".join(
+            t.strftime("%H:%M") for t in (order.preferred_time_from, order.preferred_time_to) if t
+        )
+        when = date_format(order.preferred_date, "SHORT_DATE_FORMAT") if order.preferred_date else ""
+        canvas.drawString(
+            left, y, _fit(_("Deliver: %(when)s") % {"when": f"{when} {window}".strip()}, regular, 9, inner)
+        )
+
+    # The sender at the bottom.
+    warehouse = shipment.warehouse
+    sender = [
+        str(settings.ORDERLOOP.get("SHOP_NAME", "")),
+        ", ".join(
+            p for p in (warehouse.address_line, warehouse.postal_code, warehouse.city, warehouse.country) if p
+        ),
+    ]
+    y = 12 * mm
+    canvas.line(left, y + 5 * mm, right, y + 5 * mm)
+    canvas.setFont(bold, 8)
+    canvas.drawString(left, y, _("From:"))
+    canvas.setFont(regular, 8)
+    canvas.drawString(left + 10 * mm, y, _fit(sender[0], regular, 8, inner - 10 * mm))
+    canvas.drawString(left + 10 * mm, y - 4 * mm, _fit(sender[1], regular, 8, inner - 10 * mm))
+
+
+def render_labels_pdf(shipments: Iterable[Shipment], *, compress: bool = True) -> bytes:
+    """One 100×150 mm page per shipment."""
+    regular, bold = _fonts()
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=LABEL_SIZE, pageCompression=1 if compress else 0)
+    canvas.setTitle(_("Parcel labels"))
+    drawn = 0
+    for shipment in shipments:
+        _draw_label(canvas, shipment, regular, bold)
+        canvas.showPage()
+        drawn += 1
+    if not drawn:
+        canvas.setFont(regular, 10)
+        canvas.drawString(10 * mm, 75 * mm, _("No labels."))
+        canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
+
+
+def render_label_pdf(shipment: Shipment, *, compress: bool = True) -> bytes:
+    return render_labels_pdf([shipment], compress=compress)
+
+
+def render_manifest_pdf(manifest: Manifest, *, compress: bool = True) -> bytes:
+    """The handoff list: every parcel of the carrier leaving the warehouse that day, with totals and
+    the lines the driver and the warehouse sign."""
+    regular, bold = _fonts()
+    width, height = A4
+    left, right = 15 * mm, width - 15 * mm
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=A4, pageCompression=1 if compress else 0)
+    canvas.setTitle(_("Manifest %(number)s") % {"number": manifest.number})
+    shipments = list(
+        manifest.shipments.select_related("order", "pickup_point", "service", "parcel__order").order_by(
+            "handed_over_at", "id"
+        )
+    )
+
+    def header() -> float:
+        y = height - 18 * mm
+        canvas.setFont(bold, 15)
+        canvas.drawString(left, y, _("Handoff manifest %(number)s") % {"number": manifest.number})
+        y -= 7 * mm
+        canvas.setFont(regular, 10)
+        canvas.drawString(
+            left,
+            y,
+            _("%(carrier)s · %(warehouse)s · %(day)s")
+            % {
+                "carrier": manifest.carrier.name,
+                "warehouse": manifest.warehouse.name,
+                "day": date_format(manifest.date, "DATE_FORMAT"),
+            },
+        )
+        y -= 9 * mm
+        canvas.setFont(bold, 8)
+        for x, title in (
+            (0, "#"),
+            (8, _("Tracking number")),
+            (58, _("Order")),
+            (80, _("Recipient")),
+            (135, _("City")),
+            (160, _("kg")),
+            (170, _("COD")),
+        ):
+            canvas.drawString(left + x * mm, y, title)
+        y -= 2 * mm
+        canvas.line(left, y, right, y)
+        return y - 5 * mm
+
+    y = header()
+    total_weight = 0
+    cod: dict[str, Decimal] = {}
+    for index, shipment in enumerate(shipments, start=1):
+        if y < 40 * mm:
+            canvas.showPage()
+            y = header()
+        canvas.setFont(regular, 8)
+        canvas.drawString(left, y, str(index))
+        canvas.setFont("Courier", 8)
+        canvas.drawString(left + 8 * mm, y, _fit(shipment.tracking_number, "Courier", 8, 48 * mm))
+        canvas.setFont(regular, 8)
+        canvas.drawString(left + 58 * mm, y, shipment.order.number)
+        canvas.drawString(left + 80 * mm, y, _fit(shipment.order.customer_name, regular, 8, 53 * mm))
+        city = shipment.pickup_point.city if shipment.pickup_point else shipment.order.ship_city
+        canvas.drawString(left + 135 * mm, y, _fit(city, regular, 8, 24 * mm))
+        canvas.drawString(left + 160 * mm, y, f"{shipment.weight_g / 1000:.2f}")
+        if shipment.cod_amount > 0:
+            canvas.drawString(left + 170 * mm, y, f"{shipment.cod_amount}")
+            cod[shipment.currency] = cod.get(shipment.currency, Decimal("0")) + shipment.cod_amount
+        total_weight += shipment.weight_g
+        y -= 5.5 * mm
+    y -= 4 * mm
+    canvas.line(left, y + 3 * mm, right, y + 3 * mm)
+    canvas.setFont(bold, 9)
+    canvas.drawString(
+        left,
+        y - 2 * mm,
+        _("%(n)s parcels, %(kg)s kg") % {"n": len(shipments), "kg": f"{total_weight / 1000:.2f}"}
+        + "".join(f"; {_('COD')} {format_money(amount, currency)}" for currency, amount in cod.items()),
+    )
+    y = 25 * mm
+    canvas.setFont(regular, 9)
+    canvas.drawString(left, y, _("Handed over by (warehouse): ____________________"))
+    canvas.drawString(left + 95 * mm, y, _("Received by (driver): ____________________"))
+    canvas.setFont(regular, 7)
+    canvas.drawString(
+        left,
+        15 * mm,
+        _("Printed %(when)s") % {"when": date_format(timezone.localtime(), "SHORT_DATETIME_FORMAT")},
+    )
+    canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
