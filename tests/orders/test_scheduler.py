@@ -1,5 +1,6 @@
 """The periodic scheduler (core/scheduler.py, `manage.py run_scheduler`): enqueues the SLA check and
-the payment expiry (and every other registered task), does not pile up runs while one still waits, and stops cleanly on a signal."""
+the payment expiry (and every other registered task), does not pile up runs while one still waits, and
+stops cleanly on a signal."""
 
 from __future__ import annotations
 
