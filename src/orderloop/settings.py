@@ -254,9 +254,10 @@ ORDERLOOP: dict[str, Any] = {
     "RETURN_POLICY": json.loads(os.environ.get("RETURN_POLICY", "{}")),
     # Damaged returns go to this inactive warehouse (never sold or picked); created on first use.
     "RETURN_QUARANTINE_WAREHOUSE": os.environ.get("RETURN_QUARANTINE_WAREHOUSE", "QUARANTINE"),
-    # The carrier port for return labels and tracking (returns/shipping_port.py).
+    # The carrier port for return labels and tracking (returns/shipping_port.py): the carrier adapters
+    # (shipping/return_port.py), falling back to the shop's own label where no carrier is configured.
     "RETURN_SHIPPING_PORT": os.environ.get(
-        "RETURN_SHIPPING_PORT", "orderloop.returns.shipping_port.BuiltinReturnShipping"
+        "RETURN_SHIPPING_PORT", "orderloop.shipping.return_port.CarrierReturnShipping"
     ),
     "RETURN_PHOTO_MAX_BYTES": int(os.environ.get("RETURN_PHOTO_MAX_BYTES", str(5 * 1024 * 1024))),
     # Shipping (docs/shipping.md): the shop's phone on labels, and each carrier's API credentials.
@@ -271,6 +272,11 @@ ORDERLOOP: dict[str, Any] = {
             "SENDER_CONTACT_REF": os.environ.get("NOVA_POSHTA_SENDER_CONTACT_REF", ""),
             "SENDER_PHONE": os.environ.get("NOVA_POSHTA_SENDER_PHONE", ""),
             "WEBHOOK_SECRET": os.environ.get("NOVA_POSHTA_WEBHOOK_SECRET", ""),
+            # Returns (AdditionalService orderCargoReturn); empty refs: the carrier's first offer.
+            "RETURN_ADDRESS_REF": os.environ.get("NOVA_POSHTA_RETURN_ADDRESS_REF", ""),
+            "RETURN_REASON_REF": os.environ.get("NOVA_POSHTA_RETURN_REASON_REF", ""),
+            "RETURN_SUBTYPE_REASON_REF": os.environ.get("NOVA_POSHTA_RETURN_SUBTYPE_REASON_REF", ""),
+            "RETURN_PAYMENT_METHOD": os.environ.get("NOVA_POSHTA_RETURN_PAYMENT_METHOD", "Cash"),
         },
         "postnord": {
             "API_URL": os.environ.get("POSTNORD_API_URL", "https://api2.postnord.com"),
@@ -278,6 +284,8 @@ ORDERLOOP: dict[str, Any] = {
             "CUSTOMER_NUMBER": os.environ.get("POSTNORD_CUSTOMER_NUMBER", ""),
             "ISSUER_CODE": os.environ.get("POSTNORD_ISSUER_CODE", "Z12"),
             "WEBHOOK_SECRET": os.environ.get("POSTNORD_WEBHOOK_SECRET", ""),
+            # The service return parcels are booked with (24: Return Drop Off).
+            "RETURN_SERVICE_CODE": os.environ.get("POSTNORD_RETURN_SERVICE_CODE", "24"),
         },
     },
 }

@@ -1,5 +1,6 @@
 """The periodic scheduler (core/scheduler.py, `manage.py run_scheduler`): enqueues the SLA check and
-the payment expiry, does not pile up runs while one still waits, and stops cleanly on a signal."""
+the payment expiry (and every other registered task), does not pile up runs while one still waits, and
+stops cleanly on a signal."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ EXPIRY = "orderloop.orders.tasks.expire_unpaid_orders"
 LOW_STOCK = "orderloop.purchasing.tasks.check_low_stock"
 REFUND_SLA = "orderloop.returns.tasks.check_refund_sla"
 POLL_TRACKING = "orderloop.shipping.tasks.poll_tracking"
+RETURN_TRACKING = "orderloop.returns.tasks.refresh_return_tracking"
 
 
 def test_the_registry_has_both_rules_every_minute_and_settings_replace_it():
@@ -34,6 +36,7 @@ def test_the_registry_has_both_rules_every_minute_and_settings_replace_it():
         (EXPIRY, 60.0),
         (LOW_STOCK, 300.0),
         (REFUND_SLA, 300.0),
+        (RETURN_TRACKING, 900.0),
         (POLL_TRACKING, 900.0),
     ]
     assert [(e.path, e.every) for e in periodic_tasks({SLA: 5, EXPIRY: 0})] == [(SLA, 5.0)]
@@ -46,13 +49,13 @@ def test_once_enqueues_each_task_and_does_not_pile_up_while_one_waits():
     out = StringIO()
     call_command("run_scheduler", "--once", stdout=out)
     assert sorted(DBTaskResult.objects.values_list("task_path", flat=True)) == sorted(
-        [SLA, EXPIRY, LOW_STOCK, REFUND_SLA, POLL_TRACKING]
+        [SLA, EXPIRY, LOW_STOCK, REFUND_SLA, RETURN_TRACKING, POLL_TRACKING]
     )
     assert f"{SLA}: enqueued" in out.getvalue()
     again = StringIO()
     call_command("run_scheduler", "--once", "--only", SLA, stdout=again)
     assert "skipped" in again.getvalue()
-    assert DBTaskResult.objects.count() == 5
+    assert DBTaskResult.objects.count() == 6
     # Once the worker ran it, the next tick enqueues again.
     DBTaskResult.objects.filter(task_path=SLA).update(status="SUCCESSFUL")
     call_command("run_scheduler", "--once", "--only", SLA, stdout=StringIO())
@@ -77,6 +80,7 @@ def test_an_enqueued_run_is_executed_by_the_worker():
         EXPIRY: "SUCCESSFUL",
         LOW_STOCK: "SUCCESSFUL",
         REFUND_SLA: "SUCCESSFUL",
+        RETURN_TRACKING: "SUCCESSFUL",
         POLL_TRACKING: "SUCCESSFUL",
     }
 

@@ -3,6 +3,10 @@ answer as the carriers document (see the adapters' docstrings) and record every 
 
 - FakeNovaPoshta: API 2.0, one JSON-RPC style URL; `{"apiKey", "modelName", "calledMethod",
   "methodProperties"}` in, `{"success", "data", "errors", "warnings", "info", "errorCodes", ...}` out.
+  Returns (`AdditionalService`): a received waybill can come back (`CheckPossibilityCreateReturn`
+  lists the return addresses); `save` with `orderCargoReturn` opens a return order and issues the return
+  waybill, the original's recipient as its sender and the return address as its recipient;
+  `getReturnOrdersList` gives the waybill (`hold_return_waybills`: not yet).
 - FakePostNord: the EDI booking (`/rest/shipment/v3/edi/labels/pdf`, `/rest/shipment/v3/edi`), Track &
   Trace (`/rest/shipment/v5/trackandtrace/findByIdentifier.json`) and service points
   (`/rest/businesslocation/v5/servicepoints/nearest/byaddress`), `apikey` in the query string.
@@ -106,7 +110,24 @@ class FakeNovaPoshta(_Server):
     documents: dict[str, dict[str, Any]] = field(default_factory=dict)  # IntDocNumber → document
     warehouses: list[dict[str, Any]] = field(default_factory=list)
     fail_next: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    return_addresses: list[dict[str, Any]] = field(
+        default_factory=lambda: [
+            {
+                "Ref": "return-address-ref",
+                "City": "Київ",
+                "Address": "Відділення №1: вул. Пирогівський шлях, 135",
+                "Counterparty": "sender-ref",
+                "ContactPerson": "contact-ref",
+                "Phone": "380441234567",
+                "NonCash": True,
+                "Type": "Warehouse",
+            }
+        ]
+    )
+    return_orders: dict[str, dict[str, Any]] = field(default_factory=dict)  # return order Number → order
+    hold_return_waybills: bool = False
     _numbers: itertools.count = field(default_factory=lambda: itertools.count(20450000000001))
+    _return_numbers: itertools.count = field(default_factory=lambda: itertools.count(1))
 
     def calls(self, method: str) -> list[Received]:
         return [
@@ -167,6 +188,8 @@ class FakeNovaPoshta(_Server):
                     }
                 ]
             )
+        if name.startswith("AdditionalService."):
+            return self.additional_service(name.partition(".")[2], props)
         if name == "InternetDocument.delete":
             ref = props.get("DocumentRefs")
             found = [n for n, d in self.documents.items() if d["Ref"] == ref]
@@ -208,6 +231,81 @@ class FakeNovaPoshta(_Server):
                 ]
             )
         return 200, np_answer(errors=[f"Method {name} does not exist"])
+
+    RECEIVED = ("9", "10", "11")
+
+    def additional_service(self, method: str, props: dict[str, Any]) -> tuple[int, Any]:
+        if method == "CheckPossibilityCreateReturn":
+            doc = self.documents.get(str(props.get("Number") or ""))
+            if doc is None:
+                return 200, np_answer(errors=["Document not found"], codes=["20000900746"])
+            if doc["StatusCode"] not in self.RECEIVED or doc.get("ReturnOf"):
+                return 200, np_answer(errors=["Return is not possible for this document"])
+            return 200, np_answer(list(self.return_addresses))
+        if method == "getReturnReasons":
+            return 200, np_answer([{"Ref": "reason-ref-1", "Description": "Не влаштовують характеристики"}])
+        if method == "getReturnReasonsSubtypes":
+            return 200, np_answer(
+                [{"Ref": "subtype-ref-1", "ReasonRef": props.get("ReasonRef"), "Description": "Розмір"}]
+            )
+        if method == "save":
+            number = str(props.get("IntDocNumber") or "")
+            doc = self.documents.get(number)
+            missing = [
+                k for k in ("IntDocNumber", "PaymentMethod", "Reason", "ReturnAddressRef") if not props.get(k)
+            ]
+            if missing:
+                return 200, np_answer(errors=[f"{k} is empty" for k in missing])
+            if props.get("OrderType") != "orderCargoReturn":
+                return 200, np_answer(errors=["OrderType is invalid"])
+            if doc is None or doc["StatusCode"] not in self.RECEIVED:
+                return 200, np_answer(errors=["Return is not possible for this document"])
+            address = next((a for a in self.return_addresses if a["Ref"] == props["ReturnAddressRef"]), None)
+            if address is None:
+                return 200, np_answer(errors=["ReturnAddressRef is invalid"])
+            order_number = f"102-{next(self._return_numbers):08d}"
+            waybill = str(next(self._numbers))
+            # The return waybill: the original's recipient sends, the return address receives.
+            self.documents[waybill] = {
+                "ReturnOf": number,
+                "SenderName": doc.get("RecipientName", ""),
+                "SendersPhone": doc.get("RecipientsPhone", ""),
+                "CitySenderName": doc.get("RecipientCityName", ""),
+                "Recipient": address["Counterparty"],
+                "RecipientAddress": address["Ref"],
+                "RecipientAddressName": address["Address"],
+                "RecipientCityName": address["City"],
+                "RecipientsPhone": address["Phone"],
+                "Ref": f"ref-{waybill}",
+                "StatusCode": "1",
+                "Status": "Відправник самостійно створив цю накладну",
+            }
+            self.return_orders[order_number] = {
+                **props,
+                "Ref": f"return-ref-{order_number}",
+                "ExpressWaybillNumber": waybill,
+            }
+            return 200, np_answer([{"Number": order_number, "Ref": f"return-ref-{order_number}"}])
+        if method == "getReturnOrdersList":
+            rows = []
+            for order_number, order in self.return_orders.items():
+                if props.get("Number") and props["Number"] != order_number:
+                    continue
+                waybill = "" if self.hold_return_waybills else order["ExpressWaybillNumber"]
+                rows.append(
+                    {
+                        "OrderRef": order["Ref"],
+                        "OrderNumber": order_number,
+                        "OrderStatus": "Прийнята",
+                        "DocumentNumber": order["IntDocNumber"],
+                        "ExpressWaybillNumber": waybill,
+                        "ExpressWaybillStatus": self.documents[order["ExpressWaybillNumber"]]["Status"]
+                        if waybill
+                        else "",
+                    }
+                )
+            return 200, np_answer(rows)
+        return 200, np_answer(errors=[f"Method AdditionalService.{method} does not exist"])
 
 
 def np_warehouse(

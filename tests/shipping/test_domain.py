@@ -114,3 +114,53 @@ def test_webhook_signatures():
     assert not domain.signature_valid("secret", body + b" ", header)
     assert not domain.signature_valid("", body, header)
     assert not domain.signature_valid("secret", body, "")
+
+
+NP, PN, OWN = AdapterKind.NOVA_POSHTA, AdapterKind.POSTNORD, AdapterKind.OWN_COURIER
+
+
+@pytest.mark.parametrize(
+    ("method", "country", "delivered_by", "carrier"),
+    [
+        ("courier_pickup", "UA", [], OWN),  # our couriers work in the shop's country
+        ("courier_pickup", "UA", [NP], OWN),
+        ("courier_pickup", "SE", [OWN], OWN),  # our courier delivered it there
+        ("courier_pickup", "SE", [PN], PN),  # abroad: the carrier's return label
+        ("drop_off", "UA", [NP], NP),  # the carrier that delivered it
+        ("post", "UA", [NP], NP),
+        ("drop_off", "SE", [OWN, PN], PN),
+        ("drop_off", "UA", [OWN], NP),  # came with our courier: the country's return carrier
+        ("drop_off", "SE", [AdapterKind.STORE_PICKUP], PN),
+        ("post", "de", [], None),  # no carrier: the shop's own label
+    ],
+)
+def test_which_carrier_a_return_goes_back_with(method, country, delivered_by, carrier):
+    assert (
+        domain.return_carrier(method=method, country=country, delivered_by=delivered_by, home_country="UA")
+        == carrier
+    )
+
+
+@pytest.mark.parametrize(
+    ("adapter", "code", "status"),
+    [
+        (NP, "1", None),  # the waybill exists, the parcel not sent yet
+        (NP, "12", "in_transit"),
+        (NP, "5", "in_transit"),
+        (NP, "6", "in_transit"),
+        (NP, "7", "in_transit"),  # waiting at the shop's branch: still to be fetched
+        (NP, "9", "delivered"),
+        (NP, "102", None),  # refused by the shop: the parcel goes back to the customer
+        (NP, "2", None),
+        (NP, "999", None),  # unknown: ignored
+        (PN, "INFORMED", None),
+        (PN, "en_route", "in_transit"),
+        (PN, "AVAILABLE_FOR_DELIVERY", "in_transit"),
+        (PN, "DELIVERED", "delivered"),
+        (PN, "STOPPED", None),
+        (OWN, "delivered", "delivered"),
+        (OWN, "", None),
+    ],
+)
+def test_return_tracking_status_from_carrier_codes(adapter, code, status):
+    assert domain.return_tracking_status(adapter, code) == status

@@ -29,6 +29,7 @@ DEFAULT_PERIODIC_TASKS: dict[str, float] = {
     "orderloop.orders.tasks.expire_unpaid_orders": 60,
     "orderloop.purchasing.tasks.check_low_stock": 300,
     "orderloop.returns.tasks.check_refund_sla": 300,
+    "orderloop.returns.tasks.refresh_return_tracking": 900,
     "orderloop.shipping.tasks.poll_tracking": 900,
 }
 

@@ -2,12 +2,14 @@
 parcel's tracking. One interface (ReturnShippingPort); the implementation is chosen by
 `ORDERLOOP["RETURN_SHIPPING_PORT"]` (a dotted path to a class taking no arguments).
 
-The built-in implementation needs no carrier: it draws the shop's own return label (the return address,
-the customer's address and the RMA number as a Code 128 barcode) and uses the RMA number as the tracking
-reference; it has no tracking (staff mark the parcel in transit and received, or scan the RMA barcode
-when it arrives). The shipping area's carrier adapters plug in here once both areas are merged: a class
-whose `create_return_label` books the return with the carrier and returns the carrier's label PDF and
-tracking number, and whose `track` returns the carrier's events.
+The default is the shipping area's `orderloop.shipping.return_port.CarrierReturnShipping`: it books the
+return with a carrier adapter (our courier for a courier pickup, Nova Poshta's return service in UA,
+PostNord in SE), returns the carrier's tracking reference and label, and maps the carrier's events to
+"in_transit" / "delivered" (docs/shipping.md, "Returns"). Where no carrier fits or is configured it uses
+the built-in implementation below, which needs no carrier: it draws the shop's own return label (the
+return address, the customer's address and the RMA number as a Code 128 barcode) and uses the RMA number
+as the tracking reference; it has no tracking (staff mark the parcel in transit and received, or scan the
+RMA barcode when it arrives).
 
 Services call the port outside any database transaction (DESIGN.md §4) and record what it returned.
 """
@@ -21,7 +23,7 @@ from typing import Protocol
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-DEFAULT_PORT = "orderloop.returns.shipping_port.BuiltinReturnShipping"
+DEFAULT_PORT = "orderloop.shipping.return_port.CarrierReturnShipping"
 
 
 @dataclass(frozen=True)

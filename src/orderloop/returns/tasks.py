@@ -27,8 +27,8 @@ def check_refund_sla() -> dict[str, Any]:
 
 @task()
 def refresh_return_tracking() -> dict[str, Any]:
-    """Ask the shipping port for news of every return on its way with a carrier (register it in
-    PERIODIC_TASKS once a carrier port is wired; the built-in port has no tracking)."""
+    """Ask the shipping port for news of every return on its way with a carrier (every 900 s in
+    core/scheduler.py; returns with the shop's own label have no carrier and are left to staff)."""
     from . import services
     from .models import ReturnRequest, ReturnStatus
 

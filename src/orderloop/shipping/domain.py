@@ -128,6 +128,53 @@ def map_carrier_code(adapter: str, code: str, *, to_pickup_point: bool = False) 
     return CODE_TABLES.get(adapter, {}).get(code)
 
 
+# --- Returns: which carrier brings a return back, and what its events mean ------------------------------
+
+# The return methods of the returns area (returns.models.ReturnMethod values).
+RETURN_COURIER_PICKUP = "courier_pickup"
+# The carrier whose return service a country's customers use when the order's own carrier cannot take
+# the parcel back (it came with our courier or from the store).
+RETURN_COUNTRY_CARRIERS: dict[str, str] = {"UA": AdapterKind.NOVA_POSHTA, "SE": AdapterKind.POSTNORD}
+REMOTE_ADAPTERS = frozenset({AdapterKind.NOVA_POSHTA, AdapterKind.POSTNORD})
+
+
+def return_carrier(
+    *, method: str, country: str, delivered_by: Sequence[str], home_country: str
+) -> str | None:
+    """The adapter a return goes back with (None: the shop's own label, no carrier).
+
+    Courier pickup → our own courier, where our couriers go: the shop's own country, or an order our
+    courier delivered. Everything else (drop-off at a pickup point, post, a courier pickup abroad) → the
+    carrier that delivered the order (`delivered_by`: the adapters of the order's shipments, latest
+    first), else the return carrier of the destination country (Nova Poshta in UA, PostNord in SE)."""
+    country = (country or "").upper()
+    if method == RETURN_COURIER_PICKUP and (
+        country == (home_country or "").upper() or AdapterKind.OWN_COURIER in delivered_by
+    ):
+        return AdapterKind.OWN_COURIER
+    for adapter in delivered_by:
+        if adapter in REMOTE_ADAPTERS:
+            return adapter
+    return RETURN_COUNTRY_CARRIERS.get(country)
+
+
+# A return parcel is on its way from the customer once the carrier has it, and "delivered" once it
+# reached the shop. Waiting at the shop's branch still counts as on the way (someone must fetch it).
+RETURN_IN_TRANSIT = ON_THE_WAY
+RETURN_DELIVERED = frozenset({S.DELIVERED})
+
+
+def return_tracking_status(adapter: str, code: str) -> str | None:
+    """A carrier event of a return parcel as the returns port reads it: "in_transit", "delivered", or
+    None (not sent yet, cancelled, sent back to the customer, or a code we do not know: ignored)."""
+    status = map_carrier_code(adapter, code)
+    if status in RETURN_DELIVERED:
+        return "delivered"
+    if status in RETURN_IN_TRANSIT:
+        return "in_transit"
+    return None
+
+
 # --- What the shipments mean for the order ------------------------------------------------------------
 
 # The order statuses shipping moves an order through, in their forward order.

@@ -1,20 +1,22 @@
 """Printed documents of shipping (reportlab): the parcel label (100×150 mm, A6-sized thermal labels)
 with the tracking number as a Code 128 barcode and a QR code of the tracking link, sender, recipient
 (or pickup point), weight and the cash to collect; labels of many parcels in one PDF (a wave's batch);
-and the handoff manifest of one carrier for one day (A4, signed by the driver).
+the handoff manifest of one carrier for one day (A4, signed by the driver); and the label of a return
+parcel (`render_return_label_pdf`, same size, for returns booked through shipping/return_port.py).
 
-Labels are in the warehouse's language (the interface language); names and addresses as the customer
+Labels are in the warehouse's language (the interface language; a return label in the customer's); names and addresses as the customer
 wrote them. Fonts as in payments/invoices.py (DejaVu Sans when installed, else Helvetica).
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from reportlab.graphics import renderPDF
@@ -39,6 +41,26 @@ def _fit(text: str, font: str, size: float, width: float) -> str:
     while text and pdfmetrics.stringWidth(text, font, size) > width:
         text = text[:-2] + "…" if len(text) > 2 else ""
     return text
+
+
+def _code128(number: str, width: float) -> code128.Code128:
+    """The number as Code 128, 20 mm high, its bars narrowed until it fits `width`."""
+    bar_width = 0.42 * mm
+    barcode = code128.Code128(number, barWidth=bar_width, barHeight=20 * mm, humanReadable=False, quiet=True)
+    while barcode.width > width and bar_width > 0.2 * mm:
+        bar_width -= 0.02 * mm
+        barcode = code128.Code128(
+            number, barWidth=bar_width, barHeight=20 * mm, humanReadable=False, quiet=True
+        )
+    return barcode
+
+
+def _qr(link: str, size: float) -> Drawing:
+    widget = QrCodeWidget(link, barLevel="M")
+    x0, y0, x1, y1 = widget.getBounds()
+    drawing = Drawing(size, size, transform=[size / (x1 - x0), 0, 0, size / (y1 - y0), 0, 0])
+    drawing.add(widget)
+    return drawing
 
 
 def tracking_link(shipment: Shipment) -> str:
@@ -106,13 +128,7 @@ def _draw_label(canvas: Canvas, shipment: Shipment, regular: str, bold: str) -> 
 
     # The tracking number as Code 128 (bar width fitted to the label), with the number under it.
     number = shipment.tracking_number or f"S{shipment.pk}"
-    bar_width = 0.42 * mm
-    barcode = code128.Code128(number, barWidth=bar_width, barHeight=20 * mm, humanReadable=False, quiet=True)
-    while barcode.width > inner and bar_width > 0.2 * mm:
-        bar_width -= 0.02 * mm
-        barcode = code128.Code128(
-            number, barWidth=bar_width, barHeight=20 * mm, humanReadable=False, quiet=True
-        )
+    barcode = _code128(number, inner)
     y -= 23 * mm
     barcode.drawOn(canvas, left + (inner - barcode.width) / 2, y)
     y -= 5 * mm
@@ -123,10 +139,7 @@ def _draw_label(canvas: Canvas, shipment: Shipment, regular: str, bold: str) -> 
 
     # Recipient (large) beside the QR code of the tracking link.
     qr_size = 28 * mm
-    widget = QrCodeWidget(tracking_link(shipment), barLevel="M")
-    x0, y0, x1, y1 = widget.getBounds()
-    drawing = Drawing(qr_size, qr_size, transform=[qr_size / (x1 - x0), 0, 0, qr_size / (y1 - y0), 0, 0])
-    drawing.add(widget)
+    drawing = _qr(tracking_link(shipment), qr_size)
     y -= 5 * mm
     canvas.setFont(bold, 9)
     canvas.drawString(left, y, _("To:"))
@@ -210,6 +223,120 @@ def render_labels_pdf(shipments: Iterable[Shipment], *, compress: bool = True) -
 
 def render_label_pdf(shipment: Shipment, *, compress: bool = True) -> bytes:
     return render_labels_pdf([shipment], compress=compress)
+
+
+@dataclass(frozen=True)
+class ReturnLabelData:
+    """A return parcel's label (shipping/return_port.py): no Shipment row behind it."""
+
+    carrier: str  # the carrier's name
+    tracking_number: str
+    rma_number: str
+    order_number: str
+    recipient: Sequence[str]  # the shop's return address
+    sender: Sequence[str]  # the customer: name, phone, address
+    link: str  # the QR code: the customer's page of the return
+    weight_g: int
+    hint: str  # what the customer does with the parcel
+    language: str = ""
+    items: Sequence[str] = field(default_factory=tuple)
+
+
+def render_return_label_pdf(data: ReturnLabelData, *, compress: bool = True) -> bytes:
+    """The 100×150 mm label of a return parcel, in the customer's language: the carrier, the return and
+    order numbers, the tracking number as Code 128 and in text, the shop's return address beside a QR
+    code of the customer's return page, the customer as the sender, weight, items and what to do."""
+    regular, bold = _fonts()
+    width, height = LABEL_SIZE
+    left, right = 5 * mm, width - 5 * mm
+    inner = right - left
+    buffer = io.BytesIO()
+    with translation.override(data.language or settings.LANGUAGE_CODE):
+        canvas = Canvas(buffer, pagesize=LABEL_SIZE, pageCompression=1 if compress else 0)
+        canvas.setTitle(_("Return label %(number)s") % {"number": data.rma_number})
+        canvas.setSubject(data.tracking_number)
+        y = height - 9 * mm
+        canvas.setFont(bold, 15)
+        canvas.drawString(left, y, _fit(data.carrier, bold, 15, inner * 0.62))
+        canvas.setFont(bold, 11)
+        canvas.drawRightString(right, y, _fit(_("Return"), bold, 11, inner * 0.38))
+        y -= 5 * mm
+        canvas.setFont(regular, 8)
+        canvas.drawString(
+            left,
+            y,
+            _fit(
+                _("Return %(rma)s · order %(number)s")
+                % {"rma": data.rma_number, "number": data.order_number},
+                regular,
+                8,
+                inner,
+            ),
+        )
+        y -= 3 * mm
+        canvas.line(left, y, right, y)
+
+        barcode = _code128(data.tracking_number, inner)
+        y -= 23 * mm
+        barcode.drawOn(canvas, left + (inner - barcode.width) / 2, y)
+        y -= 5 * mm
+        canvas.setFont(CODE_FONT, 12)
+        canvas.drawCentredString(width / 2, y, data.tracking_number)
+        y -= 4 * mm
+        canvas.line(left, y, right, y)
+
+        qr_size = 28 * mm
+        y -= 5 * mm
+        canvas.setFont(bold, 9)
+        canvas.drawString(left, y, _("To:"))
+        renderPDF.draw(_qr(data.link, qr_size), canvas, right - qr_size, y - qr_size + 3 * mm)
+        text_width = inner - qr_size - 2 * mm
+        for index, line in enumerate(data.recipient[:6]):
+            y -= 5 * mm
+            size = 11 if index == 0 else 9
+            font = bold if index == 0 else regular
+            canvas.setFont(font, size)
+            canvas.drawString(left, y, _fit(line, font, size, text_width))
+        y = min(y, height - 9 * mm - 68 * mm) - 6 * mm
+        canvas.line(left, y, right, y)
+
+        y -= 5 * mm
+        canvas.setFont(bold, 8)
+        canvas.drawString(left, y, _("From:"))
+        canvas.setFont(regular, 8)
+        for line in data.sender[:5]:
+            canvas.drawString(left + 10 * mm, y, _fit(line, regular, 8, inner - 10 * mm))
+            y -= 4 * mm
+        y -= 2 * mm
+        weight = (Decimal(data.weight_g) / 1000).quantize(Decimal("0.001"))
+        canvas.setFont(regular, 9)
+        canvas.drawString(left, y, _("Weight: %(kg)s kg") % {"kg": f"{weight:.3f}"})
+        y -= 4.5 * mm
+        canvas.setFont(regular, 7)
+        for item in data.items[:4]:
+            canvas.drawString(left, y, _fit(item, regular, 7, inner))
+            y -= 3.4 * mm
+
+        # What to do, at the bottom (two lines at most).
+        words, lines, current = data.hint.split(), [], ""
+        for word in words:
+            candidate = f"{current} {word}".strip()
+            if pdfmetrics.stringWidth(candidate, regular, 8) > inner and current:
+                lines.append(current)
+                current = word
+            else:
+                current = candidate
+        if current:
+            lines.append(current)
+        y = 12 * mm
+        canvas.line(left, y + 5 * mm, right, y + 5 * mm)
+        canvas.setFont(regular, 8)
+        for line in lines[:2]:
+            canvas.drawString(left, y, _fit(line, regular, 8, inner))
+            y -= 4 * mm
+        canvas.showPage()
+        canvas.save()
+    return buffer.getvalue()
 
 
 def render_manifest_pdf(manifest: Manifest, *, compress: bool = True) -> bytes:

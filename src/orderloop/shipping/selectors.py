@@ -344,3 +344,25 @@ def cod_reconciliation(*, day: date) -> list[CodDay]:
         if key in rows:
             rows[key].collected = amount
     return sorted(rows.values(), key=lambda r: (r.courier.get_username(), r.currency))
+
+
+def order_shipments_for_return(order: Order) -> list[Shipment]:
+    """The order's parcels that left with a carrier (not drafts, not cancelled), delivered ones first,
+    then the latest: which carrier a return of the order goes back with (shipping/return_port.py)."""
+    rows = list(
+        Shipment.objects.filter(order=order)
+        .exclude(status__in=[S.DRAFT, S.CANCELLED])
+        .exclude(tracking_number="")
+        .select_related("carrier", "warehouse")
+        .order_by("-id")
+    )
+    return sorted(rows, key=lambda s: 0 if s.status == S.DELIVERED else 1)
+
+
+def active_carrier(adapter: str) -> Carrier | None:
+    """The first active carrier working through this adapter."""
+    return Carrier.objects.filter(adapter=adapter, is_active=True).order_by("sort_order", "id").first()
+
+
+def carrier_by_code(code: str) -> Carrier | None:
+    return Carrier.objects.filter(code=code).first()

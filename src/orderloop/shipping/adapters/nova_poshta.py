@@ -10,13 +10,16 @@
 | cancel | `InternetDocument.delete` with `DocumentRefs` |
 | track | `TrackingDocument.getStatusDocuments` with `Documents: [{DocumentNumber, Phone}]` (up to 100): the current `StatusCode`/`Status` of each |
 | pickup points | `Address.getWarehouses` (paged: `Page`, `Limit`), branches and parcel lockers |
+| return of a delivered parcel | `AdditionalService.CheckPossibilityCreateReturn` (`Number`: whether the waybill can come back, and the sender's return addresses), `getReturnReasons` / `getReturnReasonsSubtypes`, `save` with `OrderType: "orderCargoReturn"` (`IntDocNumber`, `ReturnAddressRef`, `Reason`, `SubtypeReason`, `PaymentMethod`, `Note`) → the return order `Number` and `Ref`; `getReturnOrdersList` (`Number`) → `ExpressWaybillNumber`, the return waybill once issued |
 
 Nova Poshta publishes no push API for tracking; the webhook endpoint accepts the same records as
 `getStatusDocuments` returns (`{"data": [...]}`) from a relay the shop runs, signed with the shared
 secret (`X-Orderloop-Signature: sha256=<HMAC of the body>`).
 
 Settings `ORDERLOOP["CARRIERS"]["nova_poshta"]`: `API_URL`, `API_KEY`, `SENDER_REF`, `SENDER_CITY_REF`,
-`SENDER_ADDRESS_REF`, `SENDER_CONTACT_REF`, `SENDER_PHONE`, `WEBHOOK_SECRET`.
+`SENDER_ADDRESS_REF`, `SENDER_CONTACT_REF`, `SENDER_PHONE`, `WEBHOOK_SECRET`; for returns
+`RETURN_ADDRESS_REF` (empty: the first return address the carrier offers), `RETURN_REASON_REF`,
+`RETURN_SUBTYPE_REASON_REF` (empty: the carrier's first), `RETURN_PAYMENT_METHOD` (`Cash` or `NonCash`).
 """
 
 from __future__ import annotations
@@ -305,6 +308,70 @@ class NovaPoshtaCarrier:
         if not isinstance(rows, list):
             raise WebhookPayloadInvalid(details={"data": "a list of status documents is required"})
         return self._events([row for row in rows if isinstance(row, dict)])
+
+    # --- returns ----------------------------------------------------------------------------------------
+
+    def _first_ref(self, method: str, properties: Mapping[str, Any]) -> str:
+        rows = self.call("AdditionalService", method, properties)
+        return next((str(row["Ref"]) for row in rows if row.get("Ref")), "")
+
+    def create_return(self, *, waybill: str, note: str) -> BookedShipment:
+        """Book the return of a delivered waybill with Nova Poshta's own return service
+        (`AdditionalService.save`, `OrderType: "orderCargoReturn"`): the waybill's recipient (the
+        customer) becomes the sender and the shop's return address the recipient — the customer brings
+        the parcel to any branch naming the waybill and the carrier issues the return waybill. The
+        sender of a document is always one of the API key's own counterparties, so a new
+        `InternetDocument` cannot be booked from the customer; this is the carrier's way.
+
+        `CheckPossibilityCreateReturn` first: a waybill that cannot come back is refused (CarrierError
+        with the carrier's message). The answer's `tracking_number` is the return order's number
+        (`102-…`); `return_waybill` finds the return waybill for it."""
+        options = self.call("AdditionalService", "CheckPossibilityCreateReturn", {"Number": waybill})
+        address_ref = str(self.config.get("RETURN_ADDRESS_REF") or "") or next(
+            (str(row["Ref"]) for row in options if row.get("Ref")), ""
+        )
+        if not address_ref:
+            raise CarrierError(
+                details={"carrier": self.code, "waybill": waybill, "reason": "no return address offered"}
+            )
+        reason = str(self.config.get("RETURN_REASON_REF") or "") or self._first_ref("getReturnReasons", {})
+        subtype = str(self.config.get("RETURN_SUBTYPE_REASON_REF") or "") or (
+            self._first_ref("getReturnReasonsSubtypes", {"ReasonRef": reason}) if reason else ""
+        )
+        rows = self.call(
+            "AdditionalService",
+            "save",
+            {
+                "IntDocNumber": waybill,
+                "PaymentMethod": str(self.config.get("RETURN_PAYMENT_METHOD") or "Cash"),
+                "Reason": reason,
+                "SubtypeReason": subtype,
+                "Note": note[:100],
+                "OrderType": "orderCargoReturn",
+                "ReturnAddressRef": address_ref,
+            },
+        )
+        if not rows or not rows[0].get("Number"):
+            raise CarrierError(
+                details={"carrier": self.code, "reason": "no return order number in the answer"}
+            )
+        return BookedShipment(
+            tracking_number=str(rows[0]["Number"]),
+            carrier_reference=str(rows[0].get("Ref", "")),
+            estimated_delivery=parse_date(rows[0].get("ScheduledDeliveryDate")),
+        )
+
+    def return_waybill(self, return_number: str) -> str:
+        """The waybill Nova Poshta issued for a return order ("" while it has none yet)."""
+        rows = self.call(
+            "AdditionalService", "getReturnOrdersList", {"Number": return_number, "Page": "1", "Limit": "10"}
+        )
+        for row in rows:
+            if str(row.get("OrderNumber") or return_number) == return_number:
+                return str(row.get("ExpressWaybillNumber") or "").strip()
+        return ""
+
+    # --- pickup points ----------------------------------------------------------------------------------
 
     def pickup_points(self, *, country: str, city: str = "", postal_code: str = "") -> list[PickupPointData]:
         points: list[PickupPointData] = []
