@@ -14,13 +14,14 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orderloop.catalog.models import Variant
 from orderloop.core.errors import InvalidInput, PermissionDeniedError
 from orderloop.core.money import Money
+from orderloop.core.sequences import next_in_sequence
 from orderloop.inventory.errors import InsufficientStock
 from orderloop.inventory.selectors import country_codes
 from orderloop.inventory.services import stock_release, stock_reserve
@@ -267,33 +268,11 @@ def _check_delivery_currency(intake: _Intake) -> None:
         )
 
 
-def _counter_increment() -> int | None:
-    """`last_number += 1` in one UPDATE … RETURNING (PostgreSQL, SQLite ≥ 3.35); None: no counter row yet."""
-    quote = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {quote(OrderCounter._meta.db_table)} SET {quote('last_number')} = {quote('last_number')} + 1 "
-            f"WHERE {quote('name')} = %s RETURNING {quote('last_number')}",
-            [COUNTER_NAME],
-        )
-        row = cursor.fetchone()
-    return int(row[0]) if row else None
-
-
 def _next_order_number() -> str:
-    """The next number, without gaps or duplicates: the counter row is incremented with one conditional
-    UPDATE inside the placing transaction (the row stays locked until commit; a rollback gives the
-    number back)."""
-    number = _counter_increment()
-    if number is None:
-        start = int(_order_setting("ORDER_NUMBER_START", 1001))
-        try:
-            with transaction.atomic():
-                OrderCounter.objects.create(name=COUNTER_NAME, last_number=start)
-            return str(start)
-        except IntegrityError:  # another transaction created it first
-            number = _counter_increment()
-    return str(number)
+    """The next number, without gaps or duplicates, taken inside the placing transaction
+    (core/sequences.py)."""
+    start = int(_order_setting("ORDER_NUMBER_START", 1001))
+    return str(next_in_sequence(OrderCounter, key_field="name", key=COUNTER_NAME, start=start))
 
 
 def _reference(number: str) -> str:

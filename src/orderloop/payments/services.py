@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from orderloop.core.errors import InvalidInput
 from orderloop.core.money import Money, MoneyError
 from orderloop.core.outbox import enqueue_with_transaction
+from orderloop.core.sequences import next_in_sequence
 from orderloop.orders import locks as order_locks
 from orderloop.orders.errors import OrderNotFound
 from orderloop.orders.models import Order, OrderStatus, PaymentKind
@@ -682,16 +683,8 @@ def payment_reconcile_after_edit(*, order_id: int, actor: Actor) -> Reconciliati
 
 
 def _next_invoice_sequence(year: int) -> int:
-    """The next sequence of the year without gaps: a conditional UPDATE of the year's counter row inside
-    the issuing transaction (the row stays locked until commit; a rollback gives the number back)."""
-    if not InvoiceCounter.objects.filter(year=year).update(last_number=F("last_number") + 1):
-        try:
-            with transaction.atomic():
-                InvoiceCounter.objects.create(year=year, last_number=1)
-            return 1
-        except IntegrityError:  # another transaction created the year's row first
-            InvoiceCounter.objects.filter(year=year).update(last_number=F("last_number") + 1)
-    return InvoiceCounter.objects.values_list("last_number", flat=True).get(year=year)
+    """The next sequence of the year without gaps, inside the issuing transaction (core/sequences.py)."""
+    return next_in_sequence(InvoiceCounter, key_field="year", key=year)
 
 
 INVOICED_KINDS = frozenset({PaymentKind.BANK_TRANSFER, PaymentKind.PREPAYMENT})

@@ -34,6 +34,7 @@ from orderloop.catalog.models import Variant
 from orderloop.core.errors import InvalidInput
 from orderloop.core.money import Money, MoneyError, normalize_currency
 from orderloop.core.outbox import enqueue_with_transaction
+from orderloop.core.sequences import next_in_sequence
 from orderloop.inventory.models import StockLevel, Warehouse
 from orderloop.inventory.services import stock_incoming_change, stock_receive
 from orderloop.notifications.models import StaffNotificationKind
@@ -536,15 +537,8 @@ class LineInput:
 
 
 def _next_number() -> str:
-    if not PurchaseOrderCounter.objects.filter(name=COUNTER_NAME).update(last_number=F("last_number") + 1):
-        try:
-            with transaction.atomic():
-                PurchaseOrderCounter.objects.create(name=COUNTER_NAME, last_number=1)
-            return "PO-00001"
-        except IntegrityError:
-            PurchaseOrderCounter.objects.filter(name=COUNTER_NAME).update(last_number=F("last_number") + 1)
-    last = PurchaseOrderCounter.objects.values_list("last_number", flat=True).get(name=COUNTER_NAME)
-    return f"PO-{last:05d}"
+    """The next purchase order number without gaps, inside the creating transaction (core/sequences.py)."""
+    return f"PO-{next_in_sequence(PurchaseOrderCounter, key_field='name', key=COUNTER_NAME):05d}"
 
 
 def _event(

@@ -26,7 +26,6 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -36,6 +35,7 @@ from orderloop.core import roles
 from orderloop.core.errors import InvalidInput
 from orderloop.core.money import Money, MoneyError
 from orderloop.core.outbox import enqueue_with_transaction
+from orderloop.core.sequences import next_in_sequence
 from orderloop.inventory.models import MovementReason, Warehouse
 from orderloop.inventory.services import stock_adjust
 from orderloop.orders import locks as order_locks
@@ -882,14 +882,8 @@ def return_inspect(*, rma_id: int, items: Sequence[InspectionInput], actor: Acto
 
 
 def _next_credit_note_sequence(year: int) -> int:
-    if not CreditNoteCounter.objects.filter(year=year).update(last_number=F("last_number") + 1):
-        try:
-            with transaction.atomic():
-                CreditNoteCounter.objects.create(year=year, last_number=1)
-            return 1
-        except IntegrityError:
-            CreditNoteCounter.objects.filter(year=year).update(last_number=F("last_number") + 1)
-    return CreditNoteCounter.objects.values_list("last_number", flat=True).get(year=year)
+    """The next credit note of the year without gaps, inside the issuing transaction (core/sequences.py)."""
+    return next_in_sequence(CreditNoteCounter, key_field="year", key=year)
 
 
 def credit_note_number(year: int, sequence: int) -> str:

@@ -1,0 +1,43 @@
+"""Numbers without gaps or duplicates (order numbers, invoices, purchase orders, credit notes).
+
+A counter row per key holds the last number issued. The next one is taken with one
+`UPDATE … SET last_number = last_number + 1 … RETURNING last_number` inside the caller's transaction:
+the row stays locked until commit, so concurrent callers queue, and a rollback gives the number back.
+The first number of a key creates its row; when two transactions race to create it, the loser's
+insert fails on the key's unique constraint and it increments the winner's row instead.
+"""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, connection, models, transaction
+
+
+def _increment(model: type[models.Model], key_field: str, key: int | str) -> int | None:
+    quote = connection.ops.quote_name
+    field = model._meta.get_field(key_field)
+    assert isinstance(field, models.Field) and field.column
+    key_column = quote(field.column)
+    last = quote("last_number")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(model._meta.db_table)} SET {last} = {last} + 1 "
+            f"WHERE {key_column} = %s RETURNING {last}",
+            [key],
+        )
+        row = cursor.fetchone()
+    return int(row[0]) if row else None
+
+
+def next_in_sequence(model: type[models.Model], *, key_field: str, key: int | str, start: int = 1) -> int:
+    """The next number of `key` in the counter table `model` (fields `key_field` and `last_number`)."""
+    number = _increment(model, key_field, key)
+    if number is not None:
+        return number
+    try:
+        with transaction.atomic():
+            model._default_manager.create(**{key_field: key, "last_number": start})
+        return start
+    except IntegrityError:  # another transaction created the row first
+        number = _increment(model, key_field, key)
+        assert number is not None
+        return number
