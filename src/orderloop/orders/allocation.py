@@ -13,7 +13,9 @@ with conditional updates in ascending stock id order. The strategy is chosen in 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 PRIORITY = "priority"
 SINGLE_WAREHOUSE = "single_warehouse"
@@ -48,6 +50,21 @@ class LinePlan:
     @property
     def short(self) -> int:
         return self.quantity - self.reserved
+
+
+def options_from_rows(rows: Iterable[Any]) -> list[StockOption]:
+    """Stock rows (anything with pk, variant_id, warehouse_id, warehouse.priority and available) as the
+    strategy's candidates, ranked by their warehouse's priority."""
+    return [
+        StockOption(
+            stock_id=row.pk,
+            variant_id=row.variant_id,
+            warehouse_id=row.warehouse_id,
+            warehouse_priority=row.warehouse.priority,
+            available=row.available,
+        )
+        for row in rows
+    ]
 
 
 def _ranked(stocks: list[StockOption]) -> list[StockOption]:

@@ -5,7 +5,7 @@ event)."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -29,7 +29,7 @@ from orderloop.promotions import domain as promotions_domain
 from orderloop.promotions.services import coupon_claim, coupon_claim_record, coupon_release
 
 from . import delivery, domain, locks, risk
-from .allocation import LineDemand, StockOption, available_by_variant, plan_allocation
+from .allocation import LineDemand, StockOption, available_by_variant, options_from_rows, plan_allocation
 from .domain import AddressData, CustomerData, LineData, PreferredDelivery
 from .errors import (
     DuplicateExternalRef,
@@ -333,7 +333,7 @@ def order_place(
         subtotal = subtotal + variant.price * line.quantity
     delivery_price = Money.of(intake.delivery_method.price_amount, currency)
     strategy = str(_order_setting("ALLOCATION_STRATEGY", "priority"))
-    gift = _gift_candidate(channel, currency, ordered={v.pk for v in variants})
+    gift = gift_candidate(channel, currency, ordered={v.pk for v in variants})
 
     with transaction.atomic():
         stock_rows = locks.stock_rows_for_allocation(
@@ -347,16 +347,7 @@ def order_place(
         )
         discount = claim.discount if claim else Money.of(0, currency)
         goods_total = subtotal - discount
-        options = [
-            StockOption(
-                stock_id=row.pk,
-                variant_id=row.variant_id,
-                warehouse_id=row.warehouse_id,
-                warehouse_priority=row.warehouse.priority,
-                available=row.available,
-            )
-            for row in stock_rows
-        ]
+        options = options_from_rows(stock_rows)
         demands = [
             LineDemand(variant_id=v.pk, quantity=line.quantity)
             for v, line in zip(variants, lines, strict=True)
@@ -523,7 +514,7 @@ def order_place(
     return order
 
 
-def _gift_candidate(channel: str, currency: str, *, ordered: set[int]) -> Variant | None:
+def gift_candidate(channel: str, currency: str, *, ordered: set[int]) -> Variant | None:
     """The free-gift variant when the rule is on for this channel and currency (`FREE_GIFT`)."""
     rule = _order_setting("FREE_GIFT", None) or {}
     if not rule.get("sku") or channel not in rule.get("channels", [Channel.WEB]):
@@ -587,10 +578,9 @@ def shop_calendar() -> delivery.Calendar:
     )
 
 
-def _promised_date(now: Any, warehouses: Sequence[Any], transit_days: int, *, backordered: bool) -> Any:
-    """The expected delivery date (orders/delivery.py); none while part of the order waits for stock."""
-    if backordered:
-        return None
+def promised_delivery_date(*, warehouses: Iterable[Any], transit_days: int, now: Any = None) -> Any:
+    """The date to promise for stock handed over by these warehouses (orders/delivery.py), in the shop's
+    time and calendar; None when no warehouse ships anything."""
     return delivery.expected_delivery_date(
         now=timezone.localtime(now),
         warehouses=[
@@ -600,6 +590,13 @@ def _promised_date(now: Any, warehouses: Sequence[Any], transit_days: int, *, ba
         transit_days=transit_days,
         calendar=shop_calendar(),
     )
+
+
+def _promised_date(now: Any, warehouses: Sequence[Any], transit_days: int, *, backordered: bool) -> Any:
+    """The expected delivery date; none while part of the order waits for stock."""
+    if backordered:
+        return None
+    return promised_delivery_date(warehouses=warehouses, transit_days=transit_days, now=now)
 
 
 def _after_placement(order: Order, *, actor: Actor) -> None:

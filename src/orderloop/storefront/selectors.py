@@ -20,9 +20,9 @@ from django.utils import timezone
 from orderloop.catalog.models import Category, Product, Variant
 from orderloop.core.money import Money
 from orderloop.inventory.models import StockLevel
-from orderloop.orders import delivery as delivery_rules
-from orderloop.orders.allocation import LineDemand, StockOption, plan_allocation
+from orderloop.orders.allocation import LineDemand, options_from_rows, plan_allocation
 from orderloop.orders.models import (
+    Channel,
     DeliveryKind,
     DeliveryMethod,
     Order,
@@ -320,16 +320,7 @@ def _expected_handover_warehouses(view: CartView) -> list[Any]:
             variant_id__in=variant_ids, warehouse__is_active=True
         )
     )
-    options = [
-        StockOption(
-            stock_id=row.pk,
-            variant_id=row.variant_id,
-            warehouse_id=row.warehouse_id,
-            warehouse_priority=row.warehouse.priority,
-            available=row.available,
-        )
-        for row in rows
-    ]
+    options = options_from_rows(rows)
     plans = plan_allocation(
         [LineDemand(variant_id=line.variant.pk, quantity=line.line.quantity) for line in view.lines],
         options,
@@ -345,19 +336,13 @@ def _expected_handover_warehouses(view: CartView) -> list[Any]:
 
 
 def expected_dates(view: CartView, methods: list[DeliveryMethod]) -> dict[int, date | None]:
-    from orderloop.orders.services import shop_calendar
+    """Each method's expected date for this cart, by the rule placing the order promises with."""
+    from orderloop.orders.services import promised_delivery_date
 
     warehouses = _expected_handover_warehouses(view) if view.lines else []
-    timings = [
-        delivery_rules.WarehouseTiming(cutoff=w.cutoff_time, handling_days=w.handling_days)
-        for w in warehouses
-    ]
-    now = timezone.localtime()
-    calendar = shop_calendar()
+    now = timezone.now()
     return {
-        method.pk: delivery_rules.expected_delivery_date(
-            now=now, warehouses=timings, transit_days=method.transit_days, calendar=calendar
-        )
+        method.pk: promised_delivery_date(warehouses=warehouses, transit_days=method.transit_days, now=now)
         for method in methods
     }
 
@@ -391,7 +376,7 @@ def checkout_quote(
     discount = (
         coupon.discount if coupon is not None and coupon.discount is not None else Money.of(0, currency)
     )
-    gift = _gift_preview(subtotal - discount)
+    gift = _gift_preview(view, subtotal - discount)
     return CheckoutQuote(
         subtotal=subtotal,
         discount=discount,
@@ -403,15 +388,15 @@ def checkout_quote(
     )
 
 
-def _gift_preview(goods_total: Money) -> Variant | None:
+def _gift_preview(view: CartView, goods_total: Money) -> Variant | None:
+    """The gift placing this cart would add: the orders service's own rule, and a unit available now."""
+    from orderloop.orders.services import gift_candidate
     from orderloop.promotions import domain as promotions
 
     rule = settings.ORDERLOOP.get("FREE_GIFT") or {}
-    if not rule.get("sku") or not promotions.gift_applies(
-        thresholds=rule.get("min_total"), goods_total=goods_total
-    ):
+    if not promotions.gift_applies(thresholds=rule.get("min_total"), goods_total=goods_total):
         return None
-    gift = Variant.objects.select_related("product").filter(sku=rule["sku"], is_active=True).first()
+    gift = gift_candidate(Channel.WEB, goods_total.currency, ordered={line.variant.pk for line in view.lines})
     if gift is None or available_by_variant([gift.pk]).get(gift.pk, 0) < 1:
         return None
     return gift
