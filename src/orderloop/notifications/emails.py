@@ -86,6 +86,7 @@ def order_summary(order: Order, language: str) -> dict[str, Any]:
     invoice = overview.invoice
     return {
         "order": order,
+        "overview": overview,
         "shop_name": settings.ORDERLOOP.get("SHOP_NAME", ""),
         "lines": lines,
         "subtotal": money(order.subtotal_amount),

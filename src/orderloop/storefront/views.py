@@ -30,7 +30,6 @@ from orderloop.inventory.errors import InsufficientStock
 from orderloop.orders import domain as order_domain
 from orderloop.orders.errors import DuplicateExternalRef
 from orderloop.orders.models import DeliveryKind, DeliveryMethod, Order, PaymentKind
-from orderloop.payments import selectors as payment_selectors
 from orderloop.payments import services as payment_services
 from orderloop.payments.errors import NothingDue
 from orderloop.shipping import selectors as shipping_selectors
@@ -91,8 +90,12 @@ def _remember_cart(response: HttpResponse, cart: Cart) -> HttpResponse:
 
 
 def _page(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
+    """Render a shop page with the header's account and cart count (from the page's own cart view when it
+    has one, so the cart is read once)."""
     customer = auth.current_customer(request)
-    view = selectors.cart_view(current_cart(request))
+    view = context.get("view")
+    if not isinstance(view, selectors.CartView):
+        view = selectors.cart_view(current_cart(request))
     return render(
         request,
         template,
@@ -406,7 +409,7 @@ def _track_context(order: Order, token: str) -> dict[str, Any]:
 
     language = translation.get_language() or settings.LANGUAGE_CODE
     summary = order_summary(order, language)
-    overview = payment_selectors.payment_overview(order_id=order.pk)
+    overview = summary["overview"]
     pending_card = order.payments.filter(provider="stripe", status__in=["pending", "authorized"]).exists()
     return {
         **summary,
