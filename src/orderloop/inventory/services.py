@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from orderloop.catalog.models import Variant
 from orderloop.core.errors import InvalidInput
+from orderloop.core.text import clean_text
 
 from .errors import (
     DuplicateBin,
@@ -36,11 +37,6 @@ MAX_ADJUSTMENT = 1_000_000
 MAX_ON_HAND = 1_000_000_000
 
 _SLUG_RE = re.compile(r"^[-a-zA-Z0-9_]+$")
-
-
-def clean_text(value: str | None, max_length: int) -> str:
-    """Drop NUL characters (PostgreSQL refuses them), trim, and cut to the column's length."""
-    return (value or "").replace("\x00", "").strip()[:max_length]
 
 
 def _actor_id(actor: Actor) -> int | None:

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 
 from orderloop.core.errors import Conflict, InvalidInput, NotFound
 from orderloop.core.money import Money
+from orderloop.core.text import clean_text
 from orderloop.inventory.errors import InsufficientStock
 from orderloop.inventory.models import StockLevel, Warehouse
 from orderloop.inventory.services import stock_release, stock_reserve
@@ -387,7 +388,7 @@ def order_edit(
                     quantity=new_line.quantity,
                     quantity_backordered=backordered_now.get(("new", index), 0),
                     unit_price_amount=variant_of[new_line.sku.strip()].price_amount,
-                    note=services._clean(new_line.note, 500),
+                    note=clean_text(new_line.note, 500),
                 )
                 for index, new_line in enumerate(add_lines)
             ]
@@ -410,7 +411,7 @@ def order_edit(
         if shipping_address is not None:
             before = _address_of(order)
             values = {
-                name: services._clean(getattr(shipping_address, name), ADDRESS_LENGTHS[name])
+                name: clean_text(getattr(shipping_address, name), ADDRESS_LENGTHS[name])
                 for name in ADDRESS_FIELDS
             }
             values["country"] = intake.country

@@ -22,6 +22,7 @@ from orderloop.catalog.models import Variant
 from orderloop.core.errors import InvalidInput, PermissionDeniedError
 from orderloop.core.money import Money
 from orderloop.core.sequences import next_in_sequence
+from orderloop.core.text import clean_text
 from orderloop.inventory.errors import InsufficientStock
 from orderloop.inventory.selectors import country_codes
 from orderloop.inventory.services import stock_release, stock_reserve
@@ -67,11 +68,6 @@ def _actor_id(actor: Actor) -> int | None:
     return getattr(actor, "pk", None) if actor is not None and actor.is_authenticated else None
 
 
-def _clean(value: str | None, max_length: int) -> str:
-    """Trim, drop NUL characters (PostgreSQL refuses them) and cut to the column's length."""
-    return (value or "").replace("\x00", "").strip()[:max_length]
-
-
 def _order_setting(name: str, default: Any) -> Any:
     return settings.ORDERLOOP.get(name, default)
 
@@ -93,8 +89,8 @@ def _event(
         from_status=from_status,
         to_status=to_status,
         actor_id=_actor_id(actor),
-        reason=_clean(reason, 255),
-        note=_clean(note, MAX_TEXT),
+        reason=clean_text(reason, 255),
+        note=clean_text(note, MAX_TEXT),
         data=data or {},
     )
 
@@ -308,7 +304,7 @@ def order_place(
     delivery method's transit days. Placing also issues the invoice of a bank-transfer order and queues
     the confirmation to the customer, in this transaction.
     """
-    external_ref = _clean(external_ref, 1000)
+    external_ref = clean_text(external_ref, 1000)
     comment = (comment or "").replace("\x00", "").strip()
     intake = _validate_intake(
         channel=channel,
@@ -407,14 +403,14 @@ def order_place(
                     priority=priority,
                     customer_email=intake.email,
                     customer_phone=intake.phone,
-                    customer_name=_clean(customer.name, 200),
+                    customer_name=clean_text(customer.name, 200),
                     customer_language=intake.language,
                     ship_country=intake.country,
-                    ship_region=_clean(shipping_address.region, 100),
-                    ship_city=_clean(shipping_address.city, 100),
-                    ship_postal_code=_clean(shipping_address.postal_code, 20),
-                    ship_line1=_clean(shipping_address.line1, 200),
-                    ship_line2=_clean(shipping_address.line2, 200),
+                    ship_region=clean_text(shipping_address.region, 100),
+                    ship_city=clean_text(shipping_address.city, 100),
+                    ship_postal_code=clean_text(shipping_address.postal_code, 20),
+                    ship_line1=clean_text(shipping_address.line1, 200),
+                    ship_line2=clean_text(shipping_address.line2, 200),
                     delivery_method=intake.delivery_method,
                     payment_method=intake.payment_method,
                     preferred_date=preferred.date,
@@ -450,7 +446,7 @@ def order_place(
                 quantity=line.quantity,
                 quantity_backordered=plan.short,
                 unit_price_amount=variant.price_amount,
-                note=_clean(line.note, 500),
+                note=clean_text(line.note, 500),
             )
             for index, (variant, line, plan) in enumerate(zip(variants, lines, plans, strict=True))
         ]
@@ -739,7 +735,7 @@ def order_hold(*, order_id: int, actor: Actor, reason: str = "") -> Order:
                 _("A closed order cannot be put on hold."), details={"from": order.status, "to": "hold"}
             )
         order.on_hold = True
-        order.hold_reason = _clean(reason, 255)
+        order.hold_reason = clean_text(reason, 255)
         order.save(update_fields=["on_hold", "hold_reason", "updated_at"])
         _event(order, kind=EventKind.HOLD, actor=actor, reason=reason)
         return order

@@ -35,6 +35,7 @@ from orderloop.core.errors import InvalidInput
 from orderloop.core.money import Money, MoneyError, normalize_currency
 from orderloop.core.outbox import enqueue_with_transaction
 from orderloop.core.sequences import next_in_sequence
+from orderloop.core.text import clean_text
 from orderloop.inventory.models import StockLevel, Warehouse
 from orderloop.inventory.services import stock_incoming_change, stock_receive
 from orderloop.notifications.models import StaffNotificationKind
@@ -88,10 +89,6 @@ def _actor_id(actor: Actor) -> int | None:
     return getattr(actor, "pk", None) if actor is not None and actor.is_authenticated else None
 
 
-def _clean(value: str | None, max_length: int) -> str:
-    return (value or "").replace("\x00", "").strip()[:max_length]
-
-
 def _staff_user(username: str | None, *, field_name: str) -> Any:
     """An active user by name (None / "" → None); unknown names are a 422 on the field."""
     if not username:
@@ -140,14 +137,14 @@ def _supplier_values(raw: Mapping[str, Any]) -> dict[str, Any]:
         if value is None:
             continue
         if name == "code":
-            code = _clean(value, 100).lower()
+            code = clean_text(value, 100).lower()
             if not code or len(code) > 40 or not all(ch.isalnum() or ch in "-_" for ch in code):
                 errors["code"] = _("Use up to 40 letters, digits, hyphens or underscores.")
             values["code"] = code
         elif name in _SUPPLIER_TEXT:
-            values[name] = _clean(value, _SUPPLIER_TEXT[name])
+            values[name] = clean_text(value, _SUPPLIER_TEXT[name])
         elif name == "email":
-            email = _clean(value, 254)
+            email = clean_text(value, 254)
             if email:
                 try:
                     validate_email(email)
@@ -155,7 +152,7 @@ def _supplier_values(raw: Mapping[str, Any]) -> dict[str, Any]:
                     errors["email"] = _("Not a valid email address.")
             values["email"] = email
         elif name == "language":
-            language = _clean(value, 8).lower() or settings.LANGUAGE_CODE
+            language = clean_text(value, 8).lower() or settings.LANGUAGE_CODE
             if language not in {code for code, _name in settings.LANGUAGES}:
                 errors["language"] = _("Not a language this shop speaks.")
             values["language"] = language
@@ -279,7 +276,7 @@ def supplier_update(
 
 
 def _variant(sku: str, *, field_name: str = "sku") -> Variant:
-    code = _clean(sku, 64)
+    code = clean_text(sku, 64)
     variant = Variant.objects.select_related("product").filter(sku=code).first() if code else None
     if variant is None:
         raise InvalidInput(details={field_name: _("No product has this SKU.")})
@@ -357,7 +354,7 @@ def supplier_item_set(
             variant=variant,
             currency=code,
             price=amount,
-            supplier_sku=_clean(supplier_sku, 64),
+            supplier_sku=clean_text(supplier_sku, 64),
             min_order_quantity=min_order_quantity,
             pack_size=pack_size,
             lead_time_days=lead_time_days,
@@ -557,7 +554,7 @@ def _event(
         from_status=from_status,
         to_status=to_status,
         actor_id=_actor_id(actor),
-        reason=_clean(reason, 255),
+        reason=clean_text(reason, 255),
         data=data or {},
     )
 
@@ -655,7 +652,7 @@ def purchase_order_create(
             status=S.DRAFT,
             status_changed_at=now,
             expected_date=expected_date,
-            note=_clean(note, MAX_TEXT),
+            note=clean_text(note, MAX_TEXT),
             created_by_id=_actor_id(actor),
         )
         PurchaseOrderLine.objects.bulk_create(
@@ -748,7 +745,7 @@ def purchase_order_update(
                 raise PurchaseOrderNotEditable(details={"status": po.status})
             if len(note) > MAX_TEXT:
                 raise InvalidInput(details={"note": _("At most %(n)s characters.") % {"n": MAX_TEXT}})
-            po.note = _clean(note, MAX_TEXT)
+            po.note = clean_text(note, MAX_TEXT)
             changes["note"] = True
         if changes:
             po.save(update_fields=["expected_date", "note", "updated_at"])
@@ -956,7 +953,7 @@ def _resolve(lines: list[PurchaseOrderLine], item: ReceiptInput, index: int) -> 
             if line.pk == item.line_id:
                 return line
         raise NotOnPurchaseOrder(details={f"lines.{index}.line_id": _("Not a line of this purchase order.")})
-    code = _clean(item.code, 64)
+    code = clean_text(item.code, 64)
     found = selectors.line_for_code(lines, code)
     if found is not None:
         return found
@@ -982,8 +979,8 @@ def receipt_create(
     Raises PurchaseOrderNotReceivable (409) for drafts and closed orders, NotOnPurchaseOrder (422) for
     an item the order does not have, InvalidInput (422) for quantities.
     """
-    client_key = _clean(client_key, 64)
-    note = _clean(note, 500)
+    client_key = clean_text(client_key, 64)
+    note = clean_text(note, 500)
     counted: dict[int, int] = defaultdict(int)
     for index, item in enumerate(lines):
         if isinstance(item.quantity, bool) or not 0 <= item.quantity <= MAX_QUANTITY:

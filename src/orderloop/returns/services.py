@@ -36,6 +36,7 @@ from orderloop.core.errors import InvalidInput
 from orderloop.core.money import Money, MoneyError
 from orderloop.core.outbox import enqueue_with_transaction
 from orderloop.core.sequences import next_in_sequence
+from orderloop.core.text import clean_text
 from orderloop.inventory.models import MovementReason, Warehouse
 from orderloop.inventory.services import stock_adjust
 from orderloop.orders import locks as order_locks
@@ -94,10 +95,6 @@ def _actor_id(actor: Actor) -> int | None:
     return getattr(actor, "pk", None) if actor is not None and actor.is_authenticated else None
 
 
-def _clean(value: str | None, max_length: int) -> str:
-    return (value or "").replace("\x00", "").strip()[:max_length]
-
-
 def _event(
     rma: ReturnRequest,
     *,
@@ -114,7 +111,7 @@ def _event(
         from_status=from_status,
         to_status=to_status,
         actor_id=_actor_id(actor),
-        reason=_clean(reason, 255),
+        reason=clean_text(reason, 255),
         data=data or {},
     )
 
@@ -215,7 +212,7 @@ def policy_save(*, data: PolicyInput, actor: Actor) -> ReturnPolicy:
     from orderloop.catalog.models import Category
     from orderloop.inventory.selectors import country_codes
 
-    country = _clean(data.country, 2).upper() if data.country.strip() not in ("", "*") else ""
+    country = clean_text(data.country, 2).upper() if data.country.strip() not in ("", "*") else ""
     errors: dict[str, str] = {}
     if country and country not in country_codes():
         errors["country"] = _("Use a two-letter ISO 3166 country code, e.g. UA or SE.")
@@ -266,7 +263,7 @@ def policy_save(*, data: PolicyInput, actor: Actor) -> ReturnPolicy:
         policy.methods = list(dict.fromkeys(data.methods))
         policy.refund_due_days = int(data.refund_due_days)
         policy.auto_approve = bool(data.auto_approve)
-        policy.notes_translations = {k: _clean(v, MAX_NOTE) for k, v in data.notes.items() if v.strip()}
+        policy.notes_translations = {k: clean_text(v, MAX_NOTE) for k, v in data.notes.items() if v.strip()}
         policy.save()
         policy.non_returnable_categories.set(categories)
         return policy
@@ -546,7 +543,7 @@ def return_approve(*, rma_id: int, actor: Actor) -> ReturnRequest:
 
 
 def return_reject(*, rma_id: int, actor: Actor, reason: str) -> ReturnRequest:
-    reason = _clean(reason, 255)
+    reason = clean_text(reason, 255)
     if not reason:
         raise InvalidInput(details={"reason": _("Tell the customer why.")})
     with transaction.atomic():
@@ -562,7 +559,7 @@ def return_reject(*, rma_id: int, actor: Actor, reason: str) -> ReturnRequest:
 def return_close(*, rma_id: int, actor: Actor, reason: str) -> ReturnRequest:
     """Close a return: withdrawn before the parcel arrived (its units may be requested again), or
     inspected with nothing owed (e.g. the units never arrived)."""
-    reason = _clean(reason, 255)
+    reason = clean_text(reason, 255)
     if not reason:
         raise InvalidInput(details={"reason": _("A reason is required.")})
     with transaction.atomic():
@@ -639,8 +636,8 @@ def return_label_create(*, rma_id: int) -> ReturnRequest:
         _order, rma = _locked(rma_id)
         if rma.label_created_at is not None:
             return rma
-        rma.tracking_ref = _clean(label.tracking_ref, 100)
-        rma.carrier = _clean(label.carrier, 40)
+        rma.tracking_ref = clean_text(label.tracking_ref, 100)
+        rma.carrier = clean_text(label.carrier, 40)
         rma.label_created_at = timezone.now()
         if label.pdf:
             rma.label_file.save(f"{rma.number}.pdf", ContentFile(label.pdf), save=False)
@@ -660,7 +657,7 @@ def return_mark_in_transit(*, rma_id: int, actor: Actor, tracking_ref: str = "")
         _order, rma = _locked(rma_id)
         _move(rma, S.IN_TRANSIT, actor=actor, data={"tracking_ref": tracking_ref} if tracking_ref else None)
         if tracking_ref.strip():
-            rma.tracking_ref = _clean(tracking_ref, 100)
+            rma.tracking_ref = clean_text(tracking_ref, 100)
             rma.save(update_fields=["tracking_ref", "updated_at"])
         return rma
 
@@ -711,7 +708,7 @@ def return_receive_scan(*, code: str, actor: Actor, warehouse_code: str = "") ->
 
 
 def return_add_note(*, rma_id: int, actor: Actor, text: str) -> ReturnEvent:
-    text = _clean(text, 255)
+    text = clean_text(text, 255)
     if not text:
         raise InvalidInput(details={"text": _("This field is required.")})
     with transaction.atomic():
@@ -774,7 +771,7 @@ def _book_units(
             reason=MovementReason.RETURN,
             actor=actor,
             reference=reference,
-            note=_clean(f"quarantine: {item.grade} {item.note}", 255),
+            note=clean_text(f"quarantine: {item.grade} {item.note}", 255),
         )
         return target
     stock_adjust(
@@ -794,7 +791,7 @@ def _book_units(
             reason=MovementReason.ADJUSTMENT,
             actor=actor,
             reference=reference,
-            note=_clean(f"write-off: {item.grade} {item.note}", 255),
+            note=clean_text(f"write-off: {item.grade} {item.note}", 255),
         )
     return warehouse
 
@@ -861,7 +858,7 @@ def return_inspect(*, rma_id: int, items: Sequence[InspectionInput], actor: Acto
                 disposition=disposition,
                 refund=refund,
                 warehouse=warehouse,
-                note=_clean(item.note, 255),
+                note=clean_text(item.note, 255),
                 inspected_by_id=_actor_id(actor),
             )
             booked.append(
@@ -989,7 +986,7 @@ def return_refund_request(
                 details={"from": rma.status, "to": S.REFUNDED, "allowed": domain.allowed_next(rma.status)}
             )
         amount_off = _deduction(deduction, order.currency)
-        reason = _clean(deduction_reason, 255)
+        reason = clean_text(deduction_reason, 255)
         if amount_off > 0 and not reason:
             raise InvalidInput(details={"deduction_reason": _("Say why the refund is reduced.")})
         quote = selectors.refund_quote(rma, deduction=amount_off)
@@ -1007,7 +1004,7 @@ def return_refund_request(
                 rma.bank_iban = domain.clean_iban(bank_iban)
             except ValueError:
                 errors["bank_iban"] = _("Not a valid IBAN.")
-            rma.bank_holder = _clean(bank_holder, 200)
+            rma.bank_holder = clean_text(bank_holder, 200)
             if not rma.bank_holder:
                 errors["bank_holder"] = _("This field is required.")
             if errors:
@@ -1077,7 +1074,7 @@ def return_bank_refund_confirm(*, rma_id: int, actor: Actor, reference: str) -> 
     from orderloop.payments.models import RefundStatus
     from orderloop.payments.services import refund_confirm
 
-    reference = _clean(reference, 255)
+    reference = clean_text(reference, 255)
     if not reference:
         raise InvalidInput(details={"reference": _("The transfer's reference is required.")})
     rma = ReturnRequest.objects.filter(pk=rma_id).first()

@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orderloop.core.errors import DomainError, InvalidInput, PermissionDeniedError
+from orderloop.core.text import clean_text
 from orderloop.fulfillment import locks as fulfilment_locks
 from orderloop.fulfillment.models import Parcel, ParcelLine, ParcelStatus, Tote
 from orderloop.inventory.models import StockLevel
@@ -97,10 +98,6 @@ def _actor_id(actor: Actor) -> int | None:
 def _has_perm(actor: Actor, perm: str) -> bool:
     has_perm = getattr(actor, "has_perm", None)
     return actor is not None and actor.is_authenticated and has_perm is not None and bool(has_perm(perm))
-
-
-def _clean(value: str | None, max_length: int) -> str:
-    return (value or "").replace("\x00", "").strip()[:max_length]
 
 
 def _setting(name: str, default: Any) -> Any:
@@ -346,14 +343,14 @@ def shipment_book(*, shipment_id: int, actor: Actor = None) -> Shipment:
     try:
         booked = adapter.create_shipment(shipment_request(shipment))
     except DomainError as exc:
-        Shipment.objects.filter(pk=shipment.pk).update(last_error=_clean(exc.message, 500))
+        Shipment.objects.filter(pk=shipment.pk).update(last_error=clean_text(exc.message, 500))
         raise
     with transaction.atomic():
         order, locked = _locked(shipment.pk)
         if locked.status != S.DRAFT:
             return locked
-        locked.tracking_number = _clean(booked.tracking_number, 64)
-        locked.carrier_reference = _clean(booked.carrier_reference, 100)
+        locked.tracking_number = clean_text(booked.tracking_number, 64)
+        locked.carrier_reference = clean_text(booked.carrier_reference, 100)
         locked.carrier_label = booked.label_pdf
         locked.carrier_cost = booked.cost
         locked.estimated_delivery = booked.estimated_delivery
@@ -441,7 +438,7 @@ def shipment_cancel(*, shipment_id: int, actor: Actor, reason: str = "") -> Ship
             source=EventSource.STAFF,
             key="cancelled",
             actor=actor,
-            description=_clean(reason, 255),
+            description=clean_text(reason, 255),
         ):
             raise InvalidShipmentTransition(details={"from": locked.status, "to": S.CANCELLED})
         return locked
@@ -605,15 +602,15 @@ def _event(
             return ShipmentEvent.objects.create(
                 shipment=shipment,
                 source=source,
-                carrier_code=_clean(carrier_code, 40),
-                description=_clean(description, 255),
-                location=_clean(location, 200),
+                carrier_code=clean_text(carrier_code, 40),
+                description=clean_text(description, 255),
+                location=clean_text(location, 200),
                 status=status,
                 is_unknown=is_unknown,
                 applied=applied,
                 from_status=from_status,
                 occurred_at=occurred_at or timezone.now(),
-                dedupe_key=_clean(key, 120),
+                dedupe_key=clean_text(key, 120),
                 actor_id=_actor_id(actor),
                 data=data or {},
             )
@@ -970,7 +967,7 @@ def delivery_mark_failed(*, shipment_id: int, actor: Actor, reason: str, note: s
     `refused`, returns take it from there); any other reason is a failed attempt (tried again)."""
     if reason not in FailureReason.values:
         raise InvalidInput(details={"reason": _("Choose why the delivery failed.")})
-    note = _clean(note, 255)
+    note = clean_text(note, 255)
     if reason == FailureReason.OTHER and not note:
         raise InvalidInput(details={"note": _("Say what happened.")})
     with transaction.atomic():
@@ -1043,7 +1040,7 @@ def cod_handover_record(
             courier=courier,
             date=day,
             currency=currency,
-            defaults={"amount": value, "note": _clean(note, 255), "received_by_id": _actor_id(actor)},
+            defaults={"amount": value, "note": clean_text(note, 255), "received_by_id": _actor_id(actor)},
         )
         return row
 
