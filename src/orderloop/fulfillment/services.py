@@ -22,6 +22,7 @@ from django.db.models import F, Max, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from orderloop.core.actors import actor_id as _actor_id
 from orderloop.core.errors import InvalidInput
 from orderloop.inventory.models import StockLevel, Warehouse
 from orderloop.orders import locks as order_locks
@@ -77,10 +78,6 @@ MAX_WEIGHT_G = 1_000_000
 
 def _setting(name: str, default: Any) -> Any:
     return settings.ORDERLOOP.get(name, default)
-
-
-def _actor_id(actor: Actor) -> int | None:
-    return getattr(actor, "pk", None) if actor is not None and actor.is_authenticated else None
 
 
 def _event(

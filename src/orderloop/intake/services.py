@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from orderloop.core.actors import actor_id as _actor_id
 from orderloop.core.errors import DomainError, InvalidInput
 from orderloop.core.outbox import enqueue_with_transaction
 from orderloop.orders import domain
@@ -39,10 +40,6 @@ PROGRESS_SECONDS = 1.0
 PROGRESS_EVERY = 50
 # The report (which grows with the file) is saved less often; a resumed run starts after it.
 REPORT_EVERY = 500
-
-
-def _actor_id(actor: Actor) -> int | None:
-    return getattr(actor, "pk", None) if actor is not None and actor.is_authenticated else None
 
 
 def order_import_start(

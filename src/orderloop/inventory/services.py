@@ -15,6 +15,7 @@ from django.db.models import F, Max
 from django.utils.translation import gettext as _
 
 from orderloop.catalog.models import Variant
+from orderloop.core.actors import actor_id as _actor_id
 from orderloop.core.errors import InvalidInput
 from orderloop.core.text import clean_text
 
@@ -37,10 +38,6 @@ MAX_ADJUSTMENT = 1_000_000
 MAX_ON_HAND = 1_000_000_000
 
 _SLUG_RE = re.compile(r"^[-a-zA-Z0-9_]+$")
-
-
-def _actor_id(actor: Actor) -> int | None:
-    return getattr(actor, "pk", None) if actor is not None and actor.is_authenticated else None
 
 
 def _stock_row(*, variant: Variant, warehouse: Warehouse) -> StockLevel:

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orderloop.catalog.models import Variant
+from orderloop.core.actors import actor_id as _actor_id
 from orderloop.core.errors import InvalidInput, PermissionDeniedError
 from orderloop.core.money import Money
 from orderloop.core.sequences import next_in_sequence
@@ -62,10 +63,6 @@ COUNTER_NAME = "orders"
 MAX_LINES = 100
 MAX_LINE_QUANTITY = 10_000
 MAX_TEXT = 2000
-
-
-def _actor_id(actor: Actor) -> int | None:
-    return getattr(actor, "pk", None) if actor is not None and actor.is_authenticated else None
 
 
 def _order_setting(name: str, default: Any) -> Any:

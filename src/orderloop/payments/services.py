@@ -25,6 +25,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from orderloop.core.actors import actor_id as _actor_id
 from orderloop.core.errors import InvalidInput
 from orderloop.core.money import Money, MoneyError
 from orderloop.core.outbox import enqueue_with_transaction
@@ -69,10 +70,6 @@ logger = logging.getLogger(__name__)
 
 ZERO = Decimal("0")
 CLOSED_ORDER = frozenset({OrderStatus.CANCELLED, OrderStatus.REFUSED, OrderStatus.RETURNED})
-
-
-def _actor_id(actor: Actor) -> int | None:
-    return getattr(actor, "pk", None) if actor is not None and actor.is_authenticated else None
 
 
 def _amount(value: object, currency: str, *, field_name: str = "amount") -> Decimal:

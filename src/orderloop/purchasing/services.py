@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from orderloop.catalog.models import Variant
+from orderloop.core.actors import actor_id as _actor_id
 from orderloop.core.errors import InvalidInput
 from orderloop.core.money import Money, MoneyError, normalize_currency
 from orderloop.core.outbox import enqueue_with_transaction
@@ -83,10 +84,6 @@ MAX_LINES = 500
 MAX_QUANTITY = 1_000_000
 MAX_TEXT = 2000
 STALE_CLAIM = timedelta(minutes=10)
-
-
-def _actor_id(actor: Actor) -> int | None:
-    return getattr(actor, "pk", None) if actor is not None and actor.is_authenticated else None
 
 
 def _staff_user(username: str | None, *, field_name: str) -> Any:

@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from orderloop.core import roles
+from orderloop.core.actors import actor_id as _actor_id
 from orderloop.core.errors import InvalidInput
 from orderloop.core.money import Money, MoneyError
 from orderloop.core.outbox import enqueue_with_transaction
@@ -89,10 +90,6 @@ SLA_NOTIFICATION_KIND = "sla_breach"
 SLA_MESSAGE = gettext_noop(
     "The refund of return %(number)s (order %(order)s) was due on %(due)s and is overdue."
 )
-
-
-def _actor_id(actor: Actor) -> int | None:
-    return getattr(actor, "pk", None) if actor is not None and actor.is_authenticated else None
 
 
 def _event(

@@ -29,6 +29,7 @@ from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from orderloop.core.actors import actor_id as _actor_id
 from orderloop.core.errors import DomainError, InvalidInput, PermissionDeniedError
 from orderloop.core.text import clean_text
 from orderloop.fulfillment import locks as fulfilment_locks
@@ -89,10 +90,6 @@ PARCEL_SHIPPED = "parcel_shipped"
 PARCEL_READY = "parcel_ready_for_pickup"
 PARCEL_DELIVERED = "parcel_delivered"
 NOTIFY_ON = {S.HANDED_OVER: PARCEL_SHIPPED, S.READY_FOR_PICKUP: PARCEL_READY, S.DELIVERED: PARCEL_DELIVERED}
-
-
-def _actor_id(actor: Actor) -> int | None:
-    return getattr(actor, "pk", None) if actor is not None and actor.is_authenticated else None
 
 
 def _has_perm(actor: Actor, perm: str) -> bool:
