@@ -4,6 +4,7 @@ from typing import Any
 import polib
 from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.utils.translation.reloader import translation_file_changed
 
 
 class Command(BaseCommand):
@@ -18,4 +19,7 @@ class Command(BaseCommand):
                     continue
                 polib.pofile(str(po_path)).save_as_mofile(str(mo_path))
                 compiled += 1
+                # A process that already loaded a language (before this catalogue existed) would go on
+                # serving the stale one: drop Django's translation caches, as its autoreloader does.
+                translation_file_changed(sender=self, file_path=mo_path)
         self.stdout.write(f"compiled {compiled} catalogue(s)")
