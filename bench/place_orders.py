@@ -200,7 +200,33 @@ def start_server(
     raise SystemExit("the server did not start")
 
 
-def load(port: int, token: str, clients: int, seconds: float, hot: bool) -> dict[str, float]:
+def cpu_seconds(server_group: int | None) -> tuple[float, float]:
+    """CPU used so far (user + system) by PostgreSQL's processes and by the server's process group.
+
+    PostgreSQL's include its ended backends (the postmaster's reaped children: pgbench's connections
+    end with pgbench)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    database = server = 0.0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(entry.path, "stat").read_text()
+        except OSError:
+            continue
+        comm = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        used = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+        if comm == "postgres":
+            database += used + (int(fields[13]) + int(fields[14])) / tick  # + cutime, cstime
+        elif server_group is not None and int(fields[2]) == server_group:  # pgrp
+            server += used
+    return database, server
+
+
+def load(
+    port: int, token: str, clients: int, seconds: float, hot: bool, server_group: int | None = None
+) -> dict[str, float]:
     latencies: list[float] = []
     errors: dict[str, int] = {}
     lock = threading.Lock()
@@ -242,6 +268,7 @@ def load(port: int, token: str, clients: int, seconds: float, hot: bool) -> dict
                 errors[key] = errors.get(key, 0) + count
 
     cpu_before = time.process_time()
+    database_before, server_before = cpu_seconds(server_group)
     started = time.monotonic()
     threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
     for thread in threads:
@@ -250,8 +277,13 @@ def load(port: int, token: str, clients: int, seconds: float, hot: bool) -> dict
         thread.join()
     wall = time.monotonic() - started
     client_cpu = time.process_time() - cpu_before
+    database_after, server_after = cpu_seconds(server_group)
     latencies.sort()
+    per_order = 1000 / max(len(latencies), 1)
     return {
+        # Where the machine's CPU went, per placed order.
+        "server_cpu_ms": (server_after - server_before) * per_order,
+        "database_cpu_ms": (database_after - database_before) * per_order,
         # CPU the load generator itself used, in cores (it shares the machine with the server).
         "client_cores": client_cpu / wall,
         "orders": len(latencies),
@@ -285,6 +317,9 @@ def pgbench_script(statements: list[str], hot: bool) -> str:
             f" {number_literal}", " :last_number"
         )
         sql = sql.replace("'BENCHKEY'", "'BK:key'")
+        # The order's provisional number (replaced by the real one at the end of the placement) must
+        # be unique per transaction too.
+        sql = re.sub(r"'~[0-9a-f]{19}'", "'~' || :key", sql)
         if not hot:
             sql = sql.replace("'BENCH-0000'", "'BENCH-' || lpad(:sku_index::text, 4, '0')")
         returning = re.search(r'RETURNING "(\w+)"\."id"$', sql) or re.search(
@@ -302,15 +337,18 @@ def pgbench_script(statements: list[str], hot: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run_pgbench(bench_url: str, script: str, clients: int, seconds: int) -> float:
+def run_pgbench(bench_url: str, script: str, clients: int, seconds: int) -> tuple[float, float, float]:
+    """Transactions/s, and PostgreSQL's and pgbench's own CPU per transaction (ms)."""
     pgbench = shutil.which("pgbench")
     if pgbench is None:
         print("  pgbench not found (Debian package postgresql-client): raw figure skipped")
-        return float("nan")
+        return float("nan"), float("nan"), float("nan")
     script_path = ROOT / "var" / "bench-place-orders.pgbench.sql"
     script_path.parent.mkdir(exist_ok=True)
     script_path.write_text(script)
     parts = urlsplit(bench_url)
+    database_before, _server = cpu_seconds(None)
+    children_before = os.times()
     result = subprocess.run(
         [
             pgbench,
@@ -335,14 +373,25 @@ def run_pgbench(bench_url: str, script: str, clients: int, seconds: int) -> floa
         text=True,
         check=False,
     )
+    children_after = os.times()
+    database_after, _server = cpu_seconds(None)
     match = re.search(r"tps = ([0-9.]+)", result.stdout)
     failed = re.search(r"number of failed transactions: (\d+)", result.stdout)
-    if result.returncode != 0 or match is None:
+    processed = re.search(r"number of transactions actually processed: (\d+)", result.stdout)
+    if result.returncode != 0 or match is None or processed is None:
         print(f"  pgbench failed:\n{result.stdout[-1500:]}\n{result.stderr[-1500:]}")
-        return float("nan")
+        return float("nan"), float("nan"), float("nan")
     if failed and int(failed.group(1)):
         print(f"  pgbench: {failed.group(1)} failed transactions")
-    return float(match.group(1))
+    per_transaction = 1000 / max(int(processed.group(1)), 1)
+    pgbench_cpu = (children_after.children_user + children_after.children_system) - (
+        children_before.children_user + children_before.children_system
+    )
+    return (
+        float(match.group(1)),
+        (database_after - database_before) * per_transaction,
+        pgbench_cpu * per_transaction,
+    )
 
 
 def main() -> int:
@@ -372,12 +421,13 @@ def main() -> int:
         load(port, token, 2, 2.0, args.hot)  # warm-up: imports, connections, caches
         results = {}
         for clients in client_counts:
-            result = load(port, token, clients, args.seconds, args.hot)
+            result = load(port, token, clients, args.seconds, args.hot, server_group=server.pid)
             results[clients] = result
             print(
                 f"  {clients:>3} clients: {result['orders_per_s']:8.1f} orders/s   p50 {result['p50_ms']:7.1f} ms   "
                 f"p99 {result['p99_ms']:7.1f} ms   errors {result['errors']}   "
-                f"load generator {result['client_cores']:.2f} cores"
+                f"load generator {result['client_cores']:.2f} cores   "
+                f"CPU per order: server {result['server_cpu_ms']:.1f} ms, PostgreSQL {result['database_cpu_ms']:.1f} ms"
                 + (f" {result['error_kinds']}" if result["errors"] else "")
             )
         if bench_url:
@@ -396,10 +446,11 @@ def main() -> int:
             )
             script = pgbench_script(statements, args.hot)
             top = max(client_counts)
-            raw = run_pgbench(bench_url, script, top, int(args.seconds))
+            raw, raw_database_ms, pgbench_ms = run_pgbench(bench_url, script, top, int(args.seconds))
             ours = results[top]["orders_per_s"]
             print(
-                f"  raw PostgreSQL, same {len(statements)} statements per order, {top} clients: {raw:8.1f} tps"
+                f"  raw PostgreSQL, same {len(statements)} statements per order, {top} clients: {raw:8.1f} tps   "
+                f"CPU per transaction: PostgreSQL {raw_database_ms:.1f} ms, pgbench {pgbench_ms:.1f} ms"
             )
             print(f"  ratio at {top} clients: {ours / raw:.0%} of raw PostgreSQL (target ≥ 60%)")
     finally:

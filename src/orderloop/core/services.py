@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
@@ -11,10 +12,11 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission, User
-from django.db import transaction
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection, transaction
 from django.utils import timezone
 
-from . import roles
+from . import fastsql, roles
 from .errors import InvalidInput, NotFound
 from .models import ApiToken
 
@@ -71,7 +73,33 @@ def api_token_create(*, user: User, name: str = "") -> IssuedToken:
     return IssuedToken(token=token, plaintext=f"{TOKEN_PREFIX}_{prefix}_{secret}")
 
 
+@functools.cache
+def _token_sql(vendor: str) -> str:
+    """The live token with this prefix, its user, and the user's permissions (own and through its
+    groups) as one comma-joined column: one statement per API request instead of the ORM's two."""
+    user_model = get_user_model()
+    token, user = fastsql.table(ApiToken), fastsql.table(user_model)
+    perm, content_type = fastsql.table(Permission), fastsql.table(ContentType)
+    user_perms = fastsql.table(User.user_permissions.through)
+    group_perms = fastsql.table(Group.permissions.through)
+    user_groups = fastsql.table(User.groups.through)
+    q = fastsql.q
+    label = f"ct.{q('app_label')} || '.' || p.{q('codename')}"
+    return (
+        f"SELECT {fastsql.select_list(ApiToken, 't')}, {fastsql.select_list(user_model, 'u')}, "
+        f"(SELECT {fastsql.string_agg(label)} FROM {perm} p "
+        f"JOIN {content_type} ct ON ct.{q('id')} = p.{q('content_type_id')} "
+        f"WHERE p.{q('id')} IN (SELECT {q('permission_id')} FROM {user_perms} WHERE {q('user_id')} = u.{q('id')} "
+        f"UNION SELECT gp.{q('permission_id')} FROM {group_perms} gp "
+        f"JOIN {user_groups} ug ON ug.{q('group_id')} = gp.{q('group_id')} WHERE ug.{q('user_id')} = u.{q('id')})) "
+        f"FROM {token} t JOIN {user} u ON u.{q('id')} = t.{q('user_id')} "
+        f"WHERE t.{q('prefix')} = %s AND t.{q('revoked_at')} IS NULL"
+    )
+
+
 def api_token_authenticate(plaintext: str) -> ApiToken | None:
+    """The token with its active user, whose permissions are loaded (cached on the user the way
+    ModelBackend caches them, `_perm_cache`, for the rest of the request); None for anything else."""
     try:
         kind, prefix, secret = plaintext.strip().split("_", 2)
     except ValueError:
@@ -80,11 +108,19 @@ def api_token_authenticate(plaintext: str) -> ApiToken | None:
     # would otherwise make PostgreSQL raise (a 500 instead of a 401).
     if kind != TOKEN_PREFIX or not _PREFIX_RE.fullmatch(prefix):
         return None
-    token = ApiToken.objects.select_related("user").filter(prefix=prefix, revoked_at__isnull=True).first()
-    if token is None or not hmac.compare_digest(token.key_hash, _hash(secret)):
+    with connection.cursor() as cursor:
+        cursor.execute(_token_sql(connection.vendor), [prefix])
+        row = cursor.fetchone()
+    if row is None:
         return None
-    if not token.user.is_active:
+    token = fastsql.rows_to_models(ApiToken, [row[:-1]], related=["user"])[0]
+    if not hmac.compare_digest(token.key_hash, _hash(secret)):
         return None
+    user = token.user
+    if not user.is_active:
+        return None
+    if not user.is_superuser:
+        user._perm_cache = set(row[-1].split(",")) if row[-1] else set()  # type: ignore[attr-defined]
     now = timezone.now()
     # Record use at most once a minute so a busy integration does not write on every request.
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:

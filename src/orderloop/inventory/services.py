@@ -15,6 +15,7 @@ from django.db.models import F, Max
 from django.utils.translation import gettext as _
 
 from orderloop.catalog.models import Variant
+from orderloop.core import fastsql
 from orderloop.core.actors import actor_id as _actor_id
 from orderloop.core.errors import InvalidInput
 from orderloop.core.text import clean_text
@@ -167,7 +168,7 @@ def _ledger_row(
     actor: Actor,
     reference: str,
 ) -> StockLevel:
-    StockMovement.objects.create(
+    movement = StockMovement(
         stock_id=stock_id,
         reason=reason,
         reserved_delta=reserved_delta,
@@ -176,6 +177,7 @@ def _ledger_row(
         reference=clean_text(reference, 100),
         actor_id=_actor_id(actor),
     )
+    fastsql.insert([movement])  # one per reservation and release: a hot spot of placing an order
     return StockLevel(pk=stock_id, on_hand=after[0], reserved=after[1])
 
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.db import connection
 from django.db.models import QuerySet
 
-from orderloop.inventory.models import StockLevel
+from orderloop.core import fastsql
+from orderloop.inventory.models import StockLevel, Warehouse
 
 from .models import Order
 
@@ -28,9 +30,18 @@ def stock_rows_for_allocation(variant_ids: Iterable[int]) -> list[StockLevel]:
     availability read here cannot change before the reservation is written. It belongs next to the
     stock tables (inventory/locks.py) once that area has one.
     """
-    return list(
-        StockLevel.objects.select_for_update(no_key=True, of=("self",))
-        .select_related("warehouse")
-        .filter(variant_id__in=set(variant_ids), warehouse__is_active=True)
-        .order_by("id")
+    ids = sorted(set(variant_ids))
+    if not ids:
+        return []
+    # Hand-written (core/fastsql.py): every placement runs it.
+    q = fastsql.q
+    lock = " FOR NO KEY UPDATE OF s" if connection.features.has_select_for_update_of else ""
+    return fastsql.fetch_models(
+        StockLevel,
+        f"SELECT {fastsql.select_list(StockLevel, 's')}, {fastsql.select_list(Warehouse, 'w')} "
+        f"FROM {fastsql.table(StockLevel)} s JOIN {fastsql.table(Warehouse)} w ON w.{q('id')} = s.{q('warehouse_id')} "
+        f"WHERE s.{q('variant_id')} IN ({', '.join(['%s'] * len(ids))}) AND w.{q('is_active')} "
+        f"ORDER BY s.{q('id')}{lock}",
+        ids,
+        related=["warehouse"],
     )

@@ -23,10 +23,11 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q
+from django.db import connection
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from orderloop.core import fastsql
 from orderloop.core.errors import Conflict
 from orderloop.core.money import format_money
 
@@ -311,30 +312,37 @@ def risk_assess(
     """
     rules = rules or risk_settings()
     basket = basket_of(lines)
-    others = Order.objects.all()
-    if before_order_id is not None:
-        others = others.filter(pk__lt=before_order_id)
-    earlier = others.exclude(status=OrderStatus.CANCELLED)
-    # Two EXISTS rather than one OR: each stops at the first row of its index.
-    repeat = earlier.filter(customer_phone=phone).exists() or bool(
-        email and earlier.filter(customer_email=email).exists()
+    # Hand-written statements (core/fastsql.py): placing an order runs all three.
+    q, orders = fastsql.q, fastsql.table(Order)
+    before, before_params = (
+        ("", []) if before_order_id is None else (f" AND {q('id')} < %s", [before_order_id])
     )
+    not_cancelled = f"{q('status')} <> %s"
+
+    def exists(column: str, value: str) -> bool:
+        sql = f"SELECT 1 FROM {orders} WHERE {q(column)} = %s AND {not_cancelled}{before} LIMIT 1"
+        return fastsql.fetch_one(sql, [value, OrderStatus.CANCELLED.value, *before_params]) is not None
+
+    # Two EXISTS rather than one OR: each stops at the first row of its index.
+    repeat = exists("customer_phone", phone) or bool(email and exists("customer_email", email))
     refused = 0
     if payment_kind == PaymentKind.COD and COD_WITH_REFUSALS not in rules.disabled:
-        same_customer = Q(customer_phone=phone)
-        if email:
-            same_customer |= Q(customer_email=email)
-        refused = others.filter(same_customer, status=OrderStatus.REFUSED).count()
+        same_customer = f"{q('customer_phone')} = %s" + (f" OR {q('customer_email')} = %s" if email else "")
+        row = fastsql.fetch_one(
+            f"SELECT COUNT(*) FROM {orders} WHERE ({same_customer}) AND {q('status')} = %s{before}",
+            [phone, *([email] if email else []), OrderStatus.REFUSED.value, *before_params],
+        )
+        refused = int(row[0]) if row else 0
     recent: list[tuple[str, Basket]] = []
     key = basket_key(basket)
     if key and DUPLICATE_ORDER not in rules.disabled:
-        numbers = (
-            others.filter(customer_phone=phone, basket_key=key, created_at__gte=now - rules.duplicate_window)
-            .exclude(status=OrderStatus.CANCELLED)
-            .order_by("-id")
-            .values_list("number", flat=True)[:MAX_DUPLICATES_SHOWN]
+        since = connection.ops.adapt_datetimefield_value(now - rules.duplicate_window)
+        rows = fastsql.fetch_all(
+            f"SELECT {q('number')} FROM {orders} WHERE {q('basket_key')} = %s AND {q('created_at')} >= %s "
+            f"AND {q('customer_phone')} = %s AND {not_cancelled}{before} ORDER BY {q('id')} DESC LIMIT %s",
+            [key, since, phone, OrderStatus.CANCELLED.value, *before_params, MAX_DUPLICATES_SHOWN],
         )
-        recent = [(number, basket) for number in reversed(list(numbers))]
+        recent = [(number, basket) for (number,) in reversed(rows)]
     data = RiskInput(
         payment_kind=payment_kind,
         phone=phone,

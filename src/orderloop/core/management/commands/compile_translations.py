@@ -21,5 +21,5 @@ class Command(BaseCommand):
                 compiled += 1
                 # A process that already loaded a language (before this catalogue existed) would go on
                 # serving the stale one: drop Django's translation caches, as its autoreloader does.
-                translation_file_changed(sender=self, file_path=mo_path)
+                translation_file_changed(sender=None, file_path=mo_path)
         self.stdout.write(f"compiled {compiled} catalogue(s)")

@@ -1,0 +1,174 @@
+"""Hand-written SQL for the few statements on the hottest paths (placing an order, API authentication).
+
+The ORM spends about 0.2 ms of Python building and compiling each statement and instantiating its rows
+(docs/benchmarks.md); that, not PostgreSQL, is most of a placement's cost. Here a statement's text is
+written once and run with one cursor call, while the models stay the source of truth: table and column
+names come from their `_meta`, values are prepared by the fields themselves (`get_db_prep_save`) and
+rows come back through the fields' converters, so the instances are those the ORM would have returned.
+Works on SQLite and PostgreSQL (`%s` placeholders, RETURNING on both).
+
+Use it only where a profile shows the ORM's share; everything else stays ORM code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
+
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+M = TypeVar("M", bound=models.Model)
+Converter = Callable[[Any, Any, BaseDatabaseWrapper], Any]
+
+# Per database connection (one per thread): converters are bound to that connection's backend.
+_CACHE_ATTR = "_orderloop_fastsql"
+
+
+def _db() -> BaseDatabaseWrapper:
+    """This thread's connection, looked up once per call (every attribute of the `connection` proxy
+    is a thread-local lookup of its own)."""
+    return connections[DEFAULT_DB_ALIAS]
+
+
+def _cache(db: BaseDatabaseWrapper | None = None) -> dict[Any, Any]:
+    db = db or _db()
+    cache: dict[Any, Any] | None = db.__dict__.get(_CACHE_ATTR)
+    if cache is None:
+        cache = db.__dict__[_CACHE_ATTR] = {}
+    return cache
+
+
+def q(name: str) -> str:
+    """A quoted identifier."""
+    return connection.ops.quote_name(name)
+
+
+def table(model: type[models.Model]) -> str:
+    return q(model._meta.db_table)
+
+
+def column(model: type[models.Model], field_name: str) -> str:
+    field = model._meta.get_field(field_name)
+    assert isinstance(field, models.Field) and field.column
+    return q(field.column)
+
+
+def select_list(model: type[models.Model], alias: str) -> str:
+    """Every concrete column of `model` under the table alias, in field order (what `rows_to_models`
+    reads)."""
+    key = ("select", model, alias)
+    cache = _cache()
+    if key not in cache:
+        cache[key] = ", ".join(f"{q(alias)}.{q(str(f.column))}" for f in model._meta.concrete_fields)
+    return str(cache[key])
+
+
+def _converters(model: type[models.Model]) -> list[tuple[Any, list[Converter]]]:
+    """Per concrete field: its column expression and the converters the compiler would apply."""
+    key = ("converters", model)
+    cache = _cache()
+    if key not in cache:
+        per_field = []
+        for field in model._meta.concrete_fields:
+            col = field.get_col(model._meta.db_table)
+            per_field.append((col, connection.ops.get_db_converters(col) + col.get_db_converters(connection)))
+        cache[key] = per_field
+    return cache[key]  # type: ignore[no-any-return]
+
+
+def _instance(model: type[M], values: Sequence[Any], db: BaseDatabaseWrapper) -> M:
+    converted = []
+    for value, (col, converters) in zip(values, _converters(model), strict=True):
+        for converter in converters:
+            value = converter(value, col, db)
+        converted.append(value)
+    return model.from_db(db.alias, (), converted)  # every field: names unused
+
+
+def rows_to_models(model: type[M], rows: Iterable[Sequence[Any]], related: Sequence[str] = ()) -> list[M]:
+    """Instances from rows laid out as `select_list(model)` followed by `select_list(...)` of each
+    foreign key named in `related` (which is then cached on the instance, as select_related does)."""
+    db = _db()
+    fields = [model._meta.get_field(name) for name in related]
+    width = len(model._meta.concrete_fields)
+    result = []
+    for row in rows:
+        obj = _instance(model, row[:width], db)
+        start = width
+        for field in fields:
+            related_model = field.related_model
+            assert isinstance(field, models.ForeignKey) and isinstance(related_model, type)
+            end = start + len(related_model._meta.concrete_fields)
+            field.set_cached_value(obj, _instance(related_model, row[start:end], db))
+            start = end
+        result.append(obj)
+    return result
+
+
+def fetch_models(model: type[M], sql: str, params: Sequence[Any], related: Sequence[str] = ()) -> list[M]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return rows_to_models(model, cursor.fetchall(), related)
+
+
+def fetch_all(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+
+
+def execute(sql: str, params: Sequence[Any]) -> int:
+    """Run a statement; the number of rows it changed."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return int(cursor.rowcount)
+
+
+def fetch_one(sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return tuple(row) if row is not None else None
+
+
+def _insert_fields(model: type[models.Model]) -> tuple[list[models.Field[Any, Any]], str]:
+    key = ("insert", model)
+    cache = _cache()
+    if key not in cache:
+        fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+        columns = ", ".join(q(str(f.column)) for f in fields)
+        cache[key] = (fields, f"INSERT INTO {table(model)} ({columns}) VALUES ")
+    return cache[key]  # type: ignore[no-any-return]
+
+
+def insert(instances: Sequence[M]) -> Sequence[M]:
+    """Write new instances of one model with one INSERT … RETURNING the ids, as `bulk_create` would
+    (field defaults and `auto_now_add` applied, no signals — the project uses none); sets their pks."""
+    if not instances:
+        return instances
+    db = _db()
+    model = type(instances[0])
+    fields, prefix = _insert_fields(model)
+    one_row = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    params: list[Any] = []
+    for obj in instances:
+        params.extend(f.get_db_prep_save(f.pre_save(obj, True), db) for f in fields)
+    pk = model._meta.pk
+    assert pk is not None
+    sql = f"{prefix}{', '.join([one_row] * len(instances))} RETURNING {q(str(pk.column))}"
+    with db.cursor() as cursor:
+        cursor.execute(sql, params)
+        ids = [row[0] for row in cursor.fetchall()]
+    for obj, pk_value in zip(instances, ids, strict=True):
+        obj.pk = pk_value
+        obj._state.adding = False
+        obj._state.db = db.alias
+    return instances
+
+
+def string_agg(expression: str) -> str:
+    """Comma-joined values of `expression` over a group, on either engine."""
+    if connection.vendor == "postgresql":
+        return f"string_agg({expression}, ',')"
+    return f"group_concat({expression}, ',')"
