@@ -299,7 +299,15 @@ def load(
 
 def pgbench_script(statements: list[str], hot: bool) -> str:
     """The captured statements as a pgbench transaction: literal ids → variables set by \\gset."""
-    lines = [f"\\set sku_index random(0, {SKU_COUNT - 1})", "\\set key random(1, 999999999999)", "BEGIN;"]
+    lines = [
+        f"\\set sku_index random(0, {SKU_COUNT - 1})",
+        "\\set key random(1, 999999999999)",
+        # Django's connection health check (CONN_HEALTH_CHECKS, on in settings): a `SELECT 1` at the
+        # start of every request that reuses its connection. It bypasses the query capture, but the
+        # database runs it for every order all the same.
+        "SELECT 1;",
+        "BEGIN;",
+    ]
     number_literal = str(NUMBER_BASE + 1)
     for sql in statements:
         if sql.startswith(("BEGIN", "COMMIT")):
@@ -427,7 +435,8 @@ def main() -> int:
                 f"  {clients:>3} clients: {result['orders_per_s']:8.1f} orders/s   p50 {result['p50_ms']:7.1f} ms   "
                 f"p99 {result['p99_ms']:7.1f} ms   errors {result['errors']}   "
                 f"load generator {result['client_cores']:.2f} cores   "
-                f"CPU per order: server {result['server_cpu_ms']:.1f} ms, PostgreSQL {result['database_cpu_ms']:.1f} ms"
+                f"CPU per order: server {result['server_cpu_ms']:.1f} ms"
+                + (f", PostgreSQL {result['database_cpu_ms']:.1f} ms" if bench_url else "")
                 + (f" {result['error_kinds']}" if result["errors"] else "")
             )
         if bench_url:
@@ -449,7 +458,7 @@ def main() -> int:
             raw, raw_database_ms, pgbench_ms = run_pgbench(bench_url, script, top, int(args.seconds))
             ours = results[top]["orders_per_s"]
             print(
-                f"  raw PostgreSQL, same {len(statements)} statements per order, {top} clients: {raw:8.1f} tps   "
+                f"  raw PostgreSQL, same {len(statements)} statements per order + the health check, {top} clients: {raw:8.1f} tps   "
                 f"CPU per transaction: PostgreSQL {raw_database_ms:.1f} ms, pgbench {pgbench_ms:.1f} ms"
             )
             print(f"  ratio at {top} clients: {ours / raw:.0%} of raw PostgreSQL (target ≥ 60%)")
