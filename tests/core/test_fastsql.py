@@ -1,0 +1,58 @@
+"""core/fastsql.py returns and writes exactly what the ORM would, on both engines: every field's value
+and type after the round trip (JSON, decimals, datetimes, booleans), related rows cached like
+select_related, and inserted rows with their defaults, auto_now_add and primary keys."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from orderloop.catalog.models import Product, Variant
+from orderloop.core import fastsql
+from orderloop.inventory.models import StockMovement
+from orderloop.inventory.services import stock_adjust
+
+
+def _values(obj: Any) -> dict[str, Any]:
+    return {f.attname: getattr(obj, f.attname) for f in type(obj)._meta.concrete_fields}
+
+
+def test_rows_come_back_as_the_orm_would_return_them(make_variant, django_assert_num_queries) -> None:
+    variant = make_variant(sku="TEE-M", price="129.90", barcode="4006381333931")
+    q = fastsql.q
+    with django_assert_num_queries(1):  # the variant and its product in one statement
+        (found,) = fastsql.fetch_models(
+            Variant,
+            f"SELECT {fastsql.select_list(Variant, 'v')}, {fastsql.select_list(Product, 'p')} "
+            f"FROM {fastsql.table(Variant)} v JOIN {fastsql.table(Product)} p ON p.{q('id')} = v.{q('product_id')} "
+            f"WHERE v.{q('sku')} = %s",
+            ["TEE-M"],
+            related=["product"],
+        )
+        product = found.product  # cached: no second query
+    expected = Variant.objects.select_related("product").get(pk=variant.pk)
+    assert _values(found) == _values(expected)
+    assert _values(product) == _values(expected.product)
+    assert found.price_amount == Decimal("129.90") and isinstance(found.price_amount, Decimal)
+    assert found.attributes == {"size": "M", "colour": "Red"}  # JSON decoded
+    assert found.is_active is True and isinstance(product.created_at, datetime)
+    assert found._state.adding is False and found._state.db == "default"
+
+
+def test_inserted_rows_read_back_through_the_orm(make_variant, warehouse) -> None:
+    variant = make_variant()
+    stock = stock_adjust(variant=variant, warehouse=warehouse, delta=5, actor=None)
+    movements = [
+        StockMovement(
+            stock_id=stock.pk, reason="reservation", reserved_delta=n, on_hand_after=5, reserved_after=n
+        )
+        for n in (1, 2)
+    ]
+    fastsql.insert(movements)
+    assert all(m.pk for m in movements) and movements[0].pk != movements[1].pk
+    for written in movements:
+        stored = StockMovement.objects.get(pk=written.pk)
+        assert (stored.reserved_delta, stored.reference, stored.note) == (written.reserved_delta, "", "")
+        assert stored.created_at == written.created_at  # auto_now_add set on the instance and stored
+    assert fastsql.insert([]) == []
