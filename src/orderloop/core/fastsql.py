@@ -1,4 +1,6 @@
-"""Hand-written SQL for the few statements on the hottest paths (placing an order, API authentication).
+"""Hand-written SQL: the few statements on the hottest paths (placing an order, API authentication), and
+those the ORM cannot write in one statement (counters and stock taken with UPDATE … RETURNING, the
+idempotency claim with INSERT … ON CONFLICT).
 
 The ORM spends about 0.2 ms of Python building and compiling each statement and instantiating its rows
 (docs/benchmarks.md); that, not PostgreSQL, is most of a placement's cost. Here a statement's text is

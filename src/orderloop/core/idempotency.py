@@ -20,6 +20,7 @@ same key performs the action again. Only committed answers are replayed.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Callable
@@ -91,32 +92,29 @@ def _claim(scope: str, key: str, request_hash: str) -> int | None:
     savepoint around an INSERT that may fail: a concurrent holder of the same key makes PostgreSQL wait
     for it, as the plain INSERT did.
     """
-    quote = connection.ops.quote_name
-    table = quote(IdempotencyKey._meta.db_table)
+    column = functools.partial(fastsql.column, IdempotencyKey)
     empty_json = "'{}'::jsonb" if connection.vendor == "postgresql" else "'{}'"
     columns = ", ".join(
-        quote(name) for name in ("scope", "key", "request_hash", "status_code", "response_body", "created_at")
+        column(name)
+        for name in ("scope", "key", "request_hash", "status_code", "response_body", "created_at")
     )
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, 0, {empty_json}, %s) "
-            f"ON CONFLICT ({quote('scope')}, {quote('key')}) DO NOTHING RETURNING {quote('id')}",
-            [scope, key, request_hash, connection.ops.adapt_datetimefield_value(timezone.now())],
-        )
-        row = cursor.fetchone()
+    row = fastsql.fetch_one(
+        f"INSERT INTO {fastsql.table(IdempotencyKey)} ({columns}) VALUES (%s, %s, %s, 0, {empty_json}, %s) "
+        f"ON CONFLICT ({column('scope')}, {column('key')}) DO NOTHING RETURNING {column('id')}",
+        [scope, key, request_hash, connection.ops.adapt_datetimefield_value(timezone.now())],
+    )
     return int(row[0]) if row else None
 
 
 def _store_answer(record_id: int, status_code: int, body: Any) -> None:
     # Hand-written (core/fastsql.py): the ORM's UPDATE cost more Python than the statement itself.
-    q = fastsql.q
+    column = functools.partial(fastsql.column, IdempotencyKey)
     body_field = IdempotencyKey._meta.get_field("response_body")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {fastsql.table(IdempotencyKey)} SET {q('status_code')} = %s, "
-            f"{fastsql.column(IdempotencyKey, 'response_body')} = %s WHERE {q('id')} = %s",
-            [status_code, body_field.get_db_prep_save(body, connection), record_id],
-        )
+    fastsql.execute(
+        f"UPDATE {fastsql.table(IdempotencyKey)} SET {column('status_code')} = %s, "
+        f"{column('response_body')} = %s WHERE {column('id')} = %s",
+        [status_code, body_field.get_db_prep_save(body, connection), record_id],
+    )
 
 
 def run_idempotent(

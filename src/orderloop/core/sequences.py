@@ -9,22 +9,18 @@ insert fails on the key's unique constraint and it increments the winner's row i
 
 from __future__ import annotations
 
-from django.db import IntegrityError, connection, models, transaction
+from django.db import IntegrityError, models, transaction
+
+from . import fastsql
 
 
 def _increment(model: type[models.Model], key_field: str, key: int | str) -> int | None:
-    quote = connection.ops.quote_name
-    field = model._meta.get_field(key_field)
-    assert isinstance(field, models.Field) and field.column
-    key_column = quote(field.column)
-    last = quote("last_number")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {quote(model._meta.db_table)} SET {last} = {last} + 1 "
-            f"WHERE {key_column} = %s RETURNING {last}",
-            [key],
-        )
-        row = cursor.fetchone()
+    last = fastsql.column(model, "last_number")
+    row = fastsql.fetch_one(
+        f"UPDATE {fastsql.table(model)} SET {last} = {last} + 1 "
+        f"WHERE {fastsql.column(model, key_field)} = %s RETURNING {last}",
+        [key],
+    )
     return int(row[0]) if row else None
 
 

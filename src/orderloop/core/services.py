@@ -108,9 +108,7 @@ def api_token_authenticate(plaintext: str) -> ApiToken | None:
     # would otherwise make PostgreSQL raise (a 500 instead of a 401).
     if kind != TOKEN_PREFIX or not _PREFIX_RE.fullmatch(prefix):
         return None
-    with connection.cursor() as cursor:
-        cursor.execute(_token_sql(connection.vendor), [prefix])
-        row = cursor.fetchone()
+    row = fastsql.fetch_one(_token_sql(connection.vendor), [prefix])
     if row is None:
         return None
     token = fastsql.rows_to_models(ApiToken, [row[:-1]], related=["user"])[0]

@@ -145,17 +145,13 @@ def _move_reserved(stock_id: int, *, delta: int) -> tuple[int, int] | None:
     """`reserved += delta` in one conditional UPDATE (reserving: only while on hand covers it; releasing:
     only what is reserved), returning the row's (on_hand, reserved) after it, or None when the rule did
     not hold. RETURNING (PostgreSQL, SQLite ≥ 3.35) saves reading the row back for the ledger."""
-    quote = connection.ops.quote_name
-    table = quote(StockLevel._meta.db_table)
-    on_hand, reserved, pk = quote("on_hand"), quote("reserved"), quote("id")
+    on_hand, reserved = fastsql.column(StockLevel, "on_hand"), fastsql.column(StockLevel, "reserved")
     guard = f"{on_hand} >= {reserved} + %s" if delta > 0 else f"{reserved} >= %s"
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET {reserved} = {reserved} + %s WHERE {pk} = %s AND {guard} "
-            f"RETURNING {on_hand}, {reserved}",
-            [delta, stock_id, abs(delta)],
-        )
-        row = cursor.fetchone()
+    row = fastsql.fetch_one(
+        f"UPDATE {fastsql.table(StockLevel)} SET {reserved} = {reserved} + %s "
+        f"WHERE {fastsql.column(StockLevel, 'id')} = %s AND {guard} RETURNING {on_hand}, {reserved}",
+        [delta, stock_id, abs(delta)],
+    )
     return (int(row[0]), int(row[1])) if row else None
 
 
