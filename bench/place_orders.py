@@ -54,6 +54,11 @@ ID_BASES = {
     "orders_orderevent": 860_000_001,
 }
 NUMBER_BASE = 870_000_000
+# The catalog's ids start at distinctive values too, so the replay can put each transaction on the SKU's
+# own variant and stock row (variant n is VARIANT_BASE + n, its first warehouse's stock row
+# STOCK_BASE + 2n), spreading the row locks over the catalog as our load does.
+VARIANT_BASE = 880_000_001
+STOCK_BASE = 890_000_001
 
 
 def free_port() -> int:
@@ -101,6 +106,11 @@ from orderloop.core.services import api_token_create, roles_sync, staff_user_get
 from orderloop.inventory.models import Warehouse
 from orderloop.inventory.services import stock_adjust
 roles_sync()
+replayed = connection.vendor == "postgresql"
+if replayed:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT setval(pg_get_serial_sequence('catalog_variant', 'id'), VARIANT_BASE, false)")
+        cursor.execute("SELECT setval(pg_get_serial_sequence('inventory_stocklevel', 'id'), STOCK_BASE, false)")
 user, _ = staff_user_get_or_create(username="bench", role="Manager")
 token = api_token_create(user=user, name="bench").plaintext
 with transaction.atomic():
@@ -113,8 +123,16 @@ with transaction.atomic():
         variant = Variant.objects.create(product=product, sku=f"BENCH-{n:04d}", price_amount=Decimal("99.90"), currency="UAH")
         for warehouse in warehouses:
             stock_adjust(variant=variant, warehouse=warehouse, delta=1_000_000, actor=None)
+        if replayed:  # the replay's arithmetic (see VARIANT_BASE) holds
+            assert variant.pk == VARIANT_BASE + n, variant.pk
+            assert variant.stock_levels.get(warehouse=warehouses[0]).pk == STOCK_BASE + 2 * n
 print(json.dumps({"token": token}))
-""".replace("SKU_COUNT", str(SKU_COUNT))
+"""
+SETUP_SCRIPT = (
+    SETUP_SCRIPT.replace("SKU_COUNT", str(SKU_COUNT))
+    .replace("VARIANT_BASE", str(VARIANT_BASE))
+    .replace("STOCK_BASE", str(STOCK_BASE))
+)
 
 
 CAPTURE_SCRIPT = r"""
@@ -303,6 +321,8 @@ def pgbench_script(statements: list[str], hot: bool) -> str:
     lines = [
         f"\\set sku_index random(0, {SKU_COUNT - 1})",
         "\\set key random(1, 999999999999)",
+        f"\\set variant_id {VARIANT_BASE} + :sku_index",
+        f"\\set stock_id {STOCK_BASE} + 2 * :sku_index",
         # Django's connection health check (CONN_HEALTH_CHECKS, on in settings): a `SELECT 1` at the
         # start of every request that reuses its connection. It bypasses the query capture, but the
         # database runs it for every order all the same.
@@ -331,6 +351,8 @@ def pgbench_script(statements: list[str], hot: bool) -> str:
         sql = re.sub(r"'~[0-9a-f]{19}'", "'~' || :key", sql)
         if not hot:
             sql = sql.replace("'BENCH-0000'", "'BENCH-' || lpad(:sku_index::text, 4, '0')")
+            sql = re.sub(rf"(?<![0-9]){VARIANT_BASE}(?![0-9])", ":variant_id", sql)
+            sql = re.sub(rf"(?<![0-9]){STOCK_BASE}(?![0-9])", ":stock_id", sql)
         returning = re.search(r'RETURNING "(\w+)"\."id"$', sql) or re.search(
             r'^INSERT INTO "(\w+)".* RETURNING "id"$', sql
         )

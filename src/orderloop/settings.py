@@ -135,7 +135,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Tasks ------------------------------------------------------------------------------------------
 # The database backend makes the queue an outbox: a task enqueued inside a transaction commits with it.
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# django-tasks-db's backend with a cheaper enqueue (core/task_backend.py).
+TASKS = {"default": {"BACKEND": "orderloop.core.task_backend.DatabaseBackend"}}
 
 # --- Auth -------------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -8,6 +8,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
 from orderloop.catalog.models import Product, Variant
 from orderloop.core import fastsql
 from orderloop.inventory.models import StockMovement
@@ -56,3 +58,45 @@ def test_inserted_rows_read_back_through_the_orm(make_variant, warehouse) -> Non
         assert (stored.reserved_delta, stored.reference, stored.note) == (written.reserved_delta, "", "")
         assert stored.created_at == written.created_at  # auto_now_add set on the instance and stored
     assert fastsql.insert([]) == []
+
+
+def test_statements_outside_query_logging_behave_like_djangos_cursor(make_variant, warehouse) -> None:
+    """Without query logging, statements run on one kept driver cursor: driver errors still arrive as
+    Django's, and a transaction broken by one refuses further statements as Django's cursor does."""
+    from django.db import IntegrityError, connection, transaction
+    from django.db.transaction import TransactionManagementError
+
+    assert not connection.queries_logged
+    variant = make_variant(sku="KEEP-1")
+    sql = f"SELECT {fastsql.column(Variant, 'sku')} FROM {fastsql.table(Variant)} WHERE {fastsql.column(Variant, 'id')} = %s"
+    assert fastsql.fetch_one(sql, [variant.pk]) == ("KEEP-1",)
+    assert fastsql.fetch_all(sql, [variant.pk]) == [("KEEP-1",)]
+    insert_duplicate = (
+        f"INSERT INTO {fastsql.table(Product)} ({fastsql.column(Product, 'handle')}, {fastsql.column(Product, 'name')}, "
+        f"{fastsql.column(Product, 'name_translations')}, {fastsql.column(Product, 'description')}, "
+        f"{fastsql.column(Product, 'image_url')}, {fastsql.column(Product, 'is_active')}, "
+        f"{fastsql.column(Product, 'allow_backorder')}, {fastsql.column(Product, 'created_at')}, "
+        f"{fastsql.column(Product, 'updated_at')}) "
+        f"SELECT {fastsql.column(Product, 'handle')}, 'x', '{{}}', '', '', %s, %s, %s, %s FROM {fastsql.table(Product)} "
+        f"WHERE {fastsql.column(Product, 'id')} = %s"
+    )
+    now = connection.ops.adapt_datetimefield_value(variant.created_at)
+    with pytest.raises(IntegrityError), transaction.atomic():  # the handle is unique
+        fastsql.execute(insert_duplicate, [True, False, now, now, variant.product_id])
+    with transaction.atomic():
+        connection.needs_rollback = True  # what an error caught inside this block leaves behind
+        with pytest.raises(TransactionManagementError):
+            fastsql.fetch_one(sql, [variant.pk])
+        transaction.set_rollback(True)
+    assert fastsql.fetch_one(sql, [variant.pk]) == ("KEEP-1",)  # usable again after the rollback
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_closed_connection_is_reopened_with_a_new_cursor(make_variant) -> None:
+    from django.db import connection
+
+    variant = make_variant(sku="KEEP-2")
+    sql = f"SELECT {fastsql.column(Variant, 'sku')} FROM {fastsql.table(Variant)} WHERE {fastsql.column(Variant, 'id')} = %s"
+    assert fastsql.fetch_one(sql, [variant.pk]) == ("KEEP-2",)
+    connection.close()  # as Django does at the end of a request past CONN_MAX_AGE, or after an error
+    assert fastsql.fetch_one(sql, [variant.pk]) == ("KEEP-2",)

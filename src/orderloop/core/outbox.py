@@ -13,14 +13,11 @@ from typing import Any
 
 from django.db import transaction
 from django_tasks import task_backends
-
-DATABASE_BACKENDS = ("django_tasks_db.DatabaseBackend", "django_tasks_db.backend.DatabaseBackend")
+from django_tasks_db.backend import DatabaseBackend
 
 
 def backend_is_transactional(alias: str = "default") -> bool:
-    backend = task_backends[alias]
-    path = f"{type(backend).__module__}.{type(backend).__qualname__}"
-    return path in DATABASE_BACKENDS or type(backend).__name__ == "DatabaseBackend"
+    return isinstance(task_backends[alias], DatabaseBackend)
 
 
 def enqueue_with_transaction(task: Any, **kwargs: Any) -> None:

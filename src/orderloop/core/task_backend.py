@@ -1,0 +1,33 @@
+"""The task backend: django-tasks-db's, with the task row written by one hand-written INSERT.
+
+Every order placement enqueues its confirmation, and the ORM's `create()` of that row was the largest
+single cost left in a placement (docs/benchmarks.md). The row, its defaults and the returned result are
+those of django-tasks-db; only the statement is built by core/fastsql. The worker (`db_worker`) and the
+rest of the backend are django-tasks-db's own; tests/core/test_task_backend.py compares the rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django_tasks_db.backend import DatabaseBackend as _DatabaseBackend
+from django_tasks_db.compat import normalize_json
+from django_tasks_db.models import DBTaskResult, get_date_max
+
+from . import fastsql
+
+
+class DatabaseBackend(_DatabaseBackend):
+    def _task_to_db_task(self, task: Any, args: Any, kwargs: Any) -> DBTaskResult[Any, Any]:
+        row: DBTaskResult[Any, Any] = DBTaskResult(
+            id=self._get_id(),
+            args_kwargs=normalize_json({"args": args, "kwargs": kwargs}),
+            priority=task.priority,
+            task_path=task.module_path,
+            queue_name=task.queue_name,
+            # django-tasks-db's pre_save handler does this for the ORM's save; fastsql sends no signals.
+            run_after=task.run_after or get_date_max(),
+            backend_name=self.alias,
+        )
+        fastsql.insert([row])
+        return row

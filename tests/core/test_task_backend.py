@@ -1,0 +1,53 @@
+"""The task backend (core/task_backend.py) writes the row django-tasks-db's own backend writes, and the
+worker runs it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+from django_tasks import task_backends
+from django_tasks_db.backend import DatabaseBackend as LibraryBackend
+from django_tasks_db.models import DBTaskResult, get_date_max
+
+from orderloop.core.task_backend import DatabaseBackend
+from orderloop.notifications.tasks import send_customer_message
+from tests.conftest import run_tasks
+
+COMPARED = [f.attname for f in DBTaskResult._meta.concrete_fields if f.attname not in ("id", "enqueued_at")]
+
+
+def _stored(result: Any) -> dict[str, Any]:
+    row = DBTaskResult.objects.get(pk=result.id)
+    return {name: getattr(row, name) for name in COMPARED}
+
+
+def test_the_row_is_the_one_the_library_writes(db: Any) -> None:
+    backend = task_backends["default"]
+    assert isinstance(backend, DatabaseBackend)
+    with transaction.atomic():
+        ours = send_customer_message.enqueue(message_id=7)
+        theirs = LibraryBackend.enqueue(backend, send_customer_message, (), {"message_id": 7})
+    assert _stored(ours) == _stored(theirs)
+    assert _stored(ours)["status"] == "READY" and _stored(ours)["args_kwargs"] == {
+        "args": [],
+        "kwargs": {"message_id": 7},
+    }
+    assert ours.status == theirs.status and ours.kwargs == {"message_id": 7}
+    # A task's own priority and start time are kept (without one, the library stores the far future).
+    start = timezone.now() + timedelta(hours=1)
+    later = send_customer_message.using(priority=5, run_after=start).enqueue(message_id=8)
+    assert (_stored(later)["priority"], _stored(later)["run_after"]) == (5, start)
+    assert _stored(ours)["run_after"] == get_date_max()
+
+
+@pytest.mark.django_db(transaction=True)  # the worker closes its connection when it is done
+def test_the_worker_runs_what_was_enqueued() -> None:
+    result = send_customer_message.enqueue(message_id=987654)  # no such message: nothing to send
+    run_tasks()
+    finished = DBTaskResult.objects.get(pk=result.id)
+    assert (finished.status, finished.return_value) == ("SUCCESSFUL", False)
+    assert finished.finished_at is not None
