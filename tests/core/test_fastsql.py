@@ -100,3 +100,20 @@ def test_a_closed_connection_is_reopened_with_a_new_cursor(make_variant) -> None
     assert fastsql.fetch_one(sql, [variant.pk]) == ("KEEP-2",)
     connection.close()  # as Django does at the end of a request past CONN_MAX_AGE, or after an error
     assert fastsql.fetch_one(sql, [variant.pk]) == ("KEEP-2",)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_first_row_read_leaves_nothing_in_progress_at_commit(make_variant) -> None:
+    """On the kept cursor a statement half read would stay in progress; SQLite then refuses the commit."""
+    from django.db import transaction
+
+    make_variant(sku="KEEP-3")
+    make_variant(sku="KEEP-4")
+    with transaction.atomic():
+        first = fastsql.fetch_one(
+            f"UPDATE {fastsql.table(Variant)} SET {fastsql.column(Variant, 'is_active')} = %s "
+            f"WHERE {fastsql.column(Variant, 'sku')} LIKE %s RETURNING {fastsql.column(Variant, 'sku')}",
+            [False, "KEEP-%"],
+        )
+    assert first is not None and first[0] in ("KEEP-3", "KEEP-4")
+    assert not Variant.objects.filter(sku__startswith="KEEP-", is_active=True).exists()  # committed

@@ -166,8 +166,10 @@ def execute(sql: str, params: Sequence[Any]) -> int:
 
 
 def fetch_one(sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
-    row = _run(sql, params, lambda cursor: cursor.fetchone())
-    return tuple(row) if row is not None else None
+    """The first row, or None. The rest are read too: on the kept cursor, SQLite would otherwise keep the
+    statement in progress (with its locks) until the cursor's next statement."""
+    rows = _run(sql, params, _all_rows)
+    return tuple(rows[0]) if rows else None
 
 
 def _insert_fields(model: type[models.Model]) -> tuple[list[models.Field[Any, Any]], str, str]:
