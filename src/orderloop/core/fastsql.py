@@ -24,7 +24,8 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 M = TypeVar("M", bound=models.Model)
 Converter = Callable[[Any, Any, BaseDatabaseWrapper], Any]
 
-# Per database connection (one per thread): converters are bound to that connection's backend.
+# Per database connection (one per thread): its kept cursor, and the converters, which are bound to
+# that connection's backend.
 _CACHE_ATTR = "_orderloop_fastsql"
 
 
@@ -42,8 +43,9 @@ def _cache(db: BaseDatabaseWrapper | None = None) -> dict[Any, Any]:
     return cache
 
 
-# Names are quoted the same way on both engines and the project has one database, so quoted names are
-# cached for the process (the `connection` proxy costs a thread-local lookup per use).
+# Names are quoted the same way on both engines and the project has one database, so quoted names and
+# the statement texts built from them are cached for the process (the `connection` proxy costs a
+# thread-local lookup per use).
 @functools.cache
 def q(name: str) -> str:
     """A quoted identifier."""
@@ -62,14 +64,11 @@ def column(model: type[models.Model], field_name: str) -> str:
     return q(field.column)
 
 
+@functools.cache
 def select_list(model: type[models.Model], alias: str) -> str:
     """Every concrete column of `model` under the table alias, in field order (what `rows_to_models`
     reads)."""
-    key = ("select", model, alias)
-    cache = _cache()
-    if key not in cache:
-        cache[key] = ", ".join(f"{q(alias)}.{q(str(f.column))}" for f in model._meta.concrete_fields)
-    return str(cache[key])
+    return ", ".join(f"{q(alias)}.{q(str(f.column))}" for f in model._meta.concrete_fields)
 
 
 def _converters(model: type[models.Model]) -> list[tuple[Any, list[Converter]]]:
@@ -172,19 +171,16 @@ def fetch_one(sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
     return tuple(rows[0]) if rows else None
 
 
+@functools.cache
 def _insert_fields(model: type[models.Model]) -> tuple[list[models.Field[Any, Any]], str, str]:
     """The fields an INSERT writes (all but a key the database assigns), its head and its tail (RETURNING
     that key, or nothing when the key is set beforehand, such as a UUID)."""
-    key = ("insert", model)
-    cache = _cache()
-    if key not in cache:
-        pk = model._meta.pk
-        assert pk is not None
-        fields = [f for f in model._meta.concrete_fields if not f.db_returning]
-        columns = ", ".join(q(str(f.column)) for f in fields)
-        returning = f" RETURNING {q(str(pk.column))}" if pk.db_returning else ""
-        cache[key] = (fields, f"INSERT INTO {table(model)} ({columns}) VALUES ", returning)
-    return cache[key]  # type: ignore[no-any-return]
+    pk = model._meta.pk
+    assert pk is not None
+    fields = [f for f in model._meta.concrete_fields if not f.db_returning]
+    columns = ", ".join(q(str(f.column)) for f in fields)
+    returning = f" RETURNING {q(str(pk.column))}" if pk.db_returning else ""
+    return fields, f"INSERT INTO {table(model)} ({columns}) VALUES ", returning
 
 
 def insert(instances: Sequence[M]) -> Sequence[M]:
