@@ -9,7 +9,7 @@ What it does:
 1. Creates a scratch database (PostgreSQL `orderloop_bench_orders`, dropped afterwards; or a scratch SQLite
    file under var/bench/), migrates it, adds 200 SKUs with plenty of stock in two warehouses and an API
    token.
-2. Starts the real server (gunicorn gthread, 3 workers x 4 threads by default — the best of the layouts tried
+2. Starts the production server (granian, 2 workers x 2 threads by default — the best of the layouts tried
    on 2 cores, see docs/benchmarks.md; `--workers`/`--threads` to try others, DEBUG off) on a free port.
 3. For each client count, runs that many client threads for a fixed time; each POSTs /api/v1/orders with
    its own Idempotency-Key, keeping its HTTP connection open. Prints orders/s, p50/p99 latency and errors.
@@ -184,25 +184,25 @@ def run_django(script: str, env: dict[str, str], *args: str) -> str:
 
 
 def start_server(
-    env: dict[str, str], port: int, workers: int = 4, threads: int = 4
+    env: dict[str, str], port: int, workers: int = 2, threads: int = 2
 ) -> subprocess.Popen[bytes]:
-    gunicorn = Path(sys.executable).with_name("gunicorn")
+    """The production web server (granian, docs/operations.md) with `workers` processes of `threads`
+    Python threads each."""
+    granian = Path(sys.executable).with_name("granian")
     server = subprocess.Popen(
         [
-            str(gunicorn),
-            "orderloop.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
+            str(granian),
+            "--interface",
+            "wsgi",
+            "--port",
+            str(port),
             "--workers",
             str(workers),
-            "--threads",
+            "--blocking-threads",
             str(threads),
-            "--worker-class",
-            "gthread",
-            "--keep-alive",
-            "30",
             "--log-level",
             "warning",
+            "orderloop.wsgi:application",
         ],
         env=env,
         cwd=ROOT,
@@ -433,8 +433,8 @@ def main() -> int:
     parser.add_argument("--hot", action="store_true", help="every client orders the same SKU")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", default="1,4,16")
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=4, help="threads per worker")
+    parser.add_argument("--workers", type=int, default=2, help="granian worker processes")
+    parser.add_argument("--threads", type=int, default=2, help="Python threads per worker")
     parser.add_argument(
         "--rounds", type=int, default=3, help="alternating rounds of ours and pgbench for the ratio"
     )

@@ -60,6 +60,31 @@ def test_inserted_rows_read_back_through_the_orm(make_variant, warehouse) -> Non
     assert fastsql.insert([]) == []
 
 
+def test_values_the_driver_cannot_take_as_they_are_are_prepared_by_their_fields(
+    make_variant, warehouse
+) -> None:
+    """Plain str/int/bool values go straight to the driver; anything else (a lazy translation in a
+    CharField, a numeric string in an IntegerField, a model instance's key) is prepared by the field,
+    as the ORM would."""
+    from django.utils.translation import gettext_lazy
+
+    variant = make_variant()
+    stock = stock_adjust(variant=variant, warehouse=warehouse, delta=5, actor=None)
+    movement = StockMovement(
+        stock=stock,
+        reason="reservation",
+        reserved_delta="2",  # type: ignore[misc]
+        on_hand_after=5,
+        reserved_after=2,
+        reference=gettext_lazy("Stock count"),
+        note="",
+    )
+    fastsql.insert([movement])
+    stored = StockMovement.objects.get(pk=movement.pk)
+    assert (stored.stock_id, stored.reserved_delta, stored.reference) == (stock.pk, 2, "Stock count")
+    assert stored.actor_id is None and stored.created_at == movement.created_at
+
+
 def test_statements_outside_query_logging_behave_like_djangos_cursor(make_variant, warehouse) -> None:
     """Without query logging, statements run on one kept driver cursor: driver errors still arrive as
     Django's, and a transaction broken by one refuses further statements as Django's cursor does."""

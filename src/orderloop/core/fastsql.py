@@ -171,16 +171,52 @@ def fetch_one(sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
     return tuple(rows[0]) if rows else None
 
 
+# Django's own field classes whose `get_db_prep_save` returns a value of this exact type unchanged
+# (CharField/TextField.to_python, IntegerField's int(), BooleanField.to_python; a ForeignKey prepares its
+# value as its target field does). insert() passes such a value, or None, straight to the driver; any
+# other value (a lazy string, a str given to an IntegerField) and any other field class, including a
+# subclass, go through get_db_prep_save.
+_PLAIN_TYPES: dict[type[models.Field[Any, Any]], type] = {
+    **dict.fromkeys((models.CharField, models.TextField, models.EmailField, models.SlugField), str),
+    models.BooleanField: bool,
+    **dict.fromkeys(
+        (
+            models.IntegerField,
+            models.SmallIntegerField,
+            models.BigIntegerField,
+            models.PositiveIntegerField,
+            models.PositiveSmallIntegerField,
+            models.PositiveBigIntegerField,
+            models.AutoField,
+            models.BigAutoField,
+            models.SmallAutoField,
+        ),
+        int,
+    ),
+}
+
+
+def _plain_type(field: models.Field[Any, Any]) -> type | None:
+    """The type whose values `field` writes unchanged (see _PLAIN_TYPES), or None."""
+    if type(field) is models.ForeignKey:
+        return _PLAIN_TYPES.get(type(field.target_field))
+    return _PLAIN_TYPES.get(type(field))
+
+
 @functools.cache
-def _insert_fields(model: type[models.Model]) -> tuple[list[models.Field[Any, Any]], str, str]:
-    """The fields an INSERT writes (all but a key the database assigns), its head and its tail (RETURNING
-    that key, or nothing when the key is set beforehand, such as a UUID)."""
+def _insert_fields(
+    model: type[models.Model],
+) -> tuple[list[tuple[models.Field[Any, Any], str, type | None]], str, str]:
+    """The fields an INSERT writes (all but a key the database assigns) with their attribute names and
+    plain types (see _PLAIN_TYPES), its head and its tail (RETURNING that key, or nothing when the key is
+    set beforehand, such as a UUID)."""
     pk = model._meta.pk
     assert pk is not None
     fields = [f for f in model._meta.concrete_fields if not f.db_returning]
     columns = ", ".join(q(str(f.column)) for f in fields)
     returning = f" RETURNING {q(str(pk.column))}" if pk.db_returning else ""
-    return fields, f"INSERT INTO {table(model)} ({columns}) VALUES ", returning
+    described = [(f, f.attname, _plain_type(f)) for f in fields]
+    return described, f"INSERT INTO {table(model)} ({columns}) VALUES ", returning
 
 
 def insert(instances: Sequence[M]) -> Sequence[M]:
@@ -195,7 +231,13 @@ def insert(instances: Sequence[M]) -> Sequence[M]:
     one_row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     params: list[Any] = []
     for obj in instances:
-        params.extend(f.get_db_prep_save(f.pre_save(obj, True), db) for f in fields)
+        for field, attname, plain in fields:
+            if plain is not None:
+                value = getattr(obj, attname)
+                if value is None or type(value) is plain:
+                    params.append(value)
+                    continue
+            params.append(field.get_db_prep_save(field.pre_save(obj, True), db))
     sql = f"{head}{', '.join([one_row] * len(instances))}{returning}"
     if returning:
         ids = [row[0] for row in _run(sql, params, _all_rows)]

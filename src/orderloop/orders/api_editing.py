@@ -10,9 +10,10 @@ in orders/editing.py.
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Router
 
 from orderloop.core.api_auth import require_perm
+from orderloop.core.shapes import Shape
 
 from . import domain, editing, selectors
 from .api import order_out
@@ -21,12 +22,12 @@ from .schemas import AddressIn, LineIn, OrderOut, StrictInt
 router = Router(tags=["orders"])
 
 
-class LineQuantityIn(Schema):
+class LineQuantityIn(Shape):
     position: StrictInt
     quantity: StrictInt
 
 
-class OrderEditIn(Schema):
+class OrderEditIn(Shape):
     add_lines: list[LineIn] = Field(default_factory=list, max_length=100)
     remove_lines: list[StrictInt] = Field(
         default_factory=list, max_length=100, description="Positions of the lines to remove."
@@ -37,7 +38,7 @@ class OrderEditIn(Schema):
     reason: str = Field("", max_length=255, description="Why (kept on the timeline).")
 
 
-class QuantityIn(Schema):
+class QuantityIn(Shape):
     quantity: StrictInt
     reason: str = Field("", max_length=255)
 
@@ -46,7 +47,7 @@ class AddressChangeIn(AddressIn):
     reason: str = Field("", max_length=255)
 
 
-class DeliveryMethodIn(Schema):
+class DeliveryMethodIn(Shape):
     code: str = Field(..., max_length=40, description="A code from GET /delivery-methods.")
     reason: str = Field("", max_length=255)
 
@@ -55,7 +56,7 @@ class LineAddIn(LineIn):
     reason: str = Field("", max_length=255)
 
 
-class MoveIn(Schema):
+class MoveIn(Shape):
     from_warehouse: str = Field(..., max_length=20, description="Warehouse code the units are reserved in.")
     to_warehouse: str = Field(..., max_length=20, description="Warehouse code to reserve them in instead.")
     quantity: StrictInt

@@ -9,25 +9,27 @@ from typing import Annotated, Any
 
 from ninja import Field, Schema
 
+from orderloop.core.shapes import Shape
+
 from .models import Channel, Priority
 
 # JSON integers only: "5", 5.5 and true are refused (422) instead of being coerced.
 StrictInt = Annotated[int, Field(strict=True)]
 
 
-class MoneyOut(Schema):
+class MoneyOut(Shape):
     amount: str = Field(..., examples=["129.90"])
     currency: str = Field(..., examples=["UAH"])
 
 
-class CustomerIn(Schema):
+class CustomerIn(Shape):
     name: str = Field(..., max_length=200)
     phone: str = Field(..., max_length=40, description="Any common format; stored as E.164.")
     email: str = Field("", max_length=254)
     language: str = Field("", max_length=8, description="en, uk, ru, sv or ar; default: the shop's.")
 
 
-class AddressIn(Schema):
+class AddressIn(Shape):
     country: str = Field(..., max_length=2, description="ISO 3166 two-letter code, e.g. `UA`.")
     region: str = Field("", max_length=100)
     city: str = Field("", max_length=100)
@@ -36,19 +38,19 @@ class AddressIn(Schema):
     line2: str = Field("", max_length=200)
 
 
-class LineIn(Schema):
+class LineIn(Shape):
     sku: str = Field(..., max_length=64)
     quantity: StrictInt
     note: str = Field("", max_length=500, description="E.g. an engraving or a special wish.")
 
 
-class PreferredDeliveryIn(Schema):
+class PreferredDeliveryIn(Shape):
     date: Date | None = None
     time_from: Time | None = None
     time_to: Time | None = None
 
 
-class OrderIn(Schema):
+class OrderIn(Shape):
     channel: Channel
     external_ref: str = Field("", max_length=100, description="The channel's own id; unique per channel.")
     customer: CustomerIn
@@ -65,14 +67,14 @@ class OrderIn(Schema):
     )
 
 
-class CustomerOut(Schema):
+class CustomerOut(Shape):
     name: str
     phone: str
     email: str
     language: str
 
 
-class AddressOut(Schema):
+class AddressOut(Shape):
     country: str
     region: str
     city: str
@@ -81,12 +83,12 @@ class AddressOut(Schema):
     line2: str
 
 
-class AllocationOut(Schema):
+class AllocationOut(Shape):
     warehouse: str
     quantity: int
 
 
-class OrderLineOut(Schema):
+class OrderLineOut(Shape):
     position: int
     sku: str
     name: str
@@ -101,31 +103,31 @@ class OrderLineOut(Schema):
     allocations: list[AllocationOut]
 
 
-class MethodRefOut(Schema):
+class MethodRefOut(Shape):
     code: str
     name: str
 
 
-class PaymentMethodRefOut(Schema):
+class PaymentMethodRefOut(Shape):
     code: str
     name: str
     kind: str
 
 
-class TotalsOut(Schema):
+class TotalsOut(Shape):
     subtotal: MoneyOut
     discount: MoneyOut
     delivery: MoneyOut
     total: MoneyOut
 
 
-class PreferredDeliveryOut(Schema):
+class PreferredDeliveryOut(Shape):
     date: Date | None
     time_from: Time | None
     time_to: Time | None
 
 
-class OrderOut(Schema):
+class OrderOut(Shape):
     number: str
     status: str
     allowed_next: list[str] = Field(..., description="Statuses the order may move to from here.")
@@ -151,7 +153,7 @@ class OrderOut(Schema):
     status_changed_at: datetime
 
 
-class OrderListItemOut(Schema):
+class OrderListItemOut(Shape):
     number: str
     status: str
     channel: str
@@ -167,12 +169,12 @@ class OrderListItemOut(Schema):
     created_at: datetime
 
 
-class OrderPageOut(Schema):
+class OrderPageOut(Shape):
     items: list[OrderListItemOut]
     next_cursor: str | None
 
 
-class EventOut(Schema):
+class EventOut(Shape):
     id: int
     kind: str
     from_status: str
@@ -184,28 +186,28 @@ class EventOut(Schema):
     created_at: datetime
 
 
-class CancelIn(Schema):
+class CancelIn(Shape):
     reason: str = Field(..., max_length=255)
     note: str = Field("", max_length=2000)
 
 
-class HoldIn(Schema):
+class HoldIn(Shape):
     reason: str = Field("", max_length=255)
 
 
-class ConfirmIn(Schema):
+class ConfirmIn(Shape):
     note: str = Field("", max_length=2000)
 
 
-class NoteIn(Schema):
+class NoteIn(Shape):
     text: str = Field(..., max_length=2000)
 
 
-class AssignIn(Schema):
+class AssignIn(Shape):
     username: str | None = Field(..., description="A staff user who may handle orders; null: nobody.")
 
 
-class DeliveryMethodOut(Schema):
+class DeliveryMethodOut(Shape):
     code: str
     name: str
     kind: str
@@ -214,7 +216,7 @@ class DeliveryMethodOut(Schema):
     transit_days: int
 
 
-class PaymentMethodOut(Schema):
+class PaymentMethodOut(Schema):  # validated from PaymentMethod rows (ninja's getter)
     code: str
     name: str
     kind: str
