@@ -213,6 +213,7 @@ def order_create(
             coupon_code=payload.coupon_code,
             thank_you_note=payload.thank_you_note,
             actor=request.user,
+            savepoint=False,  # run_idempotent rolls its whole transaction back on any error
         )
         return 201, order_out(order).model_dump(mode="json")
 

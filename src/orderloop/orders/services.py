@@ -321,6 +321,7 @@ def order_place(
     coupon_code: str = "",
     thank_you_note: bool | None = None,
     actor: Actor,
+    savepoint: bool = True,
 ) -> Order:
     """Validate, reserve stock and write the order — all or nothing.
 
@@ -328,6 +329,10 @@ def order_place(
     DuplicateExternalRef (409) or InsufficientStock (409, details list the short lines) and then nothing
     is written. Lines of products that allow backorders take what is there; the rest is backordered and
     the order waits in `awaiting_stock`.
+
+    Inside the caller's transaction the order is written in a savepoint, so a caller can go on after a
+    failed placement; `savepoint=False` is for a caller whose transaction is rolled back whatever fails
+    (the API's idempotent placement, core/idempotency.py), and saves the SAVEPOINT and RELEASE round trips.
 
     Order rules: a coupon takes its discount off the goods; above the configured value a free gift line
     is added (when the gift is in stock); the thank-you note flag follows `THANK_YOU_NOTE` unless given;
@@ -362,7 +367,7 @@ def order_place(
     strategy = str(_order_setting("ALLOCATION_STRATEGY", "priority"))
     gift = gift_candidate(channel, currency, ordered={v.pk for v in variants})
 
-    with transaction.atomic():
+    with transaction.atomic(savepoint=savepoint):
         stock_rows = locks.stock_rows_for_allocation(
             [*(v.pk for v in variants), *([gift.pk] if gift else [])]
         )
