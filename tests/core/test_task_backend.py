@@ -37,11 +37,28 @@ def test_the_row_is_the_one_the_library_writes(db: Any) -> None:
         "kwargs": {"message_id": 7},
     }
     assert ours.status == theirs.status and ours.kwargs == {"message_id": 7}
+    assert (ours.task, ours.backend, ours.args) == (theirs.task, theirs.backend, theirs.args)
     # A task's own priority and start time are kept (without one, the library stores the far future).
     start = timezone.now() + timedelta(hours=1)
     later = send_customer_message.using(priority=5, run_after=start).enqueue(message_id=8)
     assert (_stored(later)["priority"], _stored(later)["run_after"]) == (5, start)
     assert _stored(ours)["run_after"] == get_date_max()
+
+
+def test_enqueueing_announces_the_result_it_returns(db: Any) -> None:
+    from django_tasks.signals import task_enqueued
+
+    announced: list[Any] = []
+
+    def receiver(sender: Any, task_result: Any, **kwargs: Any) -> None:
+        announced.append(task_result)
+
+    task_enqueued.connect(receiver)
+    try:
+        result = send_customer_message.enqueue(message_id=9)
+    finally:
+        task_enqueued.disconnect(receiver)
+    assert len(announced) == 1 and announced[0].id == result.id and announced[0].kwargs == {"message_id": 9}
 
 
 @pytest.mark.django_db(transaction=True)  # the worker closes its connection when it is done

@@ -5,6 +5,7 @@ Formatting is delegated to Babel so every locale gets its own symbols, separator
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
@@ -20,6 +21,8 @@ class MoneyError(ValueError):
 
 
 def parse_amount(value: object) -> Decimal:
+    if type(value) is Decimal and value.is_finite():
+        return value
     if isinstance(value, float):
         # A float has already lost cents; refuse it rather than guess.
         raise MoneyError("amount must be a decimal string, not a float")
@@ -39,6 +42,12 @@ def normalize_currency(code: str) -> str:
     return normalized
 
 
+@functools.cache
+def _quantum(code: str) -> Decimal:
+    """The smallest unit of a currency: 0.01 for UAH, 1 for JPY (Babel's data, fixed for the process)."""
+    return Decimal(1).scaleb(-get_currency_precision(code))
+
+
 @dataclass(frozen=True, slots=True)
 class Money:
     amount: Decimal
@@ -47,8 +56,7 @@ class Money:
     @classmethod
     def of(cls, amount: object, currency: str) -> Money:
         code = normalize_currency(currency)
-        quantum = Decimal(1).scaleb(-get_currency_precision(code))
-        return cls(parse_amount(amount).quantize(quantum, rounding=ROUND_HALF_UP), code)
+        return cls(parse_amount(amount).quantize(_quantum(code), rounding=ROUND_HALF_UP), code)
 
     def __add__(self, other: Money) -> Money:
         self._same_currency(other)

@@ -2,14 +2,17 @@
 
 Every order placement enqueues its confirmation, and the ORM's `create()` of that row was the largest
 single cost left in a placement (docs/benchmarks.md). The row, its defaults and the returned result are
-those of django-tasks-db; only the statement is built by core/fastsql. The worker (`db_worker`) and the
-rest of the backend are django-tasks-db's own; tests/core/test_task_backend.py compares the rows.
+those of django-tasks-db; only the statement is built by core/fastsql, and `enqueue` builds the result
+once (the library builds it twice, for the signal and for the caller, each time importing the task and
+copying it). The worker (`db_worker`) and the rest of the backend are django-tasks-db's own;
+tests/core/test_task_backend.py compares the rows.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django_tasks.signals import task_enqueued
 from django_tasks_db.backend import DatabaseBackend as _DatabaseBackend
 from django_tasks_db.compat import normalize_json
 from django_tasks_db.models import DBTaskResult, get_date_max
@@ -31,3 +34,9 @@ class DatabaseBackend(_DatabaseBackend):
         )
         fastsql.insert([row])
         return row
+
+    def enqueue(self, task: Any, args: Any, kwargs: Any) -> Any:
+        self.validate_task(task)
+        result = self._task_to_db_task(task, args, kwargs).task_result
+        task_enqueued.send(type(self), task_result=result)
+        return result
