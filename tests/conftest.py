@@ -97,14 +97,19 @@ class _Inbox:
         return "250 OK"
 
 
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 @pytest.fixture
 def smtp_server(settings: Any) -> Any:
     """A real SMTP server on a free loopback port; Django's mail goes there (not to locmem)."""
     from aiosmtpd.controller import Controller
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = int(probe.getsockname()[1])
+    port = free_port()
     inbox = _Inbox()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()

@@ -1,5 +1,5 @@
-"""The production web server (granian, docs/operations.md) serves the application: pages with their
-static files from WhiteNoise, the API with a request body, uploads and downloads. Runs against its
+"""The production web server (granian, docs/operations.md) serves the application: a page with its
+static files from WhiteNoise, and the API with and without a token and a request body. Runs against its
 own SQLite file with production settings, whatever engine the suite uses: this checks the server and
 the WSGI wiring, not the database."""
 
@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,14 +16,10 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from tests.conftest import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _request(
@@ -67,7 +63,7 @@ def test_granian_serves_pages_static_files_and_the_api(tmp_path: Path) -> None:
         text=True,
     )
     token = created.stdout.strip().splitlines()[-1]
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [
             str(BIN / "granian"),
@@ -98,10 +94,9 @@ def test_granian_serves_pages_static_files_and_the_api(tmp_path: Path) -> None:
                 assert time.monotonic() < deadline, "granian did not answer in time"
                 time.sleep(0.3)
         assert status == 200 and b'name="username"' in page
-        stylesheet = next(
-            part.split('"')[0] for part in page.decode().split('href="')[1:] if ".css" in part.split('"')[0]
-        )
-        status, headers, css = _request(f"{base}{stylesheet}")
+        stylesheet = re.search(r'href="([^"]+\.css)"', page.decode())
+        assert stylesheet is not None
+        status, headers, css = _request(f"{base}{stylesheet.group(1)}")
         assert status == 200 and css and "max-age" in headers.get("cache-control", "")
 
         status, _headers, body = _request(
