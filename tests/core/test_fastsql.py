@@ -142,3 +142,86 @@ def test_a_first_row_read_leaves_nothing_in_progress_at_commit(make_variant) -> 
         )
     assert first is not None and first[0] in ("KEEP-3", "KEEP-4")
     assert not Variant.objects.filter(sku__startswith="KEEP-", is_active=True).exists()  # committed
+
+
+def test_new_instances_are_those_model_init_builds(make_variant, django_assert_num_queries) -> None:
+    from orderloop.orders.models import OrderLine
+
+    variant = make_variant(sku="MUG-1", price="49.00")
+    arguments: dict[str, Any] = {
+        "variant": variant,
+        "position": 2,
+        "sku": "MUG-1",
+        "name": "Mug",
+        "quantity": 3,
+        "unit_price_amount": Decimal("49.00"),
+    }
+    built = fastsql.new(OrderLine, **arguments)
+    expected = OrderLine(**arguments)
+    assert _values(built) == _values(expected)  # defaults included: attributes {}, note "", is_gift False
+    assert built.attributes is not expected.attributes  # a callable default, called for each instance
+    assert built._state.adding is True and built._state.db == expected._state.db == "default"
+    with django_assert_num_queries(0):
+        assert built.variant is variant  # the related instance is cached, as the ORM caches it
+    # A key given by id, a property (`pk`) and None for a relation, as Model.__init__ takes them.
+    by_id = fastsql.new(OrderLine, variant_id=variant.pk, pk=7, order=None)
+    assert (by_id.variant_id, by_id.id, by_id.order_id) == (variant.pk, 7, None)
+    with django_assert_num_queries(0), pytest.raises(OrderLine.order.RelatedObjectDoesNotExist):
+        by_id.order  # noqa: B018 — a required relation set to None, as with OrderLine(order=None)
+    with pytest.raises(TypeError, match="unexpected keyword arguments: 'colour'"):
+        fastsql.new(OrderLine, colour="red")
+    with pytest.raises(ValueError, match=r'"OrderLine\.variant" must be a "Variant" instance'):
+        fastsql.new(OrderLine, variant=variant.product)
+
+
+def test_models_with_init_receivers_are_built_by_model_init(make_variant) -> None:
+    from django.db.models.signals import post_init
+
+    from orderloop.orders.models import OrderLine
+
+    seen: list[Any] = []
+
+    def receiver(sender: Any, instance: Any, **kwargs: Any) -> None:
+        seen.append(instance)
+
+    post_init.connect(receiver, sender=OrderLine)
+    try:
+        line = fastsql.new(OrderLine, sku="A", quantity=1)
+    finally:
+        post_init.disconnect(receiver, sender=OrderLine)
+    assert seen == [line]
+
+
+def test_a_statement_run_again_adapts_each_runs_own_values(make_variant) -> None:
+    """A statement keeps its cursor (and the adaptation it looked up) from run to run; values of another
+    type, NULLs and a text too long to keep are still sent and read back as they are."""
+    variant = make_variant(sku="KEEP-5", price="10.50")
+    q = fastsql.q
+    sql = (
+        f"SELECT {q('sku')}, {q('price_amount')} FROM {fastsql.table(Variant)} "
+        f"WHERE {q('id')} = %s AND ({q('price_amount')} = %s OR %s IS NULL)"
+    )
+    assert fastsql.fetch_one(sql, [variant.pk, Decimal("10.50"), 1]) == ("KEEP-5", Decimal("10.50"))
+    assert fastsql.fetch_one(sql, [variant.pk, 10.5, None]) == ("KEEP-5", Decimal("10.50"))
+    assert fastsql.fetch_one(sql, [str(variant.pk), "0", None]) == ("KEEP-5", Decimal("10.50"))
+    assert fastsql.fetch_one(sql, [variant.pk, Decimal("1"), 1]) is None
+    long_sql = sql.replace(" FROM", " " * 4096 + "FROM")
+    assert len(long_sql) > 4096
+    assert fastsql.fetch_one(long_sql, [variant.pk, Decimal("10.50"), None]) == ("KEEP-5", Decimal("10.50"))
+
+
+def test_timestamps_read_outside_query_logging_are_the_orms(make_variant) -> None:
+    """The kept cursors read timestamps with psycopg's own loader on PostgreSQL: the same instant with the
+    same time zone object as the ORM's."""
+    from django.db import connection
+
+    variant = make_variant(sku="KEEP-6")
+    assert not connection.queries_logged
+    (found,) = fastsql.fetch_models(
+        Variant,
+        f"SELECT {fastsql.select_list(Variant, 'v')} FROM {fastsql.table(Variant)} v WHERE v.{fastsql.q('id')} = %s",
+        [variant.pk],
+    )
+    stored = Variant.objects.get(pk=variant.pk)
+    assert _values(found) == _values(stored)
+    assert found.created_at.tzinfo is stored.created_at.tzinfo is not None

@@ -14,12 +14,22 @@ Use it only where a profile shows the ORM's share; everything else stays ORM cod
 
 from __future__ import annotations
 
+import datetime
 import functools
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
+from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models.base import ModelState
+from django.db.models.fields.related_descriptors import (
+    ForeignKeyDeferredAttribute,
+    ForwardManyToOneDescriptor,
+)
+from django.db.models.query_utils import DeferredAttribute
+from django.db.models.signals import post_init, pre_init
 
 M = TypeVar("M", bound=models.Model)
 Converter = Callable[[Any, Any, BaseDatabaseWrapper], Any]
@@ -84,13 +94,115 @@ def _converters(model: type[models.Model]) -> list[tuple[Any, list[Converter]]]:
     return cache[key]  # type: ignore[no-any-return]
 
 
+# Model instances without Model.__init__. Its generic path (signals, a descriptor per field, a kwargs
+# lookup per field) was the largest single Python cost of a placement, which builds about 18 instances
+# (docs/benchmarks.md). The instances are the same: the field values in the instance's __dict__ in field
+# order, defaults from the fields, a related instance cached as the ORM caches it. A model that does
+# anything the fast path does not do (its own __init__, a pre_init or post_init receiver, a field
+# descriptor of its own, a one-to-one or composite relation, database routers) goes through __init__.
+
+
+# Per concrete field: the field, its name, its attname and, for a many-to-one relation (which can be set
+# through its instance), the related model, the attribute read from the related instance and the name
+# the related instance is cached under.
+_Related = tuple[type[models.Model], str, str]
+_Plan = list[tuple[models.Field[Any, Any], str, str, _Related | None]]
+
+
+@functools.cache
+def _fast_plan(model: type[models.Model]) -> _Plan | None:
+    """How to build instances of `model` without Model.__init__; None when it must go through it."""
+    if model.__init__ is not models.Model.__init__ or model._meta.abstract or settings.DATABASE_ROUTERS:
+        return None
+    plan: _Plan = []
+    for field in model._meta.concrete_fields:
+        attribute = model.__dict__.get(field.attname)
+        if getattr(field, "generated", False) or (
+            attribute is not None and type(attribute) not in (DeferredAttribute, ForeignKeyDeferredAttribute)
+        ):
+            return None
+        related: _Related | None = None
+        if field.is_relation:
+            if (
+                not isinstance(field, models.ForeignKey)
+                or type(field) is not models.ForeignKey
+                or type(model.__dict__.get(field.name)) is not ForwardManyToOneDescriptor
+                or len(field.related_fields) != 1
+            ):
+                return None
+            remote = field.remote_field.model
+            assert isinstance(remote, type)
+            related = (remote._meta.concrete_model or remote, field.target_field.attname, field.cache_name)
+        plan.append((field, field.name, field.attname, related))
+    return plan
+
+
+def _listened(model: type[models.Model]) -> bool:
+    return pre_init.has_listeners(model) or post_init.has_listeners(model)
+
+
+_MISSING = object()
+
+
+def new(model: type[M], **values: Any) -> M:
+    """`model(**values)` for a new row, built without Model.__init__'s generic path (see above)."""
+    plan = _fast_plan(model)
+    if plan is None or _listened(model):
+        return model(**values)
+    obj = model.__new__(model)
+    state = obj._state = ModelState()
+    attributes = obj.__dict__
+    for field, name, attname, related in plan:
+        if related is not None:
+            target = values.pop(name, _MISSING)
+            if target is not _MISSING:
+                remote_model, target_attname, cache_name = related
+                if target is None:
+                    attributes[attname] = None
+                else:
+                    if not isinstance(target, remote_model):
+                        raise ValueError(
+                            f'Cannot assign "{target!r}": "{model._meta.object_name}.{name}" must be a '
+                            f'"{remote_model._meta.object_name}" instance.'
+                        )
+                    if target._state.db is None:
+                        target._state.db = DEFAULT_DB_ALIAS
+                    state.db = target._state.db
+                    attributes[attname] = getattr(target, target_attname)
+                state.fields_cache[cache_name] = target
+                continue
+        value = values.pop(attname, _MISSING)
+        attributes[attname] = field.get_default() if value is _MISSING else value
+    for name, value in values.items():  # properties, as Model.__init__ sets them
+        if name not in model._meta._property_names:  # type: ignore[attr-defined]
+            try:
+                model._meta.get_field(name)
+            except FieldDoesNotExist:
+                raise TypeError(f"{model.__name__}() got unexpected keyword arguments: {name!r}") from None
+        setattr(obj, name, value)
+    return obj
+
+
 def _instance(model: type[M], values: Sequence[Any], db: BaseDatabaseWrapper) -> M:
     converted = []
     for value, (col, converters) in zip(values, _converters(model), strict=True):
         for converter in converters:
             value = converter(value, col, db)
         converted.append(value)
-    return model.from_db(db.alias, (), converted)  # every field: names unused
+    plan = _fast_plan(model)
+    if plan is None or _listened(model):
+        return model.from_db(db.alias, (), converted)  # every field: names unused
+    obj = model.__new__(model)
+    state = obj._state = ModelState()
+    state.adding = False
+    state.db = db.alias
+    obj.__dict__.update(zip(_attnames(model), converted, strict=True))
+    return obj
+
+
+@functools.cache
+def _attnames(model: type[models.Model]) -> tuple[str, ...]:
+    return tuple(field.attname for field in model._meta.concrete_fields)
 
 
 def rows_to_models(model: type[M], rows: Iterable[Sequence[Any]], related: Sequence[str] = ()) -> list[M]:
@@ -113,31 +225,66 @@ def rows_to_models(model: type[M], rows: Iterable[Sequence[Any]], related: Seque
     return result
 
 
-def _cursor(db: BaseDatabaseWrapper) -> Any:
-    """This connection's backend cursor, kept for every statement run here, or None where Django's own
-    cursor must run them: while queries are logged (DEBUG, `CaptureQueriesContext`, the test suite's
-    query counts) or an execute wrapper is installed.
+# Statement texts, one object per text. psycopg keeps a cursor's adaptation state (the dumpers and loaders
+# it looked up for the statement's parameter and column types) only while the cursor runs the very same
+# query object again, so on PostgreSQL each text gets a cursor of its own and is passed as that one object.
+# Bounded, and only short texts (psycopg's own statement cache takes those up to 4 KB): texts built with a
+# varying number of rows or placeholders would otherwise grow it without end.
+_TEXTS: dict[str, str] = {}
+_MAX_TEXTS = 500
+_MAX_TEXT_LENGTH = 4096
+
+
+def _cursor(db: BaseDatabaseWrapper, sql: str) -> tuple[Any, str]:
+    """The backend cursor this connection keeps for `sql` (with the text as the one object psycopg sees
+    each time), or None where Django's own cursor must run it: while queries are logged (DEBUG,
+    `CaptureQueriesContext`, the test suite's query counts) or an execute wrapper is installed.
 
     What Django's cursor does per statement is kept: the health check at a request's first use, the
     connection opened on demand, the broken-transaction check and the translation of driver errors.
     Skipped are the wrapper objects and a new driver cursor per statement (about 50 µs each)."""
     if db.queries_logged or db.execute_wrappers:
-        return None
+        return None, sql
     db.close_if_health_check_failed()
     db.ensure_connection()
     db.validate_no_broken_transaction()
     cache = _cache(db)
-    kept = cache.get("cursor")
+    kept = cache.get("cursors")
     if kept is None or kept[0] is not db.connection:
+        kept = cache["cursors"] = (db.connection, {})
+    cursors: dict[str, Any] = kept[1]
+    if db.vendor == "postgresql":
+        text = _TEXTS.get(sql)
+        if text is None and len(_TEXTS) < _MAX_TEXTS and len(sql) <= _MAX_TEXT_LENGTH:
+            text = _TEXTS.setdefault(sql, sql)
+        key = text or ""
+        sql = text or sql
+    else:  # SQLite caches statements per connection: one cursor does
+        key = ""
+    cursor = cursors.get(key)
+    if cursor is None:
         with db.wrap_database_errors:
-            kept = cache["cursor"] = (db.connection, db.create_cursor())
-    return kept[1]
+            cursor = cursors[key] = db.create_cursor()
+        if db.vendor == "postgresql":
+            _load_timestamps_in_c(db, cursor)
+    return cursor, sql
+
+
+def _load_timestamps_in_c(db: BaseDatabaseWrapper, cursor: Any) -> None:
+    """Django reads `timestamptz` with a subclass of psycopg's loader that sets the connection's time
+    zone on each value, and the subclass runs psycopg's pure-Python loader (about 4% of a placement's
+    Python time went there). In a UTC session psycopg's own loader, in C, already returns every value
+    with `datetime.timezone.utc`, the very value Django's returns, so the cursor reads with that one."""
+    from psycopg.types.datetime import TimestamptzLoader
+
+    if db.timezone is datetime.UTC and db.connection.info.parameter_status("TimeZone") == "UTC":
+        cursor.adapters.register_loader("timestamptz", TimestamptzLoader)
 
 
 def _run(sql: str, params: Sequence[Any], result: Callable[[Any], Any]) -> Any:
     """Run one statement and return `result(cursor)`."""
     db = _db()
-    cursor = _cursor(db)
+    cursor, sql = _cursor(db, sql)
     if cursor is None:
         with db.cursor() as wrapped:
             wrapped.execute(sql, params)

@@ -22,7 +22,8 @@ from . import fastsql
 
 class DatabaseBackend(_DatabaseBackend):
     def _task_to_db_task(self, task: Any, args: Any, kwargs: Any) -> DBTaskResult[Any, Any]:
-        row: DBTaskResult[Any, Any] = DBTaskResult(
+        row: DBTaskResult[Any, Any] = fastsql.new(
+            DBTaskResult,
             id=self._get_id(),
             args_kwargs=normalize_json({"args": args, "kwargs": kwargs}),
             priority=task.priority,

@@ -164,7 +164,8 @@ def _ledger_row(
     actor: Actor,
     reference: str,
 ) -> StockLevel:
-    movement = StockMovement(
+    movement = fastsql.new(
+        StockMovement,
         stock_id=stock_id,
         reason=reason,
         reserved_delta=reserved_delta,
@@ -174,7 +175,7 @@ def _ledger_row(
         actor_id=_actor_id(actor),
     )
     fastsql.insert([movement])  # one per reservation and release: a hot spot of placing an order
-    return StockLevel(pk=stock_id, on_hand=after[0], reserved=after[1])
+    return fastsql.new(StockLevel, pk=stock_id, on_hand=after[0], reserved=after[1])
 
 
 def _in_transaction() -> contextlib.AbstractContextManager[Any]:

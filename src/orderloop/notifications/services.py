@@ -114,7 +114,8 @@ def customer_message_queue(
         # `fresh`: the fact was created in this transaction (a new order), so nobody wrote its message
         # yet: no lookup and no savepoint.
         with contextlib.nullcontext() if fresh else transaction.atomic():
-            message = CustomerMessage(
+            message = fastsql.new(
+                CustomerMessage,
                 order=order,
                 event_key=event_key[:120],
                 kind=kind[:40],

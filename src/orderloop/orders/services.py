@@ -82,7 +82,8 @@ def _event(
     note: str = "",
     data: dict[str, Any] | None = None,
 ) -> OrderEvent:
-    event = OrderEvent(
+    event = fastsql.new(
+        OrderEvent,
         order=order,
         kind=kind,
         from_status=from_status,
@@ -429,7 +430,8 @@ def order_place(
         try:
             # A savepoint only where the insert can fail on a duplicate external reference.
             with transaction.atomic() if external_ref else contextlib.nullcontext():
-                order = Order(
+                order = fastsql.new(
+                    Order,
                     # The real number is taken last (see below); nobody outside this transaction
                     # ever sees this one.
                     number=f"~{uuid.uuid4().hex[:19]}",
@@ -474,7 +476,8 @@ def order_place(
         if claim is not None:
             coupon_claim_record(claim, order=order)
         line_rows = [
-            OrderLine(
+            fastsql.new(
+                OrderLine,
                 order=order,
                 position=index + 1,
                 variant=variant,
@@ -490,7 +493,8 @@ def order_place(
         ]
         if gift is not None and gift_plan is not None:
             line_rows.append(
-                OrderLine(
+                fastsql.new(
+                    OrderLine,
                     order=order,
                     position=len(line_rows) + 1,
                     variant=gift,
@@ -510,7 +514,8 @@ def order_place(
         )
         allocations = fastsql.insert(
             [
-                LineAllocation(
+                fastsql.new(
+                    LineAllocation,
                     line=order_lines[index],
                     stock_id=stock_id,
                     warehouse=warehouse_of[stock_id],
