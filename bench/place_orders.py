@@ -145,6 +145,7 @@ django.setup()
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from orderloop.core import fastsql
 from orderloop.orders.models import OrderCounter
 ID_BASES = json.loads(sys.argv[1]); NUMBER_BASE = int(sys.argv[2]); token = sys.argv[3]; body = sys.argv[4]
 with connection.cursor() as cursor:
@@ -155,7 +156,7 @@ client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
 with CaptureQueriesContext(connection) as captured:
     response = client.post("/api/v1/orders", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="BENCHKEY")
 assert response.status_code == 201, response.content
-print(json.dumps([query["sql"] for query in captured.captured_queries]))
+print(json.dumps({"statements": [query["sql"] for query in captured.captured_queries], "protocol": fastsql.POSTGRESQL_PROTOCOL}))
 """
 
 
@@ -356,12 +357,14 @@ def pgbench_script(statements: list[str], hot: bool) -> str:
             sql = re.sub(rf"(?<![0-9]){base}(?![0-9])", f":{table}_id", sql)
         # Task rows have UUID keys: a fresh one per transaction.
         sql = re.sub(r"'[0-9a-f]{32}'::uuid", "gen_random_uuid()", sql)
-        sql = sql.replace(f"'{number_literal}'", "':last_number'").replace(
-            f" {number_literal}", " :last_number"
+        # Variables stay outside string literals: with the extended protocol pgbench sends them as
+        # parameters, which a literal cannot hold.
+        sql = sql.replace(f"'{number_literal}'", "(:last_number)::text").replace(
+            f"'order {number_literal}'", "'order ' || :last_number"
         )
-        sql = sql.replace("'BENCHKEY'", "'BK:key'")
+        sql = sql.replace("'BENCHKEY'", "'BK' || :key")
         sql = sql.replace(
-            f"'+38050{CAPTURED_CUSTOMER:07d}'", "'+38050' || lpad((:key % 10000000)::text, 7, '0')"
+            f"'+38050{CAPTURED_CUSTOMER:07d}'", "'+38050' || lpad((CAST(:key AS bigint) % 10000000)::text, 7, '0')"
         )
         sql = sql.replace(f"'c{CAPTURED_CUSTOMER}@example.com'", "'c' || :key || '@example.com'")
         # The order's provisional number (replaced by the real one at the end of the placement) must
@@ -397,8 +400,11 @@ def settle(bench_url: str) -> None:
         conn.execute("CHECKPOINT")
 
 
-def run_pgbench(bench_url: str, script: str, clients: int, seconds: int) -> tuple[float, float, float]:
-    """Transactions/s, and PostgreSQL's and pgbench's own CPU per transaction (ms)."""
+def run_pgbench(
+    bench_url: str, script: str, clients: int, seconds: int, protocol: str
+) -> tuple[float, float, float]:
+    """Transactions/s, and PostgreSQL's and pgbench's own CPU per transaction (ms), with the statements
+    sent by `protocol` (pgbench's -M: `simple` or `extended`, as the server sends them)."""
     pgbench = shutil.which("pgbench")
     if pgbench is None:
         print("  pgbench not found (Debian package postgresql-client): raw figure skipped")
@@ -413,6 +419,8 @@ def run_pgbench(bench_url: str, script: str, clients: int, seconds: int) -> tupl
         [
             pgbench,
             "-n",
+            "-M",
+            protocol,
             "-h",
             parts.hostname or "127.0.0.1",
             "-p",
@@ -496,7 +504,7 @@ def main() -> int:
             )
         if bench_url:
             # The server stays up, idle, while pgbench runs: it uses no CPU then.
-            statements = json.loads(
+            captured = json.loads(
                 run_django(
                     CAPTURE_SCRIPT,
                     env,
@@ -506,6 +514,7 @@ def main() -> int:
                     order_body("BENCH-0000", CAPTURED_CUSTOMER),
                 )
             )
+            statements, protocol = captured["statements"], captured["protocol"]
             script = pgbench_script(statements, args.hot)
             top = max(client_counts)
             # Ours and raw alternate, so a drift in the machine's speed (this kind of machine has
@@ -515,14 +524,16 @@ def main() -> int:
                 settle(bench_url)
                 mine = load(port, token, top, args.seconds, args.hot, server_group=server.pid)
                 settle(bench_url)
-                raw, raw_database_ms, pgbench_ms = run_pgbench(bench_url, script, top, int(args.seconds))
+                raw, raw_database_ms, pgbench_ms = run_pgbench(
+                    bench_url, script, top, int(args.seconds), protocol
+                )
                 ours_orders += mine["orders"]
                 ours_seconds += mine["orders"] / mine["orders_per_s"] if mine["orders"] else args.seconds
                 raw_transactions += raw * int(args.seconds)
                 raw_seconds += int(args.seconds)
                 print(
                     f"  round {round_number}: ours {mine['orders_per_s']:7.1f} orders/s, raw PostgreSQL "
-                    f"(same {len(statements)} statements + the health check) {raw:7.1f} tps: "
+                    f"(same {len(statements)} statements + the health check, {protocol} protocol) {raw:7.1f} tps: "
                     f"{mine['orders_per_s'] / raw:.0%}   raw CPU per transaction: PostgreSQL "
                     f"{raw_database_ms:.1f} ms, pgbench {pgbench_ms:.1f} ms"
                 )

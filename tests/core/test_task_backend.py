@@ -38,6 +38,26 @@ def test_the_row_is_the_one_the_library_writes(db: Any) -> None:
     }
     assert ours.status == theirs.status and ours.kwargs == {"message_id": 7}
     assert (ours.task, ours.backend, ours.args) == (theirs.task, theirs.backend, theirs.args)
+    # The result returned is the one the library builds from the stored row.
+    stored = DBTaskResult.objects.get(pk=ours.id).task_result
+    fields = (
+        "id",
+        "status",
+        "enqueued_at",
+        "started_at",
+        "last_attempted_at",
+        "finished_at",
+        "args",
+        "kwargs",
+    )
+    assert [getattr(ours, name) for name in fields] == [getattr(stored, name) for name in fields]
+    assert (ours.task, ours.backend, ours.errors, ours.worker_ids) == (
+        stored.task,
+        stored.backend,
+        stored.errors,
+        stored.worker_ids,
+    )
+    assert ours.db_result.pk == stored.db_result.pk and not ours.is_finished
     # A task's own priority and start time are kept (without one, the library stores the far future).
     start = timezone.now() + timedelta(hours=1)
     later = send_customer_message.using(priority=5, run_after=start).enqueue(message_id=8)

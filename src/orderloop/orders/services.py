@@ -118,6 +118,11 @@ class _Intake:
         self.errors.setdefault(name, message)
 
 
+# Checked on every placement: Choices.values builds its list anew on each access.
+_CHANNELS = frozenset(Channel.values)
+_PRIORITIES = frozenset(Priority.values)
+
+
 def _validate_intake(
     *,
     channel: str,
@@ -132,9 +137,9 @@ def _validate_intake(
     comment: str,
 ) -> _Intake:
     intake = _Intake()
-    if channel not in Channel.values:
+    if channel not in _CHANNELS:
         intake.error("channel", _("Unknown channel."))
-    if priority not in Priority.values:
+    if priority not in _PRIORITIES:
         intake.error("priority", _("Unknown priority."))
     if len(external_ref) > 100:
         intake.error("external_ref", _("At most 100 characters."))
