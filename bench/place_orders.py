@@ -364,7 +364,8 @@ def pgbench_script(statements: list[str], hot: bool) -> str:
         )
         sql = sql.replace("'BENCHKEY'", "'BK' || :key")
         sql = sql.replace(
-            f"'+38050{CAPTURED_CUSTOMER:07d}'", "'+38050' || lpad((CAST(:key AS bigint) % 10000000)::text, 7, '0')"
+            f"'+38050{CAPTURED_CUSTOMER:07d}'",
+            "'+38050' || lpad((CAST(:key AS bigint) % 10000000)::text, 7, '0')",
         )
         sql = sql.replace(f"'c{CAPTURED_CUSTOMER}@example.com'", "'c' || :key || '@example.com'")
         # The order's provisional number (replaced by the real one at the end of the placement) must

@@ -226,3 +226,40 @@ def test_timestamps_read_outside_query_logging_are_the_orms(make_variant) -> Non
     stored = Variant.objects.get(pk=variant.pk)
     assert _values(found) == _values(stored)
     assert found.created_at.tzinfo is stored.created_at.tzinfo is not None
+
+
+def test_dates_datetimes_and_uuids_are_written_as_the_orm_writes_them(db: Any) -> None:
+    """Aware datetimes and UUIDs go to the driver as they are on PostgreSQL; a naive datetime is made
+    aware by its field (with Django's warning), on either engine."""
+    import uuid
+    from datetime import UTC, timedelta
+
+    from django_tasks_db.models import DBTaskResult
+
+    aware = datetime(2026, 12, 1, 10, 30, tzinfo=UTC)
+    rows = [
+        fastsql.new(
+            DBTaskResult,
+            id=uuid.uuid4(),
+            task_path="orderloop.notifications.tasks.send_customer_message",
+            args_kwargs={"args": [], "kwargs": {}},
+            backend_name="default",
+            run_after=aware + timedelta(days=n),
+        )
+        for n in range(2)
+    ]
+    fastsql.insert(rows)
+    for row in rows:
+        stored = DBTaskResult.objects.get(pk=row.pk)
+        assert stored.run_after == row.run_after and stored.enqueued_at == row.enqueued_at
+    naive = fastsql.new(
+        DBTaskResult,
+        id=uuid.uuid4(),
+        task_path="orderloop.notifications.tasks.send_customer_message",
+        args_kwargs={"args": [], "kwargs": {}},
+        backend_name="default",
+        run_after=datetime(2026, 12, 1, 10, 30),
+    )
+    with pytest.warns(RuntimeWarning, match="naive datetime"):
+        fastsql.insert([naive])
+    assert DBTaskResult.objects.get(pk=naive.pk).run_after == aware  # read in UTC, the project's zone

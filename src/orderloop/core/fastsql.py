@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import datetime
 import functools
+import uuid
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
@@ -138,6 +139,8 @@ def _fast_plan(model: type[models.Model]) -> _Plan | None:
 
 
 def _listened(model: type[models.Model]) -> bool:
+    if not pre_init.receivers and not post_init.receivers:  # the usual case: nobody listens at all
+        return False
     return pre_init.has_listeners(model) or post_init.has_listeners(model)
 
 
@@ -369,26 +372,47 @@ _PLAIN_TYPES: dict[type[models.Field[Any, Any]], type] = {
 }
 
 
+# On PostgreSQL also dates, aware datetimes and UUIDs: its operations pass them to the driver as they are
+# (adapt_datefield_value, adapt_datetimefield_value; a native uuid column). A naive datetime still goes
+# through the field, which makes it aware (with Django's warning).
+_POSTGRESQL_PLAIN_TYPES: dict[type[models.Field[Any, Any]], type] = {
+    models.DateField: datetime.date,
+    models.DateTimeField: datetime.datetime,
+    models.UUIDField: uuid.UUID,
+}
+
+
 def _plain_type(field: models.Field[Any, Any]) -> type | None:
     """The type whose values `field` writes unchanged (see _PLAIN_TYPES), or None."""
     if type(field) is models.ForeignKey:
-        return _PLAIN_TYPES.get(type(field.target_field))
-    return _PLAIN_TYPES.get(type(field))
+        field = field.target_field
+    plain = _PLAIN_TYPES.get(type(field))
+    if plain is None and connection.vendor == "postgresql":
+        plain = _POSTGRESQL_PLAIN_TYPES.get(type(field))
+    return plain
 
 
 @functools.cache
 def _insert_fields(
     model: type[models.Model],
-) -> tuple[list[tuple[models.Field[Any, Any], str, type | None]], str, str]:
-    """The fields an INSERT writes (all but a key the database assigns) with their attribute names and
-    plain types (see _PLAIN_TYPES), its head and its tail (RETURNING that key, or nothing when the key is
-    set beforehand, such as a UUID)."""
+) -> tuple[list[tuple[models.Field[Any, Any], str, type | None, bool]], str, str]:
+    """The fields an INSERT writes (all but a key the database assigns) with their attribute names, plain
+    types (see _PLAIN_TYPES) and whether the field sets its value itself (auto_now, auto_now_add), its
+    head and its tail (RETURNING that key, or nothing when the key is set beforehand, such as a UUID)."""
     pk = model._meta.pk
     assert pk is not None
     fields = [f for f in model._meta.concrete_fields if not f.db_returning]
     columns = ", ".join(q(str(f.column)) for f in fields)
     returning = f" RETURNING {q(str(pk.column))}" if pk.db_returning else ""
-    described = [(f, f.attname, _plain_type(f)) for f in fields]
+    described = [
+        (
+            f,
+            f.attname,
+            _plain_type(f),
+            bool(getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)),
+        )
+        for f in fields
+    ]
     return described, f"INSERT INTO {table(model)} ({columns}) VALUES ", returning
 
 
@@ -404,13 +428,19 @@ def insert(instances: Sequence[M]) -> Sequence[M]:
     one_row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     params: list[Any] = []
     for obj in instances:
-        for field, attname, plain in fields:
-            if plain is not None:
-                value = getattr(obj, attname)
-                if value is None or type(value) is plain:
+        for field, attname, plain, computed in fields:
+            value: Any
+            if plain is None:
+                value = field.pre_save(obj, True)
+            else:  # one of Django's own fields: its pre_save reads the attribute or sets auto_now(_add)
+                value = field.pre_save(obj, True) if computed else getattr(obj, attname)
+                if value is None or (
+                    type(value) is plain
+                    and (plain is not datetime.datetime or cast(Any, value).tzinfo is not None)
+                ):  # (a naive datetime goes through its field)
                     params.append(value)
                     continue
-            params.append(field.get_db_prep_save(field.pre_save(obj, True), db))
+            params.append(field.get_db_prep_save(value, db))
     sql = f"{head}{', '.join([one_row] * len(instances))}{returning}"
     if returning:
         ids = [row[0] for row in _run(sql, params, _all_rows, db)]
