@@ -15,7 +15,8 @@ What it does:
    its own Idempotency-Key, keeping its HTTP connection open. Prints orders/s, p50/p99 latency and errors.
 4. PostgreSQL only: captures the SQL one order placement sends (the same request, through Django's test
    client), turns it into a pgbench script (the same statements; ids and unique values become pgbench
-   variables, and each transaction orders a random SKU and locks that SKU's own rows, as our load does).
+   variables, and each transaction orders a random SKU and locks that SKU's own rows, as our load does),
+   sent with the protocol our hot statements use (`fastsql.POSTGRESQL_PROTOCOL`: pgbench -M extended).
    Then alternates, `--rounds` times, our load at the largest client count and pgbench with the same
    number of clients for the same time, each started on a vacuumed and checkpointed database, and prints
    each round and the ratio ours/raw over all rounds (alternating, so a drift in the machine's speed
