@@ -35,6 +35,8 @@ def test_same_key_and_body_returns_the_first_answer(api_client, stocked):
     again = post(client, payload(("TEE", 1)), key="k-1")
     assert first.status_code == again.status_code == 201
     assert again.json() == first.json()
+    assert again["Location"] == first["Location"] == f"/api/v1/orders/{first.json()['number']}"
+    assert again["Content-Type"] == first["Content-Type"] == "application/json"
     assert again["Idempotent-Replayed"] == "true"
     assert Order.objects.count() == 1
     assert StockLevel.objects.get().reserved == 1

@@ -52,6 +52,14 @@ class IdempotencyKeyBusy(Conflict):
 
 
 @dataclass(frozen=True)
+class EncodedJson:
+    """An answer body already encoded as JSON text (e.g. by pydantic's `model_dump_json`): stored and
+    sent as it is, instead of encoded once for the key row and again for the response."""
+
+    text: str
+
+
+@dataclass(frozen=True)
 class Answer:
     status_code: int
     body: Any
@@ -110,17 +118,20 @@ def _store_answer(record_id: int, status_code: int, body: Any) -> None:
     # Hand-written (core/fastsql.py): the ORM's UPDATE cost more Python than the statement itself.
     column = functools.partial(fastsql.column, IdempotencyKey)
     body_field = IdempotencyKey._meta.get_field("response_body")
+    # Encoded JSON goes in as text, which both engines store as the JSON it spells.
+    stored = body.text if isinstance(body, EncodedJson) else body_field.get_db_prep_save(body, connection)
     fastsql.execute(
         f"UPDATE {fastsql.table(IdempotencyKey)} SET {column('status_code')} = %s, "
         f"{column('response_body')} = %s WHERE {column('id')} = %s",
-        [status_code, body_field.get_db_prep_save(body, connection), record_id],
+        [status_code, stored, record_id],
     )
 
 
 def run_idempotent(
     *, scope: str, key: str | None, request_body: Any, action: Callable[[], tuple[int, Any]]
 ) -> Answer:
-    """Run `action` (returning status and a JSON-ready body) once per (scope, key) and body.
+    """Run `action` (returning status and a JSON-ready body, or an EncodedJson) once per (scope, key)
+    and body. A replayed answer's body is the decoded JSON.
 
     Without a key the action simply runs in a transaction.
     """
