@@ -364,6 +364,9 @@ def pgbench_script(statements: list[str], hot: bool) -> str:
             f"'order {number_literal}'", "'order ' || :last_number"
         )
         sql = sql.replace("'BENCHKEY'", "'BK' || :key")
+        # Compact JSON in a literal (`"on_hold":false`) would read as a pgbench variable: a space after
+        # the colon spells the same JSON.
+        sql = re.sub(r'(?<=["\]}]):(?=[A-Za-z0-9_])', ": ", sql)
         sql = sql.replace(
             f"'+38050{CAPTURED_CUSTOMER:07d}'",
             "'+38050' || lpad((CAST(:key AS bigint) % 10000000)::text, 7, '0')",
