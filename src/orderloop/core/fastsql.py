@@ -275,8 +275,6 @@ def _cursor(db: BaseDatabaseWrapper, sql: str) -> tuple[Any, str]:
             cursor = cursors[key] = (
                 _postgresql_cursor(db) if db.vendor == "postgresql" else db.create_cursor()
             )
-        if db.vendor == "postgresql":
-            _load_timestamps_in_c(db, cursor)
     return cursor, sql
 
 
@@ -289,22 +287,19 @@ POSTGRESQL_PROTOCOL = "extended"
 
 
 def _postgresql_cursor(db: BaseDatabaseWrapper) -> Any:
+    """A cursor sending by POSTGRESQL_PROTOCOL, with the connection's adapters (Django's).
+
+    Django reads `timestamptz` with a subclass of psycopg's loader that sets the connection's time zone
+    on each value, and the subclass runs psycopg's pure-Python loader (about 4% of a placement's Python
+    time went there). In a UTC session psycopg's own loader, in C, already returns every value with
+    `datetime.timezone.utc`, the very value Django's returns, so the cursor reads with that one."""
     import psycopg
-
-    if POSTGRESQL_PROTOCOL == "extended":
-        return psycopg.Cursor(db.connection)  # the connection's adapters: Django's, time zone included
-    return db.create_cursor()
-
-
-def _load_timestamps_in_c(db: BaseDatabaseWrapper, cursor: Any) -> None:
-    """Django reads `timestamptz` with a subclass of psycopg's loader that sets the connection's time
-    zone on each value, and the subclass runs psycopg's pure-Python loader (about 4% of a placement's
-    Python time went there). In a UTC session psycopg's own loader, in C, already returns every value
-    with `datetime.timezone.utc`, the very value Django's returns, so the cursor reads with that one."""
     from psycopg.types.datetime import TimestamptzLoader
 
+    cursor = psycopg.Cursor(db.connection) if POSTGRESQL_PROTOCOL == "extended" else db.create_cursor()
     if db.timezone is datetime.UTC and db.connection.info.parameter_status("TimeZone") == "UTC":
         cursor.adapters.register_loader("timestamptz", TimestamptzLoader)
+    return cursor
 
 
 def _run(

@@ -196,7 +196,10 @@ def order_create(
 ) -> HttpResponse:
     require_perm(request, "orders.add_order")
 
+    placed_number = ""
+
     def place() -> tuple[int, Any]:
+        nonlocal placed_number
         order = services.order_place(
             channel=payload.channel,
             external_ref=payload.external_ref,
@@ -215,26 +218,24 @@ def order_create(
             actor=request.user,
             savepoint=False,  # run_idempotent rolls its whole transaction back on any error
         )
-        placed_number.append(order.number)
+        placed_number = order.number
         # Encoded once (by pydantic, in Rust) for both the key row and the response.
         return 201, EncodedJson(order_out(order).model_dump_json())
 
-    placed_number: list[str] = []
     answer = run_idempotent(
         scope=f"orders.place:{request.user.pk}",
         key=idempotency_key,
         request_body=payload.model_dump(mode="json"),
         action=place,
     )
-    if isinstance(answer.body, EncodedJson):
-        response: HttpResponse = HttpResponse(
-            answer.body.text, status=answer.status_code, content_type="application/json"
-        )
-        number = placed_number[0]
-    else:  # a replayed answer
-        response = JsonResponse(answer.body, status=answer.status_code)
-        number = answer.body.get("number", "")
+    fresh = isinstance(answer.body, EncodedJson)
+    response: HttpResponse = (
+        HttpResponse(answer.body.text, status=answer.status_code, content_type="application/json")
+        if fresh
+        else JsonResponse(answer.body, status=answer.status_code)  # a replayed answer, decoded
+    )
     if answer.status_code == 201:
+        number = placed_number if fresh else answer.body["number"]
         response["Location"] = f"{request.path.rstrip('/')}/{number}"
     if answer.replayed:
         response["Idempotent-Replayed"] = "true"
