@@ -153,6 +153,12 @@ with connection.cursor() as cursor:
     for table, base in ID_BASES.items():
         cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), %s, false)", [base])
 OrderCounter.objects.update(last_number=NUMBER_BASE)
+# The token records its use at most once a minute: the load writes that row once a minute, not once an
+# order, so the captured request must not (replayed on every transaction it would also hold that row's
+# lock to the commit and queue every pgbench client on it).
+from django.utils import timezone
+from orderloop.core.models import ApiToken
+ApiToken.objects.update(last_used_at=timezone.now())
 client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
 with CaptureQueriesContext(connection) as captured:
     response = client.post("/api/v1/orders", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="BENCHKEY")

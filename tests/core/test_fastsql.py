@@ -263,3 +263,33 @@ def test_dates_datetimes_and_uuids_are_written_as_the_orm_writes_them(db: Any) -
     with pytest.warns(RuntimeWarning, match="naive datetime"):
         fastsql.insert([naive])
     assert DBTaskResult.objects.get(pk=naive.pk).run_after == aware  # read in UTC, the project's zone
+
+
+def test_statements_inside_a_transaction_report_rows_counts_and_errors_as_django(make_variant) -> None:
+    """After a transaction's first statement, statements run below psycopg's cursor (on PostgreSQL):
+    the same rows and row counts, a literal `%%`, driver errors arriving as Django's, and a wrong number
+    of values refused as psycopg refuses it."""
+    from django.db import IntegrityError, ProgrammingError, connection, transaction
+
+    variant = make_variant(sku="KEEP-7")
+    other = make_variant(sku="OTHER-7")
+    sku = fastsql.column(Variant, "sku")
+    table = fastsql.table(Variant)
+    with transaction.atomic():
+        assert fastsql.fetch_one(f"SELECT {sku} FROM {table} WHERE id = %s", [variant.pk]) == ("KEEP-7",)
+        changed = fastsql.execute(f"UPDATE {table} SET {sku} = {sku} WHERE {sku} LIKE %s", ["KEEP-%"])
+        assert changed == 1
+        assert fastsql.fetch_all(
+            f"SELECT {sku} FROM {table} WHERE {sku} LIKE 'KEEP-%%' AND id = %s", [variant.pk]
+        ) == [("KEEP-7",)]
+        assert fastsql.fetch_all(f"SELECT {sku} FROM {table} WHERE id = %s", [-1]) == []
+        if connection.vendor == "postgresql":  # the text was made ready once and kept for the connection
+            statements = fastsql._connection_cache(fastsql._db())["statements"]
+            assert f"SELECT {sku} FROM {table} WHERE id = %s" in statements
+        with pytest.raises(ProgrammingError), transaction.atomic():
+            fastsql.fetch_one(f"SELECT {sku} FROM {table} WHERE id = %s", [variant.pk, 2])
+    with transaction.atomic():
+        fastsql.fetch_one(f"SELECT {sku} FROM {table} WHERE id = %s", [variant.pk])
+        with pytest.raises(IntegrityError), transaction.atomic():  # the SKU is unique
+            fastsql.execute(f"UPDATE {table} SET {sku} = %s WHERE id = %s", [other.sku, variant.pk])
+    assert Variant.objects.get(pk=variant.pk).sku == "KEEP-7"

@@ -7,10 +7,13 @@ closing deliveries with cash, refusals handed to returns, cancellation and a wav
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from orderloop.core.errors import PermissionDeniedError
 from orderloop.inventory.models import StockLevel, StockMovement
@@ -48,6 +51,13 @@ def np_point(fake_np, city="Київ", number="12") -> PickupPoint:
     fake_np.warehouses = [np_warehouse(f"wh-ref-{number}", number, city=city)]
     services.pickup_points_import(carrier_code="nova_poshta", country="UA", city=city)
     return PickupPoint.objects.get(external_id=f"wh-ref-{number}")
+
+
+def carrier_time(hours: float) -> str:
+    """A Nova Poshta event time (Kyiv) `hours` after a day from now: after the handover, which happens
+    now, whatever day the suite runs."""
+    kyiv = timezone.now().astimezone(ZoneInfo("Europe/Kyiv"))
+    return (kyiv + timedelta(days=1, hours=hours)).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def np_webhook(fake_np, shipment: Shipment, code: str, text: str, when: str, secret: str = WEBHOOK_SECRET):
@@ -237,31 +247,31 @@ def test_nova_poshta_pickup_point_label_webhooks_and_polling(shop, packed, fake_
     assert Order.objects.get(pk=order.pk).status == "shipped"
 
     # The carrier's events arrive by webhook.
-    np_webhook(fake_np, shipment, "5", "Прямує до міста", "2026-12-03 08:00:00")
+    np_webhook(fake_np, shipment, "5", "Прямує до міста", carrier_time(0))
     assert Shipment.objects.get(pk=shipment.pk).status == "in_transit"
     assert Order.objects.get(pk=order.pk).status == "in_transit"
     # A replayed webhook changes nothing.
-    result = np_webhook(fake_np, shipment, "5", "Прямує до міста", "2026-12-03 08:00:00")
+    result = np_webhook(fake_np, shipment, "5", "Прямує до міста", carrier_time(0))
     assert result.duplicates == 1 and result.recorded == 0
     # An unknown code is kept and flagged, not dropped; the status stays.
-    result = np_webhook(fake_np, shipment, "999", "Something new", "2026-12-03 09:00:00")
+    result = np_webhook(fake_np, shipment, "999", "Something new", carrier_time(1))
     assert result.unknown_codes == 1
     unknown = ShipmentEvent.objects.get(shipment=shipment, carrier_code="999")
     assert unknown.is_unknown and unknown.status == "" and not unknown.applied
     assert Shipment.objects.get(pk=shipment.pk).needs_attention
 
     # Polling finds the parcel at the branch.
-    fake_np.set_status(shipment.tracking_number, "7", "Прибув на відділення", "2026-12-04 10:00:00")
+    fake_np.set_status(shipment.tracking_number, "7", "Прибув на відділення", carrier_time(26))
     poll_tracking.call()
     assert Shipment.objects.get(pk=shipment.pk).status == "ready_for_pickup"
     assert Order.objects.get(pk=order.pk).status == "ready_for_pickup"
     # An older event arriving late does not move it back.
-    np_webhook(fake_np, shipment, "6", "У місті одержувача", "2026-12-03 20:00:00")
+    np_webhook(fake_np, shipment, "6", "У місті одержувача", carrier_time(12))
     assert Shipment.objects.get(pk=shipment.pk).status == "ready_for_pickup"
     late = ShipmentEvent.objects.get(shipment=shipment, carrier_code="6")
     assert late.status == "at_hub" and not late.applied
 
-    np_webhook(fake_np, shipment, "9", "Відправлення отримано", "2026-12-05 12:00:00")
+    np_webhook(fake_np, shipment, "9", "Відправлення отримано", carrier_time(52))
     assert Shipment.objects.get(pk=shipment.pk).status == "delivered"
     assert Order.objects.get(pk=order.pk).status == "delivered"
     kinds = list(CustomerMessage.objects.filter(order=order).values_list("kind", flat=True))
