@@ -293,3 +293,35 @@ def test_statements_inside_a_transaction_report_rows_counts_and_errors_as_django
         with pytest.raises(IntegrityError), transaction.atomic():  # the SKU is unique
             fastsql.execute(f"UPDATE {table} SET {sku} = %s WHERE id = %s", [other.sku, variant.pk])
     assert Variant.objects.get(pk=variant.pk).sku == "KEEP-7"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_transactions_first_statement_opens_it_as_psycopg_would(make_variant) -> None:
+    """The first statement of a transaction opens it (a plain BEGIN, or psycopg's own with the
+    connection's isolation level): what it wrote is rolled back with the transaction."""
+    from django.db import connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL: SQLite's transactions are opened by Django")
+    import psycopg
+
+    variant = make_variant(sku="KEEP-9")
+    table, sku = fastsql.table(Variant), fastsql.column(Variant, "sku")
+    rename = f"UPDATE {table} SET {sku} = %s WHERE id = %s"
+    with transaction.atomic():
+        assert fastsql.execute(rename, ["KEEP-9b", variant.pk]) == 1
+        assert connection.connection.pgconn.transaction_status == psycopg.pq.TransactionStatus.INTRANS
+        transaction.set_rollback(True)
+    assert Variant.objects.get(pk=variant.pk).sku == "KEEP-9"
+    connection.ensure_connection()
+    connection.connection.isolation_level = psycopg.IsolationLevel.SERIALIZABLE
+    try:
+        with transaction.atomic():
+            assert fastsql.fetch_one("SELECT current_setting(%s)", ["transaction_isolation"]) == (
+                "serializable",
+            )
+            assert fastsql.execute(rename, ["KEEP-9c", variant.pk]) == 1
+            transaction.set_rollback(True)
+    finally:
+        connection.connection.isolation_level = None
+    assert Variant.objects.get(pk=variant.pk).sku == "KEEP-9"

@@ -88,3 +88,16 @@ def test_the_worker_runs_what_was_enqueued() -> None:
     finished = DBTaskResult.objects.get(pk=result.id)
     assert (finished.status, finished.return_value) == ("SUCCESSFUL", False)
     assert finished.finished_at is not None
+
+
+def test_an_invalid_task_is_refused_every_time(db: Any) -> None:
+    """Validation is remembered only for tasks that passed it."""
+    from django_tasks.exceptions import InvalidTaskError
+
+    for _attempt in range(2):
+        with pytest.raises(InvalidTaskError, match="Queue 'nowhere' is not valid"):
+            send_customer_message.using(queue_name="nowhere").enqueue(message_id=1)
+    assert not DBTaskResult.objects.exists()
+    send_customer_message.enqueue(message_id=1)
+    send_customer_message.enqueue(message_id=2)
+    assert DBTaskResult.objects.count() == 2

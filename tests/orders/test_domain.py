@@ -208,6 +208,12 @@ def test_phone_is_read_in_the_address_country_and_stored_as_e164():
     assert domain.normalize_phone("050 123 45 67", "UA") == "+380501234567"
     assert domain.normalize_phone("+46 70 123 45 67", "UA") == "+46701234567"
     assert domain.phone_country("+46701234567") == "SE"
+    # The country of a number just normalized is the one its E.164 form is read as.
+    for raw, region in [("067 123 45 67", "UA"), ("+1 212 555 0123", "UA"), ("08-123 456 78", "SE")]:
+        e164 = domain.normalize_phone(raw, region)
+        remembered = domain.phone_country(e164)
+        domain._COUNTRIES.clear()
+        assert remembered == domain.phone_country(e164) is not None
     for bad in ["", "12", "not a phone", "+380 12"]:
         with pytest.raises(domain.PhoneError):
             domain.normalize_phone(bad, "UA")

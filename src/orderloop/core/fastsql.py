@@ -340,7 +340,11 @@ def _connection_cache(db: BaseDatabaseWrapper) -> dict[Any, Any]:
         cache.clear()
         cache["connection"] = db.connection
         cache["statements"] = {}
-        cache["context"] = _postgresql_cursor(db) if db.vendor == "postgresql" else db.create_cursor()
+        if db.vendor == "postgresql":
+            cache["context"] = _postgresql_cursor(db)
+            cache["begin"] = _Statement(b"BEGIN", 0, cache["context"])
+        else:
+            cache["context"] = db.create_cursor()
     return cache
 
 
@@ -365,6 +369,13 @@ _TEXT = pq.Format.TEXT
 _TUPLES_OK = pq.ExecStatus.TUPLES_OK
 _COMMAND_OK = pq.ExecStatus.COMMAND_OK
 _IDLE = pq.TransactionStatus.IDLE
+
+
+def _begins_with_options(connection: Any) -> bool:
+    """Whether psycopg opens this connection's transactions with more than a plain BEGIN."""
+    return not (
+        connection.isolation_level is None and connection.read_only is None and connection.deferrable is None
+    )
 
 
 class _Result:
@@ -431,17 +442,21 @@ def _run(sql: str, params: Sequence[Any], db: BaseDatabaseWrapper | None = None)
             return _Result(rows, cursor.rowcount)
         connection = db.connection
         statement = _statement_for(sql, db, cache)
-        # A transaction's first statement, and anything unusual, go through psycopg's cursor: it opens
-        # the transaction (BEGIN) as psycopg does, and names what is wrong with an odd statement.
+        opens = not connection.autocommit and connection.pgconn.transaction_status == _IDLE
+        # Anything unusual goes through psycopg's cursor, which names what is wrong with an odd
+        # statement, and so does a transaction's first statement when psycopg would open it with more
+        # than a plain BEGIN (an isolation level, read only, deferrable).
         if (
             statement is None
             or len(params) != len(statement.formats)
-            or (not connection.autocommit and connection.pgconn.transaction_status == _IDLE)
+            or (opens and _begins_with_options(connection))
         ):
             cursor = cache["context"]
             cursor.execute(sql, params)
             rows = list(cursor.fetchall()) if cursor.pgresult.status == _TUPLES_OK else []
             return _Result(rows, cursor.rowcount)
+        if opens:  # as psycopg does before a transaction's first statement
+            _pg_run(connection, cache["begin"], ())
         return _pg_run(connection, statement, params)
 
 
@@ -517,7 +532,7 @@ class _InsertPlan:
     (auto_now, auto_now_add), and, per combination of value types met so far, which values must go
     through their field's get_db_prep_save (see _PLAIN_TYPES)."""
 
-    __slots__ = ("aware", "fields", "head", "plain", "prepared", "read", "returning", "saved")
+    __slots__ = ("aware", "fields", "head", "pk_attname", "plain", "prepared", "read", "returning", "saved")
 
     def __init__(self, model: type[models.Model]) -> None:
         pk = model._meta.pk
@@ -526,6 +541,9 @@ class _InsertPlan:
         columns = ", ".join(q(str(f.column)) for f in self.fields)
         self.head = f"INSERT INTO {table(model)} ({columns}) VALUES "
         self.returning = f" RETURNING {q(str(pk.column))}" if pk.db_returning else ""
+        # The key set straight in the instance's __dict__, as `obj.pk = ...` does for a model without
+        # parents (with parents, it sets their links too).
+        self.pk_attname = "" if model._meta.parents else pk.attname
         attnames = [f.attname for f in self.fields]
         getter = operator.itemgetter(*attnames)
         self.read: Callable[[dict[str, Any]], Any] = (
@@ -594,7 +612,10 @@ def insert(instances: Sequence[M]) -> Sequence[M]:
     result = _run(sql, params, db)
     if plan.returning:
         for obj, (pk_value,) in zip(instances, result.rows, strict=True):
-            obj.pk = pk_value
+            if plan.pk_attname:
+                obj.__dict__[plan.pk_attname] = pk_value
+            else:
+                obj.pk = pk_value
     for obj in instances:
         obj._state.adding = False
         obj._state.db = db.alias

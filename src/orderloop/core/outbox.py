@@ -22,7 +22,8 @@ def backend_is_transactional(alias: str = "default") -> bool:
 
 def enqueue_with_transaction(task: Any, **kwargs: Any) -> None:
     """Enqueue `task(**kwargs)` as part of the current transaction (see the module docstring)."""
-    if backend_is_transactional(getattr(task, "backend", "default")):
-        task.enqueue(**kwargs)
+    backend = task.get_backend()
+    if isinstance(backend, DatabaseBackend):
+        backend.enqueue(task, (), kwargs)  # what task.enqueue(**kwargs) does, the backend looked up once
     else:
         transaction.on_commit(partial(task.enqueue, **kwargs))

@@ -23,6 +23,17 @@ from . import fastsql
 
 
 class DatabaseBackend(_DatabaseBackend):
+    def __init__(self, alias: str, params: dict[str, Any]) -> None:
+        super().__init__(alias, params)
+        self._valid_tasks: set[Any] = set()
+
+    def validate_task(self, task: Any) -> None:
+        """The library's checks, once per task: a task is a frozen value and the checks read only it and
+        this backend's options (each placement enqueues the same confirmation task)."""
+        if task not in self._valid_tasks:
+            super().validate_task(task)
+            self._valid_tasks.add(task)
+
     def _task_to_db_task(self, task: Any, args: Any, kwargs: Any) -> DBTaskResult[Any, Any]:
         row: DBTaskResult[Any, Any] = fastsql.new(
             DBTaskResult,

@@ -12,6 +12,7 @@ its holidays (`ORDERLOOP["HOLIDAYS"]`, ISO dates).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -73,8 +74,14 @@ def expected_delivery_date(
 
 
 def calendar_from_settings(working_days: Collection[int] | None, holidays: Iterable[str] | None) -> Calendar:
+    # Asked for on every placement with the same settings: built once per distinct value.
+    return _calendar(tuple(working_days or ()), tuple(holidays or ()))
+
+
+@functools.lru_cache(maxsize=16)
+def _calendar(working_days: tuple[int, ...], holidays: tuple[str, ...]) -> Calendar:
     days = frozenset(int(day) for day in working_days) if working_days else MONDAY_TO_FRIDAY
     return Calendar(
         working_days=days,
-        holidays=frozenset(date.fromisoformat(str(day)) for day in (holidays or [])),
+        holidays=frozenset(date.fromisoformat(str(day)) for day in holidays),
     )

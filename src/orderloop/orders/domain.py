@@ -74,10 +74,16 @@ def can_transition(current: str, to: str) -> bool:
     return to in TRANSITIONS.get(current, frozenset())
 
 
+# Every answer about an order says where it may go next: worked out once per status.
+_NEXT_IN_ORDER = {
+    current: tuple(status.value for status in OrderStatus if status in targets)
+    for current, targets in TRANSITIONS.items()
+}
+
+
 def allowed_next(current: str) -> list[str]:
     """The statuses an order in `current` may move to, in the order of OrderStatus."""
-    targets = TRANSITIONS.get(current, frozenset())
-    return [status.value for status in OrderStatus if status in targets]
+    return list(_NEXT_IN_ORDER.get(current, ()))
 
 
 def holds_reservations(status: str) -> bool:
@@ -213,11 +219,27 @@ def normalize_phone(raw: str, country: str) -> str:
         raise PhoneError(_("Not a phone number.")) from exc
     if not phonenumbers.is_valid_number(parsed):
         raise PhoneError(_("Not a valid phone number for %(country)s.") % {"country": country.upper()})
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    _remember_country(e164, phonenumbers.region_code_for_number(parsed))
+    return e164
+
+
+# The countries of numbers just normalized: an order's risk rules ask for the country of the number its
+# intake has just parsed, and parsing is the costly part (phonenumbers is pure Python). Bounded.
+_COUNTRIES: dict[str, str | None] = {}
+_MAX_COUNTRIES = 4096
+
+
+def _remember_country(e164: str, country: str | None) -> None:
+    if len(_COUNTRIES) >= _MAX_COUNTRIES:
+        _COUNTRIES.clear()
+    _COUNTRIES[e164] = country
 
 
 def phone_country(e164: str) -> str | None:
     """The ISO country of an E.164 number (risk rules compare it with the address)."""
+    if e164 in _COUNTRIES:
+        return _COUNTRIES[e164]
     try:
         return phonenumbers.region_code_for_number(phonenumbers.parse(e164, None))
     except phonenumbers.NumberParseException:
