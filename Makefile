@@ -36,6 +36,7 @@ bench: $(RUN_STAMP)
 	$(BIN)/python bench/import_catalog.py
 	$(BIN)/python bench/build_wave.py
 	$(BIN)/python bench/place_orders.py
+	$(BIN)/python bench/placement_cpu.py
 
 clean-db:
 	rm -f var/orderloop.sqlite3 var/orderloop.sqlite3-wal var/orderloop.sqlite3-shm
