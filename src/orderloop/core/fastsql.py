@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import itertools
 import operator
 import re
 import uuid
@@ -310,7 +311,7 @@ def _statement_for(sql: str, db: BaseDatabaseWrapper, cache: dict[Any, Any]) -> 
     statement = statements.get(sql)
     if statement is not None or len(statements) >= _MAX_STATEMENTS or len(sql) > _MAX_TEXT_LENGTH:
         return statement
-    numbers = iter(range(1, len(sql)))
+    numbers = itertools.count(1)
     unusual = False
 
     def placeholder(match: re.Match[str]) -> str:
@@ -433,8 +434,8 @@ def _run(sql: str, params: Sequence[Any], db: BaseDatabaseWrapper | None = None)
         db.ensure_connection()
     if db.needs_rollback:
         db.validate_no_broken_transaction()
-    cache = _connection_cache(db)
     with db.wrap_database_errors:
+        cache = _connection_cache(db)
         if db.vendor != "postgresql":  # SQLite caches statements per connection: one cursor does
             cursor = cache["context"]
             cursor.execute(sql, params)
