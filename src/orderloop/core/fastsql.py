@@ -278,8 +278,8 @@ def rows_to_models(
 # On PostgreSQL a statement goes to the server with its values apart from the text (the extended query
 # protocol, psycopg's server-side binding), not quoted into it as Django's cursors do: the driver dumps
 # the values in C. A value whose type PostgreSQL cannot tell from its place in the statement needs a cast
-# (`CAST(%s AS integer) IS NULL`). The benchmark's raw PostgreSQL replay (bench/place_orders.py) sends its
-# statements the same way.
+# (`CAST(%s AS integer) IS NULL`). The name of that protocol, for the benchmark's raw PostgreSQL replay
+# (bench/place_orders.py), which sends its statements the same way; not a switch.
 POSTGRESQL_PROTOCOL = "extended"
 
 # Per statement text, what psycopg would otherwise work out on every run: the text with `$n`
@@ -360,7 +360,7 @@ def _postgresql_cursor(db: BaseDatabaseWrapper) -> Any:
     import psycopg
     from psycopg.types.datetime import TimestamptzLoader
 
-    cursor = psycopg.Cursor(db.connection) if POSTGRESQL_PROTOCOL == "extended" else db.create_cursor()
+    cursor = psycopg.Cursor(db.connection)  # server-side binding, like _pg_run (POSTGRESQL_PROTOCOL)
     if db.timezone is datetime.UTC and db.connection.info.parameter_status("TimeZone") == "UTC":
         cursor.adapters.register_loader("timestamptz", TimestamptzLoader)
     return cursor
@@ -369,6 +369,7 @@ def _postgresql_cursor(db: BaseDatabaseWrapper) -> Any:
 _TEXT = pq.Format.TEXT
 _TUPLES_OK = pq.ExecStatus.TUPLES_OK
 _COMMAND_OK = pq.ExecStatus.COMMAND_OK
+_FATAL_ERROR = pq.ExecStatus.FATAL_ERROR
 _IDLE = pq.TransactionStatus.IDLE
 
 
@@ -412,9 +413,16 @@ def _pg_run(connection: Any, statement: _Statement, params: Sequence[Any]) -> _R
     if status == _COMMAND_OK:
         count = result.command_tuples
         return _Result([], -1 if count is None else count)
-    if status == pq.ExecStatus.FATAL_ERROR:
+    if status == _FATAL_ERROR:
         raise pg_errors.error_from_result(result, encoding=connection.info.encoding)
     raise pg_errors.InternalError(f"unexpected result status from query: {pq.ExecStatus(status).name}")
+
+
+def _cursor_result(cursor: Any, sql: str, params: Sequence[Any]) -> _Result:
+    """Run a statement on a cursor (Django's, SQLite's or psycopg's) and read all it returned."""
+    cursor.execute(sql, params)
+    rows = list(cursor.fetchall()) if cursor.description is not None else []
+    return _Result(rows, cursor.rowcount)
 
 
 def _run(sql: str, params: Sequence[Any], db: BaseDatabaseWrapper | None = None) -> _Result:
@@ -423,9 +431,7 @@ def _run(sql: str, params: Sequence[Any], db: BaseDatabaseWrapper | None = None)
     db = db or _db()
     if db.execute_wrappers or db.queries_logged:
         with db.cursor() as wrapped:
-            wrapped.execute(sql, params)
-            rows = list(wrapped.fetchall()) if wrapped.description is not None else []
-            return _Result(rows, wrapped.rowcount)
+            return _cursor_result(wrapped, sql, params)
     # Django's cursor() runs these three on every statement; each returns at once when there is nothing
     # to do, so they are only called when there may be.
     if not db.health_check_done:  # type: ignore[attr-defined]
@@ -437,10 +443,7 @@ def _run(sql: str, params: Sequence[Any], db: BaseDatabaseWrapper | None = None)
     with db.wrap_database_errors:
         cache = _connection_cache(db)
         if db.vendor != "postgresql":  # SQLite caches statements per connection: one cursor does
-            cursor = cache["context"]
-            cursor.execute(sql, params)
-            rows = list(cursor.fetchall()) if cursor.description is not None else []
-            return _Result(rows, cursor.rowcount)
+            return _cursor_result(cache["context"], sql, params)
         connection = db.connection
         statement = _statement_for(sql, db, cache)
         opens = not connection.autocommit and connection.pgconn.transaction_status == _IDLE
@@ -452,10 +455,7 @@ def _run(sql: str, params: Sequence[Any], db: BaseDatabaseWrapper | None = None)
             or len(params) != len(statement.formats)
             or (opens and _begins_with_options(connection))
         ):
-            cursor = cache["context"]
-            cursor.execute(sql, params)
-            rows = list(cursor.fetchall()) if cursor.pgresult.status == _TUPLES_OK else []
-            return _Result(rows, cursor.rowcount)
+            return _cursor_result(cache["context"], sql, params)
         if opens:  # as psycopg does before a transaction's first statement
             _pg_run(connection, cache["begin"], ())
         return _pg_run(connection, statement, params)
