@@ -81,9 +81,9 @@ def test_a_cod_return_refunded_by_transfer_is_pending_until_confirmed_and_the_or
     browser: Any,
     live_server: Any,
     settings: Any,
-    methods: None,
+    methods: None,  # noqa: F811
     make_staff: Any,
-    language: str,  # noqa: F811
+    language: str,
 ) -> None:
     settings.ORDERLOOP = {**settings.ORDERLOOP, "SITE_URL": live_server.url, "FREE_GIFT": {}}
     make_staff("Manager", username="chef", password=PASSWORD)
