@@ -54,6 +54,10 @@ def test_every_status_is_reachable_from_new():
             S.RETURN_REQUESTED,
             S.RETURNED,
         ],
+        # one of two units returned, later the other one
+        [S.DELIVERED, S.RETURN_REQUESTED, S.PARTIALLY_RETURNED, S.RETURN_REQUESTED, S.RETURNED],
+        # part returned, the rest kept until the return window is over
+        [S.DELIVERED, S.RETURN_REQUESTED, S.PARTIALLY_RETURNED, S.COMPLETED],
         # prepayment, the rest on delivery
         [S.NEW, S.CONFIRMED, S.AWAITING_PAYMENT, S.PARTIALLY_PAID, S.PICKING],
         # backorder: waits, stock arrives
@@ -79,6 +83,8 @@ def test_real_shop_paths_are_allowed(path):
         (S.DELIVERED, S.CANCELLED),
         (S.CANCELLED, S.NEW),
         (S.COMPLETED, S.RETURN_REQUESTED),
+        (S.RETURNED, S.RETURN_REQUESTED),  # everything came back: nothing left to return
+        (S.DELIVERED, S.PARTIALLY_RETURNED),  # only through a return
         (S.NEW, "teleported"),
     ],
 )

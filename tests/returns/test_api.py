@@ -67,11 +67,53 @@ def test_open_a_return_with_an_idempotency_key_and_walk_it_to_the_refund(
     )
     assert refund.status_code == 201, refund.content
     out = refund.json()
-    assert out["status"] == "refunded" and out["refund"]["amount"] == "100.00" and out["credit_note"]
+    # Not "refunded" while the transfer awaits confirmation.
+    assert out["status"] == "refund_pending" and out["refund"]["amount"] == "100.00" and out["credit_note"]
+    assert out["refunds"][0]["status"] == "pending" and out["allowed_next"] == ["refunded"]
     assert manager.get(out["credit_note_url"]).content.startswith(b"%PDF")
+    waiting = manager.get("/api/v1/returns?status=refund_pending").json()["items"]
+    assert [(r["number"], r["status"]) for r in waiting] == [(number, "refund_pending")]
     confirmed = _post(manager, f"/api/v1/returns/{number}/bank-refund-confirm", {"reference": "OUT-1"})
     assert confirmed.json()["refunds"][0]["status"] == "succeeded"
+    assert confirmed.json()["status"] == "refunded"
     assert ledger_mismatches() == []
+
+
+def test_the_iban_comes_with_the_request_and_staff_can_correct_it(api_client: Any, delivered: Any) -> None:
+    order = delivered(("TEE-S", 2))  # cash on delivery
+    support = api_client("Support")
+    body = {
+        "order": order.number,
+        "lines": [{"sku": "TEE-S", "quantity": 1, "reason": "wrong_size"}],
+        "method": "post",
+        "bank_iban": "UA21 3223 1300 0002 6007 2335 6600 2",  # one digit wrong
+        "bank_holder": "Olena Shevchenko",
+    }
+    invalid = _post(support, "/api/v1/returns", body)
+    assert invalid.status_code == 422
+    assert invalid.json()["code"] == "bank_details_invalid" and "bank_iban" in invalid.json()["details"]
+    assert not ReturnRequest.objects.exists()
+    opened = _post(support, "/api/v1/returns", {**body, "bank_iban": "UA213223130000026007233566001"})
+    assert opened.status_code == 201, opened.content
+    number = opened.json()["number"]
+    assert opened.json()["bank_iban"] == "UA213223130000026007233566001"
+
+    manager = api_client("Manager")
+    path = f"/api/v1/returns/{number}/bank-details"
+    assert (
+        _post(support, path, {"bank_iban": "SE4550000000058398257466", "bank_holder": "O"}).status_code == 403
+    )
+    wrong = _post(manager, path, {"bank_iban": "SE00 1234", "bank_holder": "Olena"})
+    assert (wrong.status_code, wrong.json()["code"]) == (422, "bank_details_invalid")
+    fixed = _post(manager, path, {"bank_iban": "se45 5000 0000 0583 9825 7466", "bank_holder": "Olena S."})
+    assert fixed.status_code == 200 and fixed.json()["bank_iban"] == "SE4550000000058398257466"
+
+
+def test_the_schema_publishes_every_return_status(api_client: Any) -> None:
+    schema = api_client("Manager").get("/api/v1/openapi.json").json()
+    shapes = schema["components"]["schemas"]
+    for shape in ("ReturnOut", "ReturnSummaryOut"):
+        assert "refund_pending" in shapes[shape]["properties"]["status"]["enum"]
 
 
 def test_errors_have_one_shape(api_client: Any, delivered: Any) -> None:

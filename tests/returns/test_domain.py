@@ -80,14 +80,44 @@ def test_the_rma_table() -> None:
     assert domain.can_move("requested", "approved") and domain.can_move("requested", "rejected")
     assert domain.can_move("approved", "in_transit") and domain.can_move("in_transit", "received")
     assert domain.can_move("received", "inspected")
-    assert {s for s in ("refunded", "exchanged", "closed") if domain.can_move("inspected", s)} == {
-        "refunded",
-        "exchanged",
-        "closed",
-    }
+    assert {
+        s for s in ("refund_pending", "refunded", "exchanged", "closed") if domain.can_move("inspected", s)
+    } == {"refund_pending", "exchanged", "closed"}
+    # Refunded only once the money moved: through refund_pending, never straight from inspected.
+    assert domain.allowed_next("refund_pending") == ["refunded"]
     assert not domain.can_move("requested", "refunded")  # nothing is refunded before inspection
     assert not domain.can_move("refunded", "refunded")
     assert {"rejected", "refunded", "exchanged", "closed"} == domain.FINAL
+    assert "refund_pending" in domain.OPEN  # the order waits for it
+
+
+def test_the_order_is_returned_only_when_every_unit_is_back() -> None:
+    after = domain.order_status_after_returns
+    assert after(ordered={1: 2}, back={1: 1}) == "partially_returned"  # 1 of 2 units
+    assert after(ordered={1: 1, 2: 1, 3: 1}, back={2: 1}) == "partially_returned"  # 1 of 3 lines
+    assert after(ordered={1: 2, 2: 1}, back={1: 2, 2: 1}) == "returned"
+    assert after(ordered={1: 2}, back={}) == "completed"  # rejected or withdrawn
+    assert after(ordered={1: 2}, back={1: 0}) == "completed"  # every unit missing from the parcel
+
+
+def test_a_fully_returned_order_cannot_be_returned_again() -> None:
+    today = date(2026, 1, 10)
+    refusal = domain.request_refusal
+    assert refusal(order_status="returned", delivered_on=today, today=today, window_days=14) == (
+        "order_fully_returned"
+    )
+    assert refusal(order_status="partially_returned", delivered_on=today, today=today, window_days=14) is None
+
+
+def test_an_exchange_ships_free_when_the_customer_does_not_pay_the_return() -> None:
+    free_returns = domain.PolicyTerms(country="UA", window_days=14, legal_minimum=14)
+    paid_returns = domain.PolicyTerms(
+        country="UA", window_days=14, legal_minimum=14, return_shipping_paid_by="customer"
+    )
+    free = domain.exchange_delivery_free
+    assert free(terms=free_returns, reasons=["wrong_size"], method="post")
+    assert not free(terms=paid_returns, reasons=["wrong_size"], method="post")
+    assert free(terms=paid_returns, reasons=["damaged"], method="post")  # the shop's fault
 
 
 def test_damaged_units_never_go_back_to_available_stock() -> None:
@@ -186,3 +216,10 @@ def test_iban_is_validated_and_compacted() -> None:
     assert domain.clean_iban("se45 5000 0000 0583 9825 7466") == "SE4550000000058398257466"
     with pytest.raises(ValueError):
         domain.clean_iban("SE45 5000 0000 0583 9825 7467")
+
+
+def test_the_iban_examples_shown_to_customers_are_valid() -> None:
+    for country, example in domain.IBAN_EXAMPLES.items():
+        assert domain.clean_iban(example).startswith(country)
+    assert domain.iban_example("se") == domain.IBAN_EXAMPLES["SE"]
+    assert domain.masked_iban("SE4550000000058398257466") == "SE…7466"

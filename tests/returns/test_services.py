@@ -303,6 +303,7 @@ def test_the_whole_order_returned_gets_the_delivery_back_once(delivered: Any) ->
     services.return_refund(
         rma_id=first.pk, actor=None, bank_iban="SE45 5000 0000 0583 9825 7466", bank_holder="Olena"
     )
+    # The first refund is still on its way (not confirmed): its unit is not refunded twice anyway.
     second = _inspect_all(_received(_open(order, ("TEE-S", 1, "wrong_size"))))
     quote = selectors.refund_quote(second).quote
     assert (quote.goods, quote.delivery, quote.due) == (
@@ -314,6 +315,9 @@ def test_the_whole_order_returned_gets_the_delivery_back_once(delivered: Any) ->
         rma_id=second.pk, actor=None, bank_iban="SE4550000000058398257466", bank_holder="Olena"
     )
     assert sum(r.amount for r in Refund.objects.filter(order=order)) == order.total_amount
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.RETURN_REQUESTED  # money not moved yet
+    services.return_bank_refund_confirm(rma_id=first.pk, actor=None, reference="OUT-1")
+    services.return_bank_refund_confirm(rma_id=second.pk, actor=None, reference="OUT-2")
     assert Order.objects.get(pk=order.pk).status == OrderStatus.RETURNED
 
 
@@ -400,6 +404,8 @@ def test_a_cash_on_delivery_refund_is_a_bank_transfer_with_recorded_details(deli
 
 
 def test_an_exchange_places_a_linked_replacement_order_that_reserves_stock(delivered: Any) -> None:
+    # The customer pays the return shipping under this policy: the replacement's delivery is charged.
+    _policy(return_shipping_paid_by="customer", return_shipping_fee="0")
     order = delivered(("TEE-S", 1), method="bank_transfer")  # 100 + 120
     rma = _inspect_all(_received(_open(order, ("TEE-S", 1, "wrong_size"))))
     rma = services.return_exchange(

@@ -100,7 +100,8 @@ def order_summary(order: Order, language: str) -> dict[str, Any]:
         "address_lines": _address_lines(order),
         "promised_date": local_date(order.promised_date, language),
         "preferred_date": local_date(order.preferred_date, language),
-        "paid": overview.state == "paid",
+        # Paid in full (a later refund does not make cash on delivery due again).
+        "paid": overview.state == "paid" or overview.sums.captured >= overview.sums.total,
         "due_now": money(overview.due_now) if overview.due_now > 0 else "",
         "prepayment": money(overview.prepayment) if kind == PaymentKind.PREPAYMENT else "",
         "cash_on_delivery": money(max(order.total_amount - overview.prepayment, Decimal(0)))

@@ -61,8 +61,11 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     # Not collected in time counts as refused: the parcel goes back.
     S.READY_FOR_PICKUP: frozenset({S.DELIVERED, S.REFUSED}),
     S.DELIVERED: frozenset({S.COMPLETED, S.RETURN_REQUESTED}),
-    # The return is processed, or withdrawn/rejected and the order closed.
-    S.RETURN_REQUESTED: frozenset({S.RETURNED, S.COMPLETED}),
+    # The returns are settled: every unit back (returned), some of them (partially returned), or none
+    # (withdrawn/rejected: the order closed).
+    S.RETURN_REQUESTED: frozenset({S.RETURNED, S.PARTIALLY_RETURNED, S.COMPLETED}),
+    # Another return for the units kept, or closed when the return window is over.
+    S.PARTIALLY_RETURNED: frozenset({S.RETURN_REQUESTED, S.COMPLETED}),
     S.COMPLETED: frozenset(),
     S.RETURNED: frozenset(),
     S.CANCELLED: frozenset(),

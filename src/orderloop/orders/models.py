@@ -31,6 +31,8 @@ class OrderStatus(models.TextChoices):
     DELIVERED = "delivered", _("Delivered")
     COMPLETED = "completed", _("Completed")
     RETURN_REQUESTED = "return_requested", _("Return requested")
+    # Some units came back and were settled, not all of them (a later return may bring the rest).
+    PARTIALLY_RETURNED = "partially_returned", _("Partially returned")
     RETURNED = "returned", _("Returned")
     CANCELLED = "cancelled", _("Cancelled")
     REFUSED = "refused", _("Refused")

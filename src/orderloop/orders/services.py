@@ -326,6 +326,7 @@ def order_place(
     external_ref: str = "",
     coupon_code: str = "",
     thank_you_note: bool | None = None,
+    free_delivery: bool = False,
     actor: Actor,
     savepoint: bool = True,
 ) -> Order:
@@ -344,7 +345,8 @@ def order_place(
     is added (when the gift is in stock); the thank-you note flag follows `THANK_YOU_NOTE` unless given;
     the promised delivery date comes from the reserving warehouses' cut-off and handling days and the
     delivery method's transit days. Placing also issues the invoice of a bank-transfer order and queues
-    the confirmation to the customer, in this transaction.
+    the confirmation to the customer, in this transaction. `free_delivery`: the delivery method is not
+    charged (a replacement the shop sends at its own cost, e.g. an exchange under a free-returns policy).
     """
     external_ref = clean_text(external_ref, 1000)
     comment = (comment or "").replace("\x00", "").strip()
@@ -369,7 +371,7 @@ def order_place(
     subtotal = Money.of(0, currency)
     for variant, line in zip(variants, lines, strict=True):
         subtotal = subtotal + variant.price * line.quantity
-    delivery_price = Money.of(intake.delivery_method.price_amount, currency)
+    delivery_price = Money.of(0 if free_delivery else intake.delivery_method.price_amount, currency)
     strategy = str(_order_setting("ALLOCATION_STRATEGY", "priority"))
     gift = gift_candidate(channel, currency, ordered={v.pk for v in variants})
 

@@ -4,6 +4,10 @@ Each service locks the order row first (orders/locks.py; then payment and refund
 rows, recomputes the order's payment state with `domain.payment_state` and moves the order through
 `orders.services.order_transition` where the order's table allows (`domain.order_moves`).
 
+When a refund reaches the customer (the provider's answer or webhook, staff confirming a bank transfer),
+the returns area is told in the same transaction (`returns.services.return_refunds_moved`): a return is
+`refunded` only once its money has moved.
+
 Calls to a provider never happen inside a transaction (DESIGN.md §4). A card payment is three steps:
 (1) write a pending Payment and commit; (2) call Stripe with an idempotency key made of the row id;
 (3) record the answer in a new transaction. A crash between (2) and (3) leaves a pending row whose
@@ -125,6 +129,14 @@ def _sync(order: Order, *, actor: Actor, reason: str) -> OrderPaymentState:
             status=PaymentRequestStatus.PAID, closed_at=timezone.now()
         )
     return state
+
+
+def _refunds_moved(order: Order, *, actor: Actor) -> None:
+    """A refund of the locked order changed status: a return waiting for its refund becomes refunded once
+    all its money reached the customer (in this transaction, so the two never disagree)."""
+    from orderloop.returns.services import return_refunds_moved
+
+    return_refunds_moved(order_id=order.pk, actor=actor)
 
 
 def payment_state_sync(
@@ -365,6 +377,8 @@ def _apply_event(event: ProviderEvent) -> tuple[str, str, Payment | None]:
     else:
         message = _apply_charge_refunds(payment, event)
     _sync(order, actor=None, reason=f"stripe:{event.type}")
+    if event.kind != "payment":
+        _refunds_moved(order, actor=None)
     return WebhookOutcome.PROCESSED, message, payment
 
 
@@ -575,6 +589,7 @@ def refund_send(*, refund_id: int) -> Refund:
         refund.failure_message = (failure or "")[:500]
         refund.save()
         _sync(order, actor=None, reason="refund")
+        _refunds_moved(order, actor=None)
         return refund
 
 
@@ -606,6 +621,7 @@ def refund_confirm(*, refund_id: int, actor: Actor, reference: str = "") -> Refu
             refund.provider_reference = (reference or "").strip()[:255]
         refund.save()
         _sync(order, actor=actor, reason="refund_confirmed")
+        _refunds_moved(order, actor=actor)
     return refund_send(refund_id=refund_id) if automatic else refund
 
 

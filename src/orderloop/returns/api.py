@@ -30,6 +30,7 @@ from .errors import PolicyNotFound
 from .models import CreditNote, ReturnChannel, ReturnPolicy, ReturnRequest, ReturnStatus
 from .schemas import (
     BankConfirmIn,
+    BankDetailsIn,
     EventOut,
     ExchangeIn,
     InspectIn,
@@ -52,6 +53,7 @@ from .schemas import (
 )
 
 router = Router(tags=["returns"])
+STATUS_FILTER = "One or more of: " + ", ".join(ReturnStatus.values) + " (repeat or comma-separate)."
 logger = logging.getLogger(__name__)
 
 
@@ -270,7 +272,7 @@ def receive_scan(request: HttpRequest, payload: ScanIn) -> ReturnOut:
 @router.get("", response=ReturnPageOut, summary="List returns, newest first")
 def return_list(
     request: HttpRequest,
-    status: list[str] | None = Query(None),  # noqa: B008
+    status: list[str] | None = Query(None, description=STATUS_FILTER),  # noqa: B008
     overdue: bool | None = None,
     order: str = "",
     cursor: str | None = None,
@@ -342,6 +344,8 @@ def return_create(
             channel=ReturnChannel.API,
             actor=request.user,
             note=payload.note,
+            bank_iban=payload.bank_iban,
+            bank_holder=payload.bank_holder,
         )
         return 201, {"number": rma.number}
 
@@ -452,8 +456,10 @@ def return_inspect(request: HttpRequest, number: str, payload: InspectIn) -> Ret
     response={201: ReturnOut},
     summary="Refund an inspected return",
     description=(
-        "Card money goes back through Stripe; cash on delivery and transfers by bank transfer to "
-        "`bank_iban` / `bank_holder` (confirm with `bank-refund-confirm`). Send an `Idempotency-Key`."
+        "The return becomes `refund_pending`; `refunded` once the money moved. Card money goes back "
+        "through Stripe (refunded when Stripe confirms); cash on delivery and transfers by bank transfer "
+        "to `bank_iban` / `bank_holder` (default: the account the customer gave with the request), "
+        "refunded when staff confirm the transfer (`bank-refund-confirm`). Send an `Idempotency-Key`."
     ),
 )
 def return_refund(
@@ -488,6 +494,23 @@ def return_bank_confirm(request: HttpRequest, number: str, payload: BankConfirmI
     require_perm(request, "payments.confirm_refund")
     rma = services.return_bank_refund_confirm(
         rma_id=_rma_id(number), actor=request.user, reference=payload.reference
+    )
+    return return_out(rma)
+
+
+@router.post(
+    "/{number}/bank-details",
+    response=ReturnOut,
+    summary="Correct the account a refund by bank transfer goes to",
+    description="Until the refund has reached the customer. An invalid IBAN is a 422 `bank_details_invalid`.",
+)
+def return_bank_details(request: HttpRequest, number: str, payload: BankDetailsIn) -> ReturnOut:
+    require_perm(request, "returns.refund_return")
+    rma = services.return_set_bank_details(
+        rma_id=_rma_id(number),
+        actor=request.user,
+        bank_iban=payload.bank_iban,
+        bank_holder=payload.bank_holder,
     )
     return return_out(rma)
 

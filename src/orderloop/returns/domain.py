@@ -135,9 +135,10 @@ class PolicyTerms:
 
 # --- Who may return what --------------------------------------------------------------------------------
 
-# Order statuses a return can be opened from (delivered; or already in / past a return, for the lines
-# not returned yet). Refused orders come back through `return_open_for_refused`.
-RETURNABLE_ORDER_STATUSES = frozenset({"delivered", "return_requested", "returned", "completed"})
+# Order statuses a return can be opened from (delivered; or already in / partly past a return, for the
+# units not returned yet). Not `returned`: every unit is back. Refused orders come back through
+# `return_open_for_refused`.
+RETURNABLE_ORDER_STATUSES = frozenset({"delivered", "return_requested", "partially_returned", "completed"})
 
 
 def last_return_day(delivered_on: date, window_days: int) -> date:
@@ -149,6 +150,8 @@ def request_refusal(
     *, order_status: str, delivered_on: date | None, today: date, window_days: int
 ) -> str | None:
     """Why the order cannot be returned at all (a stable code), or None."""
+    if order_status == "returned":
+        return "order_fully_returned"
     if order_status not in RETURNABLE_ORDER_STATUSES or delivered_on is None:
         return "order_not_delivered"
     if today > last_return_day(delivered_on, window_days):
@@ -179,7 +182,9 @@ RETURN_TRANSITIONS: dict[str, frozenset[str]] = {
     S.IN_TRANSIT: frozenset({S.RECEIVED}),
     S.RECEIVED: frozenset({S.INSPECTED}),
     # Inspected: the money goes back, a replacement goes out, or nothing is owed (closed).
-    S.INSPECTED: frozenset({S.REFUNDED, S.EXCHANGED, S.CLOSED}),
+    S.INSPECTED: frozenset({S.REFUND_PENDING, S.EXCHANGED, S.CLOSED}),
+    # Refunded once the money moved: the provider confirmed the card refund, or staff the bank transfer.
+    S.REFUND_PENDING: frozenset({S.REFUNDED}),
     S.REJECTED: frozenset(),
     S.REFUNDED: frozenset(),
     S.EXCHANGED: frozenset(),
@@ -200,6 +205,17 @@ def can_move(current: str, to: str) -> bool:
 def allowed_next(current: str) -> list[str]:
     targets = RETURN_TRANSITIONS.get(current, frozenset())
     return [s.value for s in ReturnStatus if s in targets]
+
+
+def order_status_after_returns(*, ordered: Mapping[int, int], back: Mapping[int, int]) -> str:
+    """Where an order goes when its last open return ended: `returned` when every unit of every line
+    (`ordered`: line id → units; free gifts left out by the caller) is back and settled, `partially_returned`
+    when some are, `completed` when none are (the returns were rejected or withdrawn)."""
+    if not any(back.get(line_id, 0) > 0 for line_id in ordered):
+        return "completed"
+    if all(back.get(line_id, 0) >= units for line_id, units in ordered.items()):
+        return "returned"
+    return "partially_returned"
 
 
 def rma_number(order_number: str, n: int) -> str:
@@ -349,6 +365,16 @@ def refund_quote(
     )
 
 
+def exchange_delivery_free(*, terms: PolicyTerms, reasons: Sequence[str], method: str) -> bool:
+    """The replacement of an exchange is delivered free whenever the customer does not pay the return
+    shipping: the shop pays it by policy, the shop is at fault, or the carrier brought the parcel back."""
+    return (
+        terms.return_shipping_paid_by != ShippingPaidBy.CUSTOMER
+        or method == ReturnMethod.CARRIER_RETURN
+        or any(r in SHOP_FAULT_REASONS for r in reasons)
+    )
+
+
 @dataclass(frozen=True)
 class ExchangeSplit:
     credit: Decimal  # paid on the replacement order from the returned goods' value
@@ -381,3 +407,26 @@ def clean_iban(raw: str) -> str:
     if not compact or not stdnum_iban.is_valid(compact):
         raise ValueError("invalid IBAN")
     return compact
+
+
+IBAN_EXAMPLES = {
+    "UA": "UA21 3223 1300 0002 6007 2335 6600 1",
+    "SE": "SE45 5000 0000 0583 9825 7466",
+    "PL": "PL61 1090 1014 0000 0712 1981 2874",
+    "DE": "DE89 3704 0044 0532 0130 00",
+}
+
+
+def iban_example(country: str) -> str:
+    """A valid IBAN of the customer's country to show how one looks (Ukraine's for other countries)."""
+    return IBAN_EXAMPLES.get((country or "").upper(), IBAN_EXAMPLES["UA"])
+
+
+def masked_iban(iban: str) -> str:
+    """For events and messages: the country and the last four characters (`SE…7466`)."""
+    return f"{iban[:2]}…{iban[-4:]}" if len(iban) > 6 else iban
+
+
+def format_iban(iban: str) -> str:
+    """Grouped by four for reading (`SE45 5000 0000 …`)."""
+    return stdnum_iban.format(iban) if iban else ""

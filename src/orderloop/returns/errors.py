@@ -34,6 +34,11 @@ class OrderNotDelivered(OrderNotReturnable):
     default_message = _("Items can be returned once the order has been delivered.")
 
 
+class OrderFullyReturned(OrderNotReturnable):
+    code = "order_fully_returned"
+    default_message = _("Every item of this order has been returned already.")
+
+
 class LinesNotReturnable(InvalidInput):
     """Some of the chosen lines cannot be returned; `details` names each line and why."""
 
@@ -59,6 +64,11 @@ class NothingToRefund(Conflict):
 class BankDetailsRequired(InvalidInput):
     code = "bank_details_required"
     default_message = _("A refund by bank transfer needs the customer's IBAN and account holder.")
+
+
+class BankDetailsInvalid(InvalidInput):
+    code = "bank_details_invalid"
+    default_message = _("The IBAN is not valid: check it on a bank statement or in the banking app.")
 
 
 class OrderNotRefused(Conflict):

@@ -26,6 +26,9 @@ class ReturnStatus(models.TextChoices):
     IN_TRANSIT = "in_transit", _("In transit")
     RECEIVED = "received", _("Received")
     INSPECTED = "inspected", _("Inspected")
+    # The refund is decided and requested; the money has not reached the customer yet (a bank transfer
+    # staff have not confirmed, a card refund the provider has not confirmed).
+    REFUND_PENDING = "refund_pending", _("Refund pending")
     REFUNDED = "refunded", _("Refunded")
     EXCHANGED = "exchanged", _("Exchanged")
     CLOSED = "closed", _("Closed")
@@ -310,6 +313,7 @@ class ReturnEventKind(models.TextChoices):
     TRACKING = "tracking", _("Tracking")
     INSPECTION = "inspection", _("Inspection")
     REFUND = "refund", _("Refund")
+    BANK_DETAILS = "bank_details", _("Bank details")
     SLA_OVERDUE = "sla_overdue", _("Refund overdue")
     NOTE = "note", _("Note")
 

@@ -1,6 +1,8 @@
 """Checking a customer's photos before anything is stored: at most `RETURN_PHOTO_MAX_COUNT` files (5),
-each at most `RETURN_PHOTO_MAX_BYTES` (5 MB), and really a JPEG, PNG or WebP image — the content is
-opened with Pillow, the file name and the browser's content type are not trusted."""
+each at most `RETURN_PHOTO_MAX_BYTES` (5 MB) and `RETURN_PHOTO_MAX_PIXELS` (Pillow's decompression-bomb
+limit, about 89 megapixels), and really a JPEG, PNG or WebP image — the content is opened with Pillow,
+the file name and the browser's content type are not trusted. A small file whose header claims a huge
+picture (a decompression bomb) is refused like any other bad photo, never decoded."""
 
 from __future__ import annotations
 
@@ -39,6 +41,10 @@ def max_count() -> int:
     return int(settings.ORDERLOOP.get("RETURN_PHOTO_MAX_COUNT", DEFAULT_MAX_COUNT))
 
 
+def max_pixels() -> int:
+    return int(settings.ORDERLOOP.get("RETURN_PHOTO_MAX_PIXELS") or Image.MAX_IMAGE_PIXELS or 0)
+
+
 def check_photos(uploads: list[PhotoUpload]) -> list[CheckedPhoto]:
     """The photos, checked; PhotoInvalid (422, `details.photos`) names the first file refused."""
     if len(uploads) > max_count():
@@ -54,12 +60,26 @@ def check_photos(uploads: list[PhotoUpload]) -> list[CheckedPhoto]:
                     % {"name": name, "mb": round(limit / 1024 / 1024, 1)}
                 }
             )
+        too_large = False
         try:
             with Image.open(io.BytesIO(upload.content)) as image:
                 kind = image.format or ""
-                image.verify()
+                width, height = image.size
+                too_large = bool(max_pixels()) and width * height > max_pixels()
+                if not too_large:
+                    image.verify()
+        except Image.DecompressionBombError:
+            # Pillow refuses to open a picture more than twice its own limit.
+            kind, too_large = "", True
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
             kind = ""
+        if too_large:
+            raise PhotoInvalid(
+                details={
+                    "photos": _("%(name)s has too many pixels; send a photo of at most %(mp)s megapixels.")
+                    % {"name": name, "mp": max_pixels() // 1_000_000}
+                }
+            )
         if kind not in FORMATS:
             raise PhotoInvalid(
                 details={"photos": _("%(name)s is not a JPEG, PNG or WebP photo.") % {"name": name}}

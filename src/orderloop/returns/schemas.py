@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from ninja import Field, Schema
+
+from .models import ReturnStatus
+
+
+def _status() -> Any:
+    """A return's status, published with every value it can take (`refund_pending` included)."""
+    return Field(..., json_schema_extra={"enum": list(ReturnStatus.values)})
 
 
 class MoneyOut(Schema):
@@ -26,6 +34,18 @@ class ReturnIn(Schema):
     lines: list[ReturnLineIn] = Field(..., min_length=1, max_length=100)
     method: str = Field(..., description="drop_off, courier_pickup or post")
     note: str = Field("", max_length=2000)
+    bank_iban: str = Field(
+        "",
+        max_length=64,
+        description="The account a refund by bank transfer (cash on delivery) goes to; an invalid IBAN "
+        "is a 422 `bank_details_invalid`. May also be given later (`bank-details`, or with the refund).",
+    )
+    bank_holder: str = Field("", max_length=200, description="The account holder (with `bank_iban`).")
+
+
+class BankDetailsIn(Schema):
+    bank_iban: str = Field(..., min_length=1, max_length=64)
+    bank_holder: str = Field(..., min_length=1, max_length=200)
 
 
 class ReasonIn(Schema):
@@ -112,7 +132,7 @@ class RefundRowOut(Schema):
 class ReturnOut(Schema):
     number: str
     order: str
-    status: str
+    status: str = _status()
     method: str
     opened_via: str
     created_at: datetime
@@ -143,7 +163,7 @@ class ReturnOut(Schema):
 class ReturnSummaryOut(Schema):
     number: str
     order: str
-    status: str
+    status: str = _status()
     method: str
     created_at: datetime
     refund_due_at: datetime | None

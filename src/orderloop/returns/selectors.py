@@ -32,6 +32,9 @@ from .models import (
 ZERO = Decimal("0")
 RETURN_SALT = "orderloop.returns.track"
 SETTLED = (ReturnStatus.REFUNDED, ReturnStatus.EXCHANGED)
+# The money of these returns is decided (a refund on its way counts): their units and the delivery
+# charge are not refunded again by a later return.
+DECIDED = (ReturnStatus.REFUND_PENDING, *SETTLED)
 
 DEFAULT_POLICY: dict[str, Any] = {
     "window_days": 30,
@@ -153,14 +156,77 @@ def units_in_returns(order: Order, *, exclude_request_id: int | None = None) -> 
 
 
 def units_settled(order: Order, *, exclude_request_id: int | None = None) -> dict[int, int]:
-    """Units of each line already refunded or credited to an exchange by earlier returns."""
-    rows = ReturnLine.objects.filter(request__order=order, request__status__in=SETTLED)
+    """Units of each line already refunded (or on their way back to the customer) or credited to an
+    exchange by earlier returns."""
+    rows = ReturnLine.objects.filter(request__order=order, request__status__in=DECIDED)
     if exclude_request_id is not None:
         rows = rows.exclude(request_id=exclude_request_id)
     return {
         row["order_line_id"]: int(row["units"] or 0)
         for row in rows.values("order_line_id").annotate(units=Sum("refunded_quantity"))
     }
+
+
+def units_back(order: Order, *, ended_only: bool = False) -> dict[int, int]:
+    """Units of each order line that came back: in returns whose parcel was received, less the units
+    the inspection found missing. `ended_only`: only returns that are over (settled, or closed after
+    receipt) — what the order's own status follows."""
+    from .models import ConditionGrade, Inspection
+
+    requests = ReturnRequest.objects.filter(order=order, received_at__isnull=False).exclude(
+        status=ReturnStatus.REJECTED
+    )
+    if ended_only:
+        requests = requests.filter(status__in=[*SETTLED, ReturnStatus.CLOSED])
+    lines = list(
+        ReturnLine.objects.filter(request__in=requests).values_list("id", "order_line_id", "quantity")
+    )
+    missing = {
+        row["line_id"]: int(row["units"] or 0)
+        for row in Inspection.objects.filter(line_id__in=[line_id for line_id, _o, _q in lines])
+        .filter(grade=ConditionGrade.MISSING)
+        .values("line_id")
+        .annotate(units=Sum("quantity"))
+    }
+    back: dict[int, int] = defaultdict(int)
+    for line_id, order_line_id, quantity in lines:
+        back[order_line_id] += max(quantity - missing.get(line_id, 0), 0)
+    return dict(back)
+
+
+@dataclass(frozen=True)
+class ReturnedItem:
+    name: str
+    sku: str
+    quantity: int
+    ordered: int
+
+
+def returned_items(order: Order, *, language: str) -> list[ReturnedItem]:
+    """What came back of the order, line by line, for the customer's page (names in their language)."""
+    from orderloop.core.i18n import pick_translation
+
+    back = units_back(order)
+    if not back:
+        return []
+    items = []
+    for line in order.lines.select_related("variant__product").order_by("position"):
+        if back.get(line.pk):
+            items.append(
+                ReturnedItem(
+                    name=pick_translation(line.name, line.variant.product.name_translations, language),
+                    sku=line.sku,
+                    quantity=min(back[line.pk], line.quantity),
+                    ordered=line.quantity,
+                )
+            )
+    return items
+
+
+def refund_by_transfer(order: Order) -> bool:
+    """Whether this order's money goes back by bank transfer (cash on delivery, transfers, the cash part
+    of a prepayment) rather than to a card: the refund then needs the customer's IBAN."""
+    return order.payment_method.kind != "card"
 
 
 @dataclass
@@ -292,7 +358,7 @@ def refund_quote(rma: ReturnRequest, *, deduction: Decimal = ZERO) -> Quote:
         if not line.is_gift
     )
     delivery_done = (
-        ReturnRequest.objects.filter(order=order, status__in=SETTLED, delivery_amount__gt=0)
+        ReturnRequest.objects.filter(order=order, status__in=DECIDED, delivery_amount__gt=0)
         .exclude(pk=rma.pk)
         .exists()
     )
@@ -388,6 +454,11 @@ def refund_rows(rma: ReturnRequest) -> list[Any]:
     return list(Refund.objects.filter(pk__in=rma.refund_ids or []).select_related("payment").order_by("id"))
 
 
+def refunds_succeeded(rma: ReturnRequest) -> bool:
+    """Every refund row the return asked for has reached the customer."""
+    return all(row.status == "succeeded" for row in refund_rows(rma))
+
+
 def refund_completed(rma: ReturnRequest) -> bool:
     """The money went back: every refund of the return succeeded (an exchange without a refund counts)."""
     if rma.status not in SETTLED:
@@ -401,6 +472,7 @@ SOLD_STATUSES = (
     OrderStatus.DELIVERED,
     OrderStatus.COMPLETED,
     OrderStatus.RETURN_REQUESTED,
+    OrderStatus.PARTIALLY_RETURNED,
     OrderStatus.RETURNED,
 )
 GROUPS = {

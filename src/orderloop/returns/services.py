@@ -49,10 +49,12 @@ from orderloop.orders.shipout import order_lines_ship_out
 
 from . import domain, selectors, tasks
 from .errors import (
+    BankDetailsInvalid,
     BankDetailsRequired,
     InvalidReturnTransition,
     LinesNotReturnable,
     NothingToRefund,
+    OrderFullyReturned,
     OrderNotDelivered,
     OrderNotRefused,
     ReturnNotFound,
@@ -352,13 +354,22 @@ def return_open(
     note: str = "",
     photos: Sequence[PhotoUpload] = (),
     today: Any = None,
+    bank_iban: str = "",
+    bank_holder: str = "",
+    require_bank_details: bool = False,
 ) -> ReturnRequest:
     """Open a return for some of a delivered order's lines, by the customer (follow-the-order page,
     return portal) or by staff for them. Refused with a reason when the order is not delivered or the
     window (never below the legal minimum) is over (409), or when a line cannot be returned in that
     quantity or belongs to a non-returnable category (422, per line). Eligible requests are approved at
-    once when the policy says so; the label is then made by `return_label_create` (after commit)."""
+    once when the policy says so; the label is then made by `return_label_create` (after commit).
+
+    The account a refund by bank transfer goes to (cash on delivery, transfers) may come with the
+    request: an invalid IBAN is a 422 `bank_details_invalid`; `require_bank_details` (the customer's
+    form) makes it a 422 `bank_details_required` to leave it out when the order's money goes back by
+    transfer."""
     checked = check_photos(list(photos))
+    iban, holder = _clean_bank_details(bank_iban, bank_holder, required=False)
     if method not in domain.CUSTOMER_METHODS:
         raise InvalidInput(details={"method": _("Choose how you send the items back.")})
     if channel not in ReturnChannel.values or channel == ReturnChannel.REFUSED:
@@ -376,11 +387,15 @@ def return_open(
                     "window_days": eligibility.terms.window_days,
                 }
             )
+        if eligibility.refusal == "order_fully_returned":
+            raise OrderFullyReturned(details={"status": order.status})
         if eligibility.refusal is not None:
             raise OrderNotDelivered(details={"status": order.status})
         _check_lines(order, eligibility, lines)
         if method not in eligibility.terms.methods:
             raise InvalidInput(details={"method": _("This return method is not offered for your country.")})
+        if require_bank_details and not iban and selectors.refund_by_transfer(order):
+            _clean_bank_details(bank_iban, bank_holder, required=True)  # raises, naming what is missing
         rma = _create(
             order,
             terms=eligibility.terms,
@@ -390,6 +405,9 @@ def return_open(
             note=note,
             lines=lines,
         )
+        if iban:
+            rma.bank_iban, rma.bank_holder = iban, holder
+            rma.save(update_fields=["bank_iban", "bank_holder", "updated_at"])
         for photo in checked:
             row = ReturnPhoto(request=rma, content_type=photo.content_type, size=len(photo.content))
             row.image.save(
@@ -459,30 +477,23 @@ def _create(
 
 
 def _order_returning(order: Order, *, actor: Actor, reason: str) -> None:
-    if order.status == OrderStatus.DELIVERED:
+    if order.status in {OrderStatus.DELIVERED, OrderStatus.PARTIALLY_RETURNED}:
         order_transition(
             order_id=order.pk, to=OrderStatus.RETURN_REQUESTED, actor=actor, reason=f"return {reason}"
         )
 
 
 def _order_after_return(order: Order, *, actor: Actor) -> None:
-    """When the order's last open return ended: the order is `returned` if anything came back and was
-    settled, else `completed` (rejected or withdrawn)."""
+    """When the order's last open return ended (a return waiting for its refund is still open): the
+    order is `returned` when every unit (free gifts aside) is back, `partially_returned` when some are,
+    else `completed` (rejected or withdrawn)."""
     if order.status != OrderStatus.RETURN_REQUESTED:
         return
-    rows = ReturnRequest.objects.filter(order=order)
-    if rows.filter(status__in=domain.OPEN).exists():
+    if ReturnRequest.objects.filter(order=order, status__in=domain.OPEN).exists():
         return
-    settled = (
-        rows.filter(status__in=selectors.SETTLED).exists()
-        or rows.filter(status=S.CLOSED, received_at__isnull=False).exists()
-    )
-    order_transition(
-        order_id=order.pk,
-        to=OrderStatus.RETURNED if settled else OrderStatus.COMPLETED,
-        actor=actor,
-        reason="returns settled",
-    )
+    ordered = {line.pk: line.quantity for line in order.lines.all() if not line.is_gift}
+    to = domain.order_status_after_returns(ordered=ordered, back=selectors.units_back(order, ended_only=True))
+    order_transition(order_id=order.pk, to=to, actor=actor, reason="returns settled")
 
 
 def return_open_for_refused(*, order_id: int, actor: Actor) -> ReturnRequest:
@@ -970,17 +981,24 @@ def return_refund_request(
 ) -> ReturnRequest:
     """Step 1 of a refund (committed before Stripe is called): the amount (domain.refund_quote: paid
     units, delivery and return shipping per policy, less a deduction, never above what the order's
-    payments still hold), the payments' refund rows (card first), the credit note, status `refunded`.
-    A refund by bank transfer (cash on delivery, transfers) records the customer's IBAN and holder;
-    staff confirm the transfer later (`return_bank_refund_confirm`)."""
+    payments still hold), the payments' refund rows (card first), the credit note, status
+    `refund_pending`. The return becomes `refunded` (the customer's email, the order's status) only when
+    the money moved: the provider confirmed the card refund, or staff the bank transfer
+    (`return_bank_refund_confirm`) — payments tells us (`return_refunds_moved`). A refund by bank
+    transfer (cash on delivery, transfers) goes to the IBAN and holder given here, or else to those the
+    customer gave with the request."""
     from orderloop.payments.models import RefundStatus
     from orderloop.payments.services import refund_request
 
     with transaction.atomic():
         order, rma = _locked(rma_id)
-        if not domain.can_move(rma.status, S.REFUNDED):
+        if not domain.can_move(rma.status, S.REFUND_PENDING):
             raise InvalidReturnTransition(
-                details={"from": rma.status, "to": S.REFUNDED, "allowed": domain.allowed_next(rma.status)}
+                details={
+                    "from": rma.status,
+                    "to": S.REFUND_PENDING,
+                    "allowed": domain.allowed_next(rma.status),
+                }
             )
         amount_off = _deduction(deduction, order.currency)
         reason = clean_text(deduction_reason, 255)
@@ -995,7 +1013,8 @@ def return_refund_request(
         rows = refund_request(
             order_id=order.pk, amount=total, reason=f"return {rma.number}", actor=actor, confirm=True
         )
-        if any(row.status == RefundStatus.PENDING for row in rows):
+        by_transfer = any(row.status == RefundStatus.PENDING for row in rows)
+        if by_transfer and (bank_iban.strip() or bank_holder.strip() or not rma.bank_iban):
             errors: dict[str, str] = {}
             try:
                 rma.bank_iban = domain.clean_iban(bank_iban)
@@ -1010,10 +1029,9 @@ def return_refund_request(
         rma.deduction_reason = reason
         rma.refund_amount = total
         rma.refund_ids = [row.pk for row in rows]
-        rma.refunded_at = timezone.now()
         _move(
             rma,
-            S.REFUNDED,
+            S.REFUND_PENDING,
             actor=actor,
             reason=reason,
             data={"amount": str(total), "refunds": rma.refund_ids},
@@ -1023,11 +1041,34 @@ def return_refund_request(
             rma,
             kind=ReturnEventKind.REFUND,
             actor=actor,
-            data={"amount": str(total), "currency": order.currency, "by_transfer": bool(rma.bank_iban)},
+            data={
+                "amount": str(total),
+                "currency": order.currency,
+                "by_transfer": by_transfer,
+                **({"iban": domain.masked_iban(rma.bank_iban)} if by_transfer else {}),
+            },
         )
-        _message(rma, "refund_sent")
-        _order_after_return(order, actor=actor)
         return rma
+
+
+def return_refunds_moved(*, order_id: int, actor: Actor) -> list[ReturnRequest]:
+    """A refund of the order changed status (the payments area calls this inside its transaction, the
+    order row locked): each `refund_pending` return whose refunds have all reached the customer becomes
+    `refunded`, the customer gets the "refunded" email, and the order follows its returns."""
+    done: list[ReturnRequest] = []
+    with transaction.atomic():
+        waiting = ReturnRequest.objects.filter(order_id=order_id, status=S.REFUND_PENDING)
+        for rma_id in waiting.order_by("id").values_list("id", flat=True):
+            _order, rma = _locked(rma_id)
+            if rma.status != S.REFUND_PENDING or not selectors.refunds_succeeded(rma):
+                continue
+            rma.refunded_at = timezone.now()
+            _move(rma, S.REFUNDED, actor=actor, data={"amount": str(rma.refund_amount)})
+            _message(rma, "refund_sent")
+            done.append(rma)
+        if done:
+            _order_after_return(_lock_order(order_id), actor=actor)
+    return done
 
 
 def return_refund_send(*, rma_id: int) -> ReturnRequest:
@@ -1067,27 +1108,68 @@ def return_refund(
 
 
 def return_bank_refund_confirm(*, rma_id: int, actor: Actor, reference: str) -> ReturnRequest:
-    """Staff made the bank transfer to the customer's IBAN: the return's waiting refunds are paid."""
+    """Staff made the bank transfer to the customer's IBAN: the return's waiting refunds are paid, all
+    in one transaction; the return becomes `refunded` and the customer is told (`return_refunds_moved`)."""
     from orderloop.payments.models import RefundStatus
     from orderloop.payments.services import refund_confirm
 
     reference = clean_text(reference, 255)
     if not reference:
         raise InvalidInput(details={"reference": _("The transfer's reference is required.")})
-    rma = ReturnRequest.objects.filter(pk=rma_id).first()
-    if rma is None:
-        raise ReturnNotFound()
-    pending = [r for r in selectors.refund_rows(rma) if r.status == RefundStatus.PENDING]
-    if not pending:
-        raise InvalidReturnTransition(details={"refunds": _("No refund awaits a bank transfer.")})
-    for refund in pending:
-        refund_confirm(refund_id=refund.pk, actor=actor, reference=reference)
     with transaction.atomic():
         _order, rma = _locked(rma_id)
+        pending = [r for r in selectors.refund_rows(rma) if r.status == RefundStatus.PENDING]
+        if not pending:
+            raise InvalidReturnTransition(details={"refunds": _("No refund awaits a bank transfer.")})
         _event(
             rma, kind=ReturnEventKind.REFUND, actor=actor, reason=reference, data={"bank_transfer": reference}
         )
+        for refund in pending:
+            refund_confirm(refund_id=refund.pk, actor=actor, reference=reference)
+    return ReturnRequest.objects.select_related("order").get(pk=rma_id)
+
+
+def return_set_bank_details(*, rma_id: int, actor: Actor, bank_iban: str, bank_holder: str) -> ReturnRequest:
+    """Staff correct the account a refund by bank transfer goes to (the customer gave it with the request,
+    or on the phone), until the refund has reached them. The event keeps only a masked IBAN."""
+    iban, holder = _clean_bank_details(bank_iban, bank_holder, required=True)
+    with transaction.atomic():
+        _order, rma = _locked(rma_id)
+        if rma.status not in domain.OPEN:
+            raise InvalidReturnTransition(
+                details={"status": rma.status, "bank_iban": _("The refund of this return is settled.")}
+            )
+        before = rma.bank_iban
+        rma.bank_iban, rma.bank_holder = iban, holder
+        rma.save(update_fields=["bank_iban", "bank_holder", "updated_at"])
+        _event(
+            rma,
+            kind=ReturnEventKind.BANK_DETAILS,
+            actor=actor,
+            data={"iban": domain.masked_iban(iban), "before": domain.masked_iban(before) if before else ""},
+        )
         return rma
+
+
+def _clean_bank_details(bank_iban: str, bank_holder: str, *, required: bool) -> tuple[str, str]:
+    """The IBAN (compact, checked with python-stdnum) and the account holder; ("", "") when neither was
+    given and they are not required. Missing: 422 `bank_details_required`; an invalid IBAN: 422
+    `bank_details_invalid` (details name the field)."""
+    raw = clean_text(bank_iban, 64)
+    holder = clean_text(bank_holder, 200)
+    if not raw and not holder and not required:
+        return "", ""
+    missing: dict[str, str] = {}
+    if not raw:
+        missing["bank_iban"] = _("Enter the IBAN of the account the refund should go to.")
+    if not holder:
+        missing["bank_holder"] = _("Enter the name of the account holder.")
+    if missing:
+        raise BankDetailsRequired(details=missing)
+    try:
+        return domain.clean_iban(raw), holder
+    except ValueError:
+        raise BankDetailsInvalid(details={"bank_iban": _("Not a valid IBAN.")}) from None
 
 
 @dataclass(frozen=True)
@@ -1126,6 +1208,7 @@ def return_exchange_request(*, rma_id: int, items: Sequence[ExchangeItem], actor
             )
         quote = selectors.refund_quote(rma)
         value = quote.quote.due
+        terms = domain.PolicyTerms.from_json(rma.policy)
         replacement = order_place(
             channel=order.channel,
             external_ref=rma.number,
@@ -1154,6 +1237,9 @@ def return_exchange_request(*, rma_id: int, items: Sequence[ExchangeItem], actor
                 for sku, item in zip(skus, items, strict=True)
             ],
             comment=_("Replacement for return %(number)s") % {"number": rma.number},
+            free_delivery=domain.exchange_delivery_free(
+                terms=terms, reasons=[line.reason for line in rma.lines.all()], method=rma.method
+            ),
             actor=actor,
         )
         split = domain.exchange_split(value=value, replacement_total=replacement.total_amount)
@@ -1275,7 +1361,11 @@ def returns_check_refund_sla(*, now: datetime | None = None) -> SlaReport:
         .distinct()
     )
     numbers = {reason.split()[1] for reason in waiting if len(reason.split()) > 1}
-    unrefunded = due.filter(status__in=[S.RECEIVED, S.INSPECTED]).order_by("id").values_list("id", flat=True)
+    unrefunded = (
+        due.filter(status__in=[S.RECEIVED, S.INSPECTED, S.REFUND_PENDING])
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
     unpaid = (
         due.filter(status__in=selectors.SETTLED, number__in=numbers)
         .order_by("id")

@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import translation
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -126,7 +127,9 @@ def _int(value: Any) -> int:
 def return_request(request: HttpRequest, token: str) -> HttpResponse:
     order = _order(token)
     eligibility = selectors.eligibility(order)
-    posted: dict[str, Any] = {}
+    # Cash on delivery (or a transfer) goes back by bank transfer: ask for the account now.
+    by_transfer = selectors.refund_by_transfer(order)
+    posted: dict[str, Any] = {"bank_holder": order.customer_name}
     line_errors: dict[int, str] = {}
     field_errors: dict[str, str] = {}
     status = 200
@@ -142,6 +145,8 @@ def return_request(request: HttpRequest, token: str) -> HttpResponse:
         method = (request.POST.get("method") or "").strip()
         posted["method"] = method
         posted["note"] = (request.POST.get("note") or "")[:2000]
+        posted["bank_iban"] = (request.POST.get("bank_iban") or "")[:64]
+        posted["bank_holder"] = (request.POST.get("bank_holder") or "")[:200]
         uploads = [
             PhotoUpload(name=f.name or "photo", content=f.read(max_bytes() + 1))
             for f in request.FILES.getlist("photos")
@@ -157,6 +162,9 @@ def return_request(request: HttpRequest, token: str) -> HttpResponse:
                 actor=None,
                 note=posted["note"],
                 photos=uploads,
+                bank_iban=posted["bank_iban"] if by_transfer else "",
+                bank_holder=posted["bank_holder"] if by_transfer else "",
+                require_bank_details=by_transfer,
             )
         except LinesNotReturnable as exc:
             status = 422
@@ -196,6 +204,8 @@ def return_request(request: HttpRequest, token: str) -> HttpResponse:
             "posted": posted,
             "errors": field_errors,
             "returns": selectors.returns_of_order(order),
+            "by_transfer": by_transfer,
+            "iban_example": format_html('<bdi dir="ltr">{}</bdi>', domain.iban_example(order.ship_country)),
             "via": request.GET.get("via") or request.POST.get("via") or "",
             **_terms_context(order.ship_country),
         },
@@ -248,6 +258,7 @@ def return_detail(request: HttpRequest, token: str) -> HttpResponse:
             ),
             "has_label": bool(rma.label_file),
             "refund": rma.money(rma.refund_amount) if rma.refund_amount else None,
+            "iban_masked": format_html('<bdi dir="ltr">{}</bdi>', domain.masked_iban(rma.bank_iban)),
         },
     )
 
@@ -267,11 +278,18 @@ def return_label(request: HttpRequest, token: str) -> HttpResponse:
 def order_return_entry(order: Any) -> dict[str, Any]:
     """For the follow-the-order page: whether items can be returned now, and the order's returns."""
     eligibility = selectors.eligibility(order)
+    language = translation.get_language() or "en"
     return {
         "can_return": eligibility.can_return,
+        # What came back so far, line by line (the order may be partially returned).
+        "returned_items": selectors.returned_items(order, language=language),
         "return_last_day": eligibility.last_day,
         "returns": [
-            {"rma": rma, "token": selectors.return_token(rma.number)}
+            {
+                "rma": rma,
+                "token": selectors.return_token(rma.number),
+                "refund": rma.money(rma.refund_amount) if rma.refund_amount else None,
+            }
             for rma in selectors.returns_of_order(order)
         ],
     }

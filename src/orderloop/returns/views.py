@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -77,6 +78,7 @@ def return_list(request: HttpRequest) -> HttpResponse:
             "statuses": ReturnStatus.choices,
             "status": status,
             "overdue": overdue,
+            "refund_owed": [str(status) for status in REFUND_OWED],
             "warehouses": Warehouse.objects.filter(is_active=True).order_by("priority", "code"),
         },
     )
@@ -110,7 +112,7 @@ def _inspection_rows(rma: ReturnRequest) -> list[dict[str, Any]]:
 
 def _detail_context(rma: ReturnRequest) -> dict[str, Any]:
     quote = selectors.refund_quote(rma) if rma.status == ReturnStatus.INSPECTED else None
-    kind = rma.order.payment_method.kind
+    by_transfer = selectors.refund_by_transfer(rma.order)
     return {
         "rma": rma,
         "order": rma.order,
@@ -128,11 +130,31 @@ def _detail_context(rma: ReturnRequest) -> dict[str, Any]:
         "allowed": domain.allowed_next(rma.status),
         "grades": ConditionGrade.choices,
         "dispositions": Disposition.choices,
-        "by_transfer": kind != "card",
+        "by_transfer": by_transfer,
+        "bank_iban": domain.format_iban(rma.bank_iban),
+        # Isolated for right-to-left pages: an account number and a Latin name keep their own order.
+        "bank_iban_isolated": format_html('<bdi dir="ltr">{}</bdi>', domain.format_iban(rma.bank_iban)),
+        "bank_holder_isolated": format_html("<bdi>{}</bdi>", rma.bank_holder),
+        # The account can be corrected until the refund has reached the customer.
+        "bank_details_editable": by_transfer and rma.status in domain.OPEN,
+        # A refund is still owed (the SLA's due date matters) until it is decided and paid.
+        "refund_owed": rma.status in REFUND_OWED,
         "pending_bank_refund": any(r.status == "pending" for r in selectors.refund_rows(rma)),
-        "warehouses": Warehouse.objects.filter(is_active=True).order_by("priority", "code"),
+        # The receiving warehouse first (preselected), each warehouse once.
+        "warehouses": _receiving_warehouses(rma),
         "terms": domain.PolicyTerms.from_json(rma.policy) if rma.policy else None,
     }
+
+
+REFUND_OWED = frozenset({ReturnStatus.RECEIVED, ReturnStatus.INSPECTED, ReturnStatus.REFUND_PENDING})
+
+
+def _receiving_warehouses(rma: ReturnRequest) -> list[Warehouse]:
+    active = list(Warehouse.objects.filter(is_active=True).order_by("priority", "code"))
+    current = rma.warehouse
+    if current is None:
+        return active
+    return [current, *(w for w in active if w.pk != current.pk)]
 
 
 @login_required
@@ -240,7 +262,18 @@ ACTIONS: dict[str, _Action] = {
             bank_iban=request.POST.get("bank_iban", ""),
             bank_holder=request.POST.get("bank_holder", ""),
         ),
-        gettext_lazy("Refund issued."),
+        # Not "refunded" yet: that waits until the money moved (Stripe, or the transfer confirmed).
+        gettext_lazy("Refund requested; the return is refunded once the money has reached the customer."),
+    ),
+    "bank_details": _Action(
+        "returns.refund_return",
+        lambda request, rma: services.return_set_bank_details(
+            rma_id=rma.pk,
+            actor=request.user,
+            bank_iban=request.POST.get("bank_iban", ""),
+            bank_holder=request.POST.get("bank_holder", ""),
+        ),
+        gettext_lazy("Bank details saved."),
     ),
     "bank_confirm": _Action(
         "returns.refund_return",

@@ -110,7 +110,14 @@ def customer_status(status: str, *, payment_kind: str, paid: bool, delivery_kind
         return CustomerStatus(
             _("Return requested"),
             _("We have your return request."),
-            _("We tell you how to send the items back."),
+            # True at every step of the return (sending, checking, refunding), not only the first.
+            _("Each return below shows where it is, and we email you at every step."),
+        )
+    if status == S.PARTIALLY_RETURNED:
+        return CustomerStatus(
+            _("Partially returned"),
+            _("Some of your items came back to us and your return has been processed."),
+            _("You can still return the other items within the return window."),
         )
     if status == S.RETURNED:
         return CustomerStatus(
@@ -152,6 +159,7 @@ def timeline_label(to_status: str, reason: str = "") -> str | None:
         S.DELIVERED: _("Delivered"),
         S.COMPLETED: _("Completed"),
         S.RETURN_REQUESTED: _("Return requested"),
+        S.PARTIALLY_RETURNED: _("Partially returned"),
         S.RETURNED: _("Returned"),
         S.REFUSED: _("Not accepted at delivery"),
     }
