@@ -42,6 +42,7 @@ def test_pictures_show_in_the_catalogue_product_page_cart_and_order_card(shop, c
     assert page.count('<ul class="product-gallery"') == 1 and general.url("cart") in page
     small = client.get("/shop/p/linen-tee/?sku=TEE-S").content.decode()
     assert f'<img src="{general.url("product")}" alt="Linen tee, folded"' in small  # no picture of its own
+    assert medium.url("cart") not in small  # another variant's pictures are not in its gallery
 
     client.post("/shop/cart/add/", {"variant": shop["M"].pk, "quantity": 1, "next": "/shop/cart/"})
     client.post("/shop/cart/add/", {"variant": shop["S"].pk, "quantity": 1, "next": "/shop/cart/"})

@@ -298,9 +298,9 @@ def window_errors(
         if time_from is not None or time_to is not None:
             errors["preferred_delivery.date"] = _("Choose the day of the time window.")
     elif day < earliest:
-        errors["preferred_delivery.date"] = _("The earliest day we can deliver is %(day)s.") % {
-            "day": format_date(earliest, format="long", locale=babel_locale())
-        }
+        errors["preferred_delivery.date"] = _(
+            "The earliest day we can deliver is %(day)s; please choose it or a later one."
+        ) % {"day": format_date(earliest, format="long", locale=babel_locale())}
     elif day > latest:
         errors["preferred_delivery.date"] = _("Choose a day within the next %(n)s days.") % {
             "n": WINDOW_HORIZON_DAYS

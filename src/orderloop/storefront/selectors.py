@@ -188,7 +188,7 @@ class ProductPage:
     selected: VariantChoice
     # One picker per attribute (size, colour, …); empty when the variants are listed one by one.
     pickers: list[PickerView] = field(default_factory=list)
-    # The chosen variant's picture, and every picture of the product.
+    # The chosen variant's picture, and the pictures shown with it (`product_page`).
     image: ProductImage | None = None
     gallery: list[ProductImage] = field(default_factory=list)
 
@@ -238,13 +238,18 @@ def product_page(
                     options=[PickerOptionView(option=o, target=choices[o.target]) for o in picker.options],
                 )
             )
-    gallery = images_of_products([product.pk]).get(product.pk, [])
+    pictures = images_of_products([product.pk]).get(product.pk, [])
+    image = main_image(pictures, selected.variant.pk)
+    # The gallery: the chosen variant's own pictures and the whole product's, not the other variants'.
+    gallery = [p for p in pictures if p.variant_id in (None, selected.variant.pk)]
+    if image is not None and image not in gallery:
+        gallery.insert(0, image)
     return ProductPage(
         product=product,
         variants=choices,
         selected=selected,
         pickers=pickers,
-        image=main_image(gallery, selected.variant.pk),
+        image=image,
         gallery=gallery,
     )
 
