@@ -63,6 +63,13 @@ def warehouse(db: Any) -> Warehouse:
 
 
 @pytest.fixture
+def media(settings: Any, tmp_path: Any) -> Any:
+    """Django's default storage (product pictures, return photos) in a directory of this test."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    return tmp_path / "media"
+
+
+@pytest.fixture
 def make_variant(db: Any) -> Callable[..., Variant]:
     counter = {"n": 0}
 

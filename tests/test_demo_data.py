@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db.models import F
@@ -75,7 +76,7 @@ def test_every_category_and_product_type_is_translated() -> None:
 
 
 @pytest.mark.django_db
-def test_load_demo_data_builds_the_shop_once() -> None:
+def test_load_demo_data_builds_the_shop_once(media: Any) -> None:
     out = StringIO()
     call_command("load_demo_data", stdout=out)
     assert "Loaded demo data" in out.getvalue()
@@ -112,6 +113,21 @@ def test_load_demo_data_builds_the_shop_once() -> None:
     for variant in tee.variants.all():
         assert set(variant.attributes) == {"size", "colour"}
         assert variant.sku.startswith("TSH-AURORA-")
+
+    # Pictures drawn for the catalogue's first page, stored in the default storage; the first product
+    # has one per variant, in the variant's colour.
+    from orderloop.catalog.models import ProductImage
+    from orderloop.storefront.selectors import catalogue
+
+    cards, _more = catalogue()
+    assert all(card.image is not None for card in cards)
+    assert all(
+        default_storage.exists(name) for image in ProductImage.objects.all() for name in image.files.values()
+    )
+    first = Product.objects.get(handle="cotton-t-shirt-aurora")
+    assert {image.variant_id for image in first.images.all()} == set(
+        first.variants.values_list("pk", flat=True)
+    )
 
     # Three warehouses with bins on a walk; every stock row sits in a bin of its own warehouse.
     assert list(Warehouse.objects.order_by("priority").values_list("code", flat=True)) == [

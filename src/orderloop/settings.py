@@ -261,6 +261,13 @@ ORDERLOOP: dict[str, Any] = {
         "RETURN_SHIPPING_PORT", "orderloop.shipping.return_port.CarrierReturnShipping"
     ),
     "RETURN_PHOTO_MAX_BYTES": int(os.environ.get("RETURN_PHOTO_MAX_BYTES", str(5 * 1024 * 1024))),
+    # Product pictures (docs/catalog.md): limits of an upload, and where pages load them from: "view"
+    # (the shop streams them from the default storage, cached) or "storage" (the storage's own URLs, e.g.
+    # a CDN in front of an S3 bucket).
+    "PRODUCT_IMAGE_MAX_BYTES": int(os.environ.get("PRODUCT_IMAGE_MAX_BYTES", str(10 * 1024 * 1024))),
+    "PRODUCT_IMAGE_MAX_PIXELS": int(os.environ.get("PRODUCT_IMAGE_MAX_PIXELS", "40000000")),
+    "PRODUCT_IMAGE_MAX_PER_PRODUCT": int(os.environ.get("PRODUCT_IMAGE_MAX_PER_PRODUCT", "20")),
+    "PRODUCT_IMAGE_URLS": os.environ.get("PRODUCT_IMAGE_URLS", "view"),
     # Shipping (docs/shipping.md): the shop's phone on labels, and each carrier's API credentials.
     "SHOP_PHONE": os.environ.get("SHOP_PHONE", ""),
     "CARRIERS": {

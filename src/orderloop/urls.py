@@ -4,12 +4,15 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 
 from orderloop.api.main import api
+from orderloop.catalog.views import image_file
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("django-admin/", admin.site.urls),
     path("catalog/", include("orderloop.catalog.urls")),
+    # Product pictures are public (shop, cart, pick screen): outside the back office's /catalog/.
+    path("images/<int:image_id>/<slug:token>/<slug:size>.webp", image_file, name="product_image"),
     path("stock/", include("orderloop.inventory.urls")),
     path("orders/", include("orderloop.orders.urls")),
     path("intake/", include("orderloop.intake.urls")),

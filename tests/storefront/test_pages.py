@@ -37,7 +37,8 @@ def test_catalogue_lists_products_with_prices_in_the_customers_language(shop):
 def test_product_page_shows_each_variant_and_its_live_availability(shop):
     client = Client()
     html = client.get("/shop/p/linen-tee/").content.decode()
-    assert "S / White" in html and "M / White" in html
+    assert 'name="attr-size" value="S"' in html and 'name="attr-size" value="M"' in html
+    assert 'name="attr-colour" value="White"' in html
     assert "In stock" in html  # S has 10, selected first
     partial = client.get("/shop/p/linen-tee/availability/?sku=TEE-M").content.decode()
     assert "Only 1 left" in partial

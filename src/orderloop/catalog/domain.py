@@ -6,9 +6,9 @@ The `clean_*` functions raise ValueError with a translated message meant for the
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import URLValidator
@@ -238,3 +238,27 @@ def clean_image_url(value: object) -> str:
     except DjangoValidationError as exc:
         raise ValueError(_("Enter a valid http(s) URL.")) from exc
     return url
+
+
+ALT_TEXT_MAX = 200
+
+
+class _Pictured(Protocol):
+    variant_id: int | None
+
+
+PictureT = TypeVar("PictureT", bound=_Pictured)
+
+
+def main_image(images: Sequence[PictureT], variant_id: int | None = None) -> PictureT | None:
+    """The picture to show for a variant (or, with no variant, for the product), from the product's
+    pictures in their order: the variant's own first picture, else the first picture of the whole
+    product (tied to no variant), else the first picture there is."""
+    if variant_id is not None:
+        own = next((image for image in images if image.variant_id == variant_id), None)
+        if own is not None:
+            return own
+    general = next((image for image in images if image.variant_id is None), None)
+    if general is not None:
+        return general
+    return images[0] if images else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from orderloop.core.errors import Conflict, NotFound
+from orderloop.core.errors import Conflict, InvalidInput, NotFound
 
 
 class ProductNotFound(NotFound):
@@ -42,3 +42,15 @@ class DuplicateHandle(Conflict):
 class DuplicateCategory(Conflict):
     code = "duplicate_category"
     default_message = _("Another category already uses this slug.")
+
+
+class ImageInvalid(InvalidInput):
+    """`details` = {"images": what is wrong, naming the file}."""
+
+    code = "image_invalid"
+    default_message = _("The picture could not be accepted.")
+
+
+class ImageNotFound(NotFound):
+    code = "image_not_found"
+    default_message = _("No picture of this product has this id.")

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from orderloop.core.i18n import LANGUAGE_CODES
 
 from .domain import format_attributes, parse_attributes
-from .models import Category, Product, Variant
+from .models import Category, Product, ProductImage, Variant
 
 TRANSLATED = [code for code in LANGUAGE_CODES if code != "en"]
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -140,6 +140,85 @@ class BaseVariantFormSet(forms.BaseFormSet):
 
 
 VariantFormSet = forms.formset_factory(VariantForm, formset=BaseVariantFormSet, extra=1, can_delete=True)
+
+
+class MultipleImageInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class MultipleImageField(forms.FileField):
+    """Several files from one input (Django's documented pattern); the content is checked by the
+    catalog's picture rules (catalog/images.py), not here."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleImageInput(attrs={"accept": "image/jpeg,image/png,image/webp"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data]
+        return [single(data, initial)] if data else []
+
+
+def variant_choices(variants: list[Variant]) -> list[tuple[str, str]]:
+    return [("", str(_("All variants")))] + [
+        (str(v.pk), " · ".join(part for part in (v.sku, v.attributes_label) if part))
+        for v in variants
+        if v.is_active
+    ]
+
+
+def _optional_int(value: str) -> int | None:
+    return int(value) if value else None
+
+
+class ImageUploadForm(forms.Form):
+    images = MultipleImageField(
+        label=_("Add pictures"),
+        required=False,
+        help_text=_("JPEG, PNG or WebP; several at once."),
+    )
+    images_variant = forms.TypedChoiceField(
+        label=_("Pictures of the variant"), required=False, coerce=_optional_int, empty_value=None
+    )
+    images_alt_text = forms.CharField(
+        label=_("Alternative text"),
+        max_length=200,
+        required=False,
+        help_text=_("What the picture shows, for people who cannot see it; the product name if empty."),
+    )
+
+    def __init__(self, *args: Any, variants: list[Variant], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["images_variant"].choices = variant_choices(variants)  # type: ignore[attr-defined]
+
+
+class ImageEditForm(forms.Form):
+    id = forms.IntegerField(widget=forms.HiddenInput)
+    alt_text = forms.CharField(label=_("Alternative text"), max_length=200, required=False)
+    variant = forms.TypedChoiceField(
+        label=_("Variant"), required=False, coerce=_optional_int, empty_value=None
+    )
+    position = forms.IntegerField(label=_("Position"), min_value=0, max_value=999)
+    remove = forms.BooleanField(label=_("Remove"), required=False)
+
+    def __init__(self, *args: Any, variants: list[Variant], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["variant"].choices = variant_choices(variants)  # type: ignore[attr-defined]
+        self.fields["position"].widget.attrs.update(size=3, inputmode="numeric")
+
+    @staticmethod
+    def initial_for(image: ProductImage) -> dict[str, Any]:
+        return {
+            "id": image.pk,
+            "alt_text": image.alt_text,
+            "variant": str(image.variant_id or ""),
+            "position": image.position,
+        }
+
+
+ImageFormSet = forms.formset_factory(ImageEditForm, extra=0)
 
 
 class ImportForm(forms.Form):

@@ -110,6 +110,54 @@ class Variant(models.Model):
         return " / ".join(str(value) for value in self.attributes.values())
 
 
+class ProductImage(models.Model):
+    """A picture of a product, optionally of one of its variants. The files (the original as uploaded
+    and one resized copy per size of `catalog.images.SIZES`) live in Django's default storage under the
+    names in `original` and `files`; `token` is part of their public URL, so a new file gets a new URL
+    and browsers may cache a URL for ever."""
+
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="images", verbose_name=_("product")
+    )
+    variant = models.ForeignKey(
+        Variant,
+        on_delete=models.SET_NULL,
+        related_name="images",
+        null=True,
+        blank=True,
+        verbose_name=_("variant"),
+    )
+    position = models.PositiveIntegerField(_("position"), default=0)
+    alt_text = models.CharField(_("alternative text"), max_length=200, blank=True)
+    token = models.CharField(max_length=32, unique=True, editable=False)
+    original = models.CharField(max_length=255, editable=False)
+    # size name → storage name of the resized copy, e.g. {"catalogue": "catalog/images/12/…-catalogue.webp"}
+    files = models.JSONField(default=dict, editable=False)
+    content_type = models.CharField(max_length=40, editable=False)
+    width = models.PositiveIntegerField(default=0, editable=False)
+    height = models.PositiveIntegerField(default=0, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["product_id", "position", "id"]
+        verbose_name = _("product image")
+        verbose_name_plural = _("product images")
+        indexes = [models.Index(fields=["product", "position"], name="catalog_image_product_pos")]
+
+    def __str__(self) -> str:
+        return f"{self.product_id}:{self.token}"
+
+    @property
+    def alt(self) -> str:
+        """What a screen reader says: the alternative text, else the product's name."""
+        return self.alt_text or self.product.display_name
+
+    def url(self, size: str) -> str:
+        from .images import image_url
+
+        return image_url(self, size)
+
+
 class ImportStatus(models.TextChoices):
     QUEUED = "queued", _("Queued")
     VALIDATING = "validating", _("Validating")

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db.models import Count, Max, Min, Prefetch, Q, QuerySet
 
+from .domain import main_image
 from .errors import ImportNotFound, ProductNotFound, VariantNotFound
-from .models import CatalogImport, Category, Product, Variant
+from .models import CatalogImport, Category, Product, ProductImage, Variant
 
 
 def product_list(
@@ -63,3 +66,40 @@ def catalog_import_get(*, import_id: int) -> CatalogImport:
 
 def catalog_import_recent(*, limit: int = 10) -> QuerySet[CatalogImport]:
     return CatalogImport.objects.defer("content").order_by("-created_at")[:limit]
+
+
+# --- Pictures -----------------------------------------------------------------------------------------
+
+
+def images_of_products(product_ids: Iterable[int]) -> dict[int, list[ProductImage]]:
+    """Each product's pictures in their order (one query)."""
+    by_product: dict[int, list[ProductImage]] = {}
+    rows = (
+        ProductImage.objects.filter(product_id__in=set(product_ids))
+        .select_related("product")
+        .order_by("product_id", "position", "id")
+    )
+    for image in rows:
+        by_product.setdefault(image.product_id, []).append(image)
+    return by_product
+
+
+def product_main_images(product_ids: Iterable[int]) -> dict[int, ProductImage]:
+    """The picture each product is shown with in lists (catalogue cards)."""
+    return {
+        product_id: image
+        for product_id, images in images_of_products(product_ids).items()
+        if (image := main_image(images)) is not None
+    }
+
+
+def variant_images(variant_ids: Iterable[int]) -> dict[int, ProductImage]:
+    """The picture each variant is shown with (cart, order card, pick screen and pick list): its own,
+    else its product's (`domain.main_image`). Variants without any picture are left out."""
+    pairs = list(Variant.objects.filter(pk__in=set(variant_ids)).values_list("pk", "product_id"))
+    by_product = images_of_products(product_id for _variant_id, product_id in pairs)
+    return {
+        variant_id: image
+        for variant_id, product_id in pairs
+        if (image := main_image(by_product.get(product_id, []), variant_id)) is not None
+    }

@@ -10,12 +10,14 @@ Variants are archived, not deleted: orders and stock rows keep pointing at them.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import IntegrityError, transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -25,7 +27,9 @@ from orderloop.core.i18n import LANGUAGE_CODES
 from orderloop.core.outbox import enqueue_with_transaction
 
 from . import csv_io
+from . import images as image_files
 from .domain import (
+    ALT_TEXT_MAX,
     HANDLE_MAX,
     clean_category_slug,
     clean_handle,
@@ -38,11 +42,13 @@ from .errors import (
     DuplicateCategory,
     DuplicateHandle,
     DuplicateSku,
+    ImageInvalid,
     ImportNotFound,
     ProductNotFound,
     VariantNotFound,
 )
-from .models import CatalogImport, Category, ImportStatus, Product, Variant
+from .images import PreparedImage, StoredImage
+from .models import CatalogImport, Category, ImportStatus, Product, ProductImage, Variant
 
 Actor = AbstractBaseUser | AnonymousUser | None
 T = TypeVar("T")
@@ -404,6 +410,128 @@ def variant_archive(*, sku: str, actor: Actor = None) -> Variant:
             variant.is_active = False
             variant.save(update_fields=["is_active", "updated_at"])
         return variant
+
+
+# --- Pictures ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImageChange:
+    """What the product form says about one stored picture."""
+
+    image_id: int
+    alt_text: str = ""
+    variant_id: int | None = None
+    position: int = 0
+    remove: bool = False
+
+
+def _clean_alt_text(value: str, errors: dict[str, str], key: str) -> str:
+    text = clean_text(value)
+    if len(text) > ALT_TEXT_MAX:
+        errors[key] = _("At most %(max)s characters.") % {"max": ALT_TEXT_MAX}
+    return text
+
+
+def _check_own_variant(product: Product, variant_id: int | None, errors: dict[str, str], key: str) -> None:
+    if variant_id is not None and not Variant.objects.filter(pk=variant_id, product=product).exists():
+        errors[key] = _("Not a variant of this product.")
+
+
+def product_images_add(
+    *,
+    product_id: int,
+    images: Sequence[PreparedImage],
+    variant_id: int | None = None,
+    alt_text: str = "",
+    actor: Actor = None,
+) -> list[ProductImage]:
+    """Store pictures checked and resized by `images.prepare_images` and add them after the product's
+    other pictures, optionally tied to one of its variants. At most `PRODUCT_IMAGE_MAX_PER_PRODUCT` per
+    product. The files are written first; when the rows cannot be, they are removed again."""
+    errors: dict[str, str] = {}
+    alt = _clean_alt_text(alt_text, errors, "alt_text")
+    if errors:
+        raise InvalidInput(details=errors)
+    if not images:
+        return []
+    stored: list[StoredImage] = []
+    try:
+        with transaction.atomic():
+            product = Product.objects.select_for_update().filter(pk=product_id).first()
+            if product is None:
+                raise ProductNotFound()
+            _check_own_variant(product, variant_id, errors, "variant")
+            if errors:
+                raise InvalidInput(details=errors)
+            existing = ProductImage.objects.filter(product=product)
+            limit = image_files.max_per_product()
+            if existing.count() + len(images) > limit:
+                raise ImageInvalid(
+                    _("A product has at most %(n)s pictures.") % {"n": limit},
+                    details={"images": _("A product has at most %(n)s pictures.") % {"n": limit}},
+                )
+            last = existing.aggregate(last=Max("position"))["last"] or 0
+            rows = []
+            for index, prepared in enumerate(images, start=1):
+                files = image_files.store(product.pk, prepared)
+                stored.append(files)
+                rows.append(
+                    ProductImage.objects.create(
+                        product=product,
+                        variant_id=variant_id,
+                        position=last + index,
+                        alt_text=alt,
+                        token=files.token,
+                        original=files.original,
+                        files=files.files,
+                        content_type=prepared.content_type,
+                        width=prepared.width,
+                        height=prepared.height,
+                    )
+                )
+            return rows
+    except BaseException:
+        image_files.delete_files(name for files in stored for name in files.names)
+        raise
+
+
+def product_images_update(
+    *, product_id: int, changes: Sequence[ImageChange], actor: Actor = None
+) -> list[ProductImage]:
+    """Change the alternative text, variant and order of a product's pictures, and remove some; the
+    product's pictures are numbered 1, 2, … again in the order asked for. A removed picture's files are
+    deleted once the change is committed."""
+    errors: dict[str, str] = {}
+    with transaction.atomic():
+        product = Product.objects.select_for_update().filter(pk=product_id).first()
+        if product is None:
+            raise ProductNotFound()
+        own = {image.pk: image for image in ProductImage.objects.filter(product=product)}
+        variants = set(Variant.objects.filter(product=product).values_list("pk", flat=True))
+        for index, change in enumerate(changes):
+            if change.image_id not in own:
+                errors[f"images.{index}.id"] = _("Not a picture of this product.")
+                continue
+            change_alt = _clean_alt_text(change.alt_text, errors, f"images.{index}.alt_text")
+            if change.variant_id is not None and change.variant_id not in variants:
+                errors[f"images.{index}.variant"] = _("Not a variant of this product.")
+            image = own[change.image_id]
+            image.alt_text, image.variant_id, image.position = change_alt, change.variant_id, change.position
+        if errors:
+            raise InvalidInput(details=errors)
+        removed = {change.image_id for change in changes if change.remove}
+        gone = [name for pk in removed for name in [own[pk].original, *own[pk].files.values()]]
+        ProductImage.objects.filter(pk__in=removed).delete()
+        kept = sorted(
+            (image for pk, image in own.items() if pk not in removed), key=lambda i: (i.position, i.pk)
+        )
+        for number, image in enumerate(kept, start=1):
+            image.position = number
+        ProductImage.objects.bulk_update(kept, ["alt_text", "variant", "position"])
+        if gone:
+            transaction.on_commit(partial(image_files.delete_files, gone))
+        return kept
 
 
 # --- Categories ----------------------------------------------------------------------------------------

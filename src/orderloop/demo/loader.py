@@ -77,6 +77,7 @@ class DemoSummary:
     units: int
     seconds: float
     orders: int = 0
+    pictures: int = 0
 
 
 def _slug(text: str) -> str:
@@ -243,6 +244,85 @@ def _catalog(products: list[PlannedProduct], categories: dict[str, Category]) ->
     )
     skus = [variant.sku for planned in products for variant in planned.variants]
     return Variant.objects.in_bulk(skus, field_name="sku")
+
+
+# How the demo draws each colour of tables.COLOURS.
+DRAWN_COLOURS = {
+    "Black": "#23262b",
+    "White": "#f2f1ec",
+    "Grey": "#8d939b",
+    "Navy": "#243b63",
+    "Red": "#b3282d",
+    "Burgundy": "#6d1f33",
+    "Olive": "#6b6e35",
+    "Green": "#2f7a4b",
+    "Beige": "#d8c7a6",
+    "Sand": "#c9b18a",
+    "Brown": "#6b4a32",
+    "Cognac": "#9a5a2c",
+    "Blue": "#2f5fa8",
+    "Light blue": "#8fb8de",
+    "Pink": "#e3a3b5",
+    "Mustard": "#c99a2e",
+    "Natural": "#e6dcc4",
+}
+PICTURE_EDGE = 480
+
+
+def demo_picture(initial: str, colour: str) -> bytes:
+    """A demo product picture drawn with Pillow (nothing is downloaded): a square in the product's
+    colour with the product's initial."""
+    import io
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    fill = DRAWN_COLOURS.get(colour, "#8d939b")
+    red, green, blue = (int(fill[i : i + 2], 16) for i in (1, 3, 5))
+    ink = "#1b1f24" if 0.299 * red + 0.587 * green + 0.114 * blue > 150 else "#ffffff"
+    image = Image.new("RGB", (PICTURE_EDGE, PICTURE_EDGE), "#f6f4ef")
+    draw = ImageDraw.Draw(image)
+    draw.rounded_rectangle((36, 36, PICTURE_EDGE - 36, PICTURE_EDGE - 36), radius=48, fill=fill)
+    font = ImageFont.load_default(size=240)
+    draw.text((PICTURE_EDGE / 2, PICTURE_EDGE / 2), initial[:1].upper(), font=font, anchor="mm", fill=ink)
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+# Which demo products get pictures: the catalogue's first page, the first model of every product type,
+# and every variant of the first product (in its colour, so choosing a colour changes the picture).
+DEMO_PICTURED_FIRST_PAGE = 24
+
+
+def _demo_pictures(products: list[PlannedProduct]) -> int:
+    from orderloop.catalog import images as image_files
+    from orderloop.catalog import services as catalog
+
+    def add(product: Product, colour: str, variant_id: int | None = None) -> None:
+        picture = demo_picture(product.name, colour)
+        catalog.product_images_add(
+            product_id=product.pk,
+            images=image_files.prepare_images([image_files.ImageUpload(f"{product.handle}.png", picture)]),
+            variant_id=variant_id,
+            alt_text=f"{product.name}, {colour}" if variant_id else product.name,
+        )
+
+    first_handle = plan_first_handle()
+    first_of_type: dict[str, str] = {}
+    for planned in products:
+        first_of_type.setdefault(planned.variants[0].sku.split("-")[0], planned.handle)
+    first_page = Product.objects.order_by("name", "id")[:DEMO_PICTURED_FIRST_PAGE]
+    chosen = [*first_page, *Product.objects.filter(handle__in=first_of_type.values()).order_by("name")]
+    count = 0
+    for product in {product.pk: product for product in chosen if product.handle != first_handle}.values():
+        variant = product.variants.order_by("id").first()
+        add(product, str((variant.attributes if variant else {}).get("colour", "")))
+        count += 1
+    first = Product.objects.get(handle=first_handle)
+    for variant in first.variants.order_by("id"):
+        add(first, str(variant.attributes.get("colour", "")), variant.pk)
+        count += 1
+    return count
 
 
 def _walk(row: WarehouseRow) -> Iterable[tuple[str, str, str, str]]:
@@ -631,6 +711,7 @@ def load_demo_data() -> DemoSummary | None:
                 )
                 units += planned.quantity
         units += _storefront_extras(warehouses, categories, zone_bins[("kyiv", "C")][0])
+        pictures = _demo_pictures(products)
         _purchasing(products, variants, warehouses, stock_plan)
         orders = _demo_orders(stock_plan)
         orders += _demo_returns(stock_plan)
@@ -646,4 +727,5 @@ def load_demo_data() -> DemoSummary | None:
         units=units,
         seconds=time.perf_counter() - started,
         orders=orders,
+        pictures=pictures,
     )

@@ -27,6 +27,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from orderloop.catalog.models import Variant
+from orderloop.catalog.selectors import variant_images
 from orderloop.inventory.models import Warehouse
 from orderloop.orders.models import LineAllocation, Order, OrderLine, OrderStatus, PaymentKind, Priority
 
@@ -286,6 +287,9 @@ class PickRow:
     picked: int = 0
     short: int = 0
     totes: list[ToteShare] = field(default_factory=list)
+    # The variant's product picture (catalog.models.ProductImage), for the pick screen and the PDF.
+    image: Any = None
+    variant_id: int = 0
 
     @property
     def remaining(self) -> int:
@@ -329,6 +333,7 @@ def pick_rows_by_list(tasks_queryset: QuerySet[PickTask]) -> dict[int, list[Pick
                 name=variant.product.display_name,
                 attributes=dict(task.line.attributes or variant.attributes or {}),
                 image_url=variant.product.image_url,
+                variant_id=variant.pk,
             )
             rows.append(row)
         row.quantity += task.quantity
@@ -345,7 +350,17 @@ def pick_rows_by_list(tasks_queryset: QuerySet[PickTask]) -> dict[int, list[Pick
                 remaining=task.remaining,
             )
         )
+    _attach_images([row for rows in by_list.values() for row in rows])
     return by_list
+
+
+def _attach_images(rows: list[PickRow]) -> None:
+    """The product pictures of the rows: the uploaded one (pick size) before the product's image URL."""
+    images = variant_images({row.variant_id for row in rows})
+    for row in rows:
+        row.image = images.get(row.variant_id)
+        if row.image is not None:
+            row.image_url = row.image.url("pick")
 
 
 def totes_of(wave: Wave) -> list[Tote]:

@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from babel.dates import format_date
+from babel.dates import format_date, format_time
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
@@ -37,6 +37,25 @@ def local_date(value: date | None, language: str | None = None) -> str:
     if value is None:
         return ""
     return format_date(value, format="long", locale=babel_locale(language))
+
+
+def preferred_window(order: Order, language: str | None = None) -> str:
+    """The customer's preferred delivery day and hours, e.g. "15 December 2026, 10:00–14:00"."""
+    if order.preferred_date is None:
+        return ""
+    locale = babel_locale(language)
+    day = local_date(order.preferred_date, language)
+    start, end = (
+        format_time(value, format="short", locale=locale) if value is not None else ""
+        for value in (order.preferred_time_from, order.preferred_time_to)
+    )
+    if start and end:
+        return f"{day}, {start}–{end}"
+    if start:
+        return translation.gettext("%(day)s, from %(time)s") % {"day": day, "time": start}
+    if end:
+        return translation.gettext("%(day)s, until %(time)s") % {"day": day, "time": end}
+    return day
 
 
 def _address_lines(order: Order) -> list[str]:
@@ -100,6 +119,7 @@ def order_summary(order: Order, language: str) -> dict[str, Any]:
         "address_lines": _address_lines(order),
         "promised_date": local_date(order.promised_date, language),
         "preferred_date": local_date(order.preferred_date, language),
+        "preferred_window": preferred_window(order, language),
         # Paid in full (a later refund does not make cash on delivery due again).
         "paid": overview.state == "paid" or overview.sums.captured >= overview.sums.total,
         "due_now": money(overview.due_now) if overview.due_now > 0 else "",

@@ -28,6 +28,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from orderloop.catalog.models import Variant
+from orderloop.catalog.selectors import variant_images
 from orderloop.core.errors import InvalidInput
 from orderloop.core.pagination import MAX_LIMIT, decode_cursor, encode_cursor
 from orderloop.inventory.models import StockLevel
@@ -367,10 +368,16 @@ class CardLine:
     stock: list[StockAvailability]
     # For a backordered line: the purchase order expected to serve it (purchasing.selectors.Arrival).
     arrival: Any = None
+    # The variant's picture (catalog.models.ProductImage), if it has one.
+    image: Any = None
 
     @property
     def available_now(self) -> int:
         return sum(row.available for row in self.stock)
+
+    @property
+    def image_url(self) -> str:
+        return self.image.url("cart") if self.image is not None else ""
 
 
 @dataclass(frozen=True)
@@ -436,6 +443,7 @@ def order_card_data(*, number: str) -> OrderCardData:
         arrivals = expected_arrivals(
             variant_ids={line.variant_id for line in lines if line.quantity_backordered}
         )
+    images = variant_images({line.variant_id for line in lines})
     card_lines = []
     for line in lines:
         allocations = list(line.allocations.all())
@@ -447,6 +455,7 @@ def order_card_data(*, number: str) -> OrderCardData:
                 backordered=line.quantity_backordered,
                 stock=stock.get(line.variant_id, []),
                 arrival=arrivals.get(line.pk),
+                image=images.get(line.variant_id),
             )
         )
     return OrderCardData(

@@ -50,15 +50,39 @@ def bank_details() -> dict[str, str]:
     return details
 
 
-def prepayment_for(order: Order) -> Decimal:
-    if order.payment_method.kind != PaymentKind.PREPAYMENT:
+def prepayment_of(*, kind: str, total: Decimal, currency: str) -> Decimal:
+    """What an order of this payment kind and total pays first (`PREPAYMENT_SHARE` or
+    `PREPAYMENT_AMOUNT`); nothing unless it is a prepayment order."""
+    if kind != PaymentKind.PREPAYMENT:
         return ZERO
     return domain.prepayment_amount(
-        total=order.total_amount,
-        currency=order.currency,
+        total=total,
+        currency=currency,
         share=str(settings.ORDERLOOP.get("PREPAYMENT_SHARE", "0.30")),
         fixed=settings.ORDERLOOP.get("PREPAYMENT_AMOUNT"),
     )
+
+
+def prepayment_for(order: Order) -> Decimal:
+    return prepayment_of(kind=order.payment_method.kind, total=order.total_amount, currency=order.currency)
+
+
+@dataclass(frozen=True)
+class PaymentSplit:
+    """What a customer pays before delivery and what is collected at the door."""
+
+    now: Money
+    on_delivery: Money
+
+
+def payment_split(*, kind: str, total: Money) -> PaymentSplit:
+    """The split of a new order's total, by the rules its payment follows once placed (the checkout shows
+    it before the order is placed): card and transfer everything now, cash on delivery everything at the
+    door, prepayment its share now and the rest at the door."""
+    prepayment = prepayment_of(kind=kind, total=total.amount, currency=total.currency)
+    now = domain.amount_due_now(kind=kind, sums=domain.Sums(total=total.amount), prepayment=prepayment)
+    at_door = total.amount - now if kind in {PaymentKind.COD, PaymentKind.PREPAYMENT} else ZERO
+    return PaymentSplit(now=Money.of(now, total.currency), on_delivery=Money.of(at_door, total.currency))
 
 
 def payment_sums(order: Order) -> domain.Sums:

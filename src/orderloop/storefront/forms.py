@@ -26,6 +26,9 @@ CHECKOUT_FIELDS = {
     "payment_method": "payment_method",
     "coupon_code": "coupon_code",
     "comment": "comment",
+    "preferred_delivery.date": "preferred_date",
+    "preferred_delivery.time_from": "preferred_time_from",
+    "preferred_delivery.time_to": "preferred_time_to",
 }
 
 
@@ -56,6 +59,20 @@ class CheckoutForm(forms.Form):
     pickup_point = forms.IntegerField(label=_("Pickup point"), required=False, min_value=1)
     payment_method = forms.CharField(label=_("Payment"), max_length=40, required=False)
     coupon_code = forms.CharField(label=_("Coupon code"), max_length=40, required=False)
+    # The preferred delivery window (door delivery only); the rules are in checkout_place.
+    preferred_date = forms.DateField(
+        label=_("Day"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    preferred_time_from = forms.TimeField(
+        label=_("From"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time", "step": 1800}, format="%H:%M"),
+    )
+    preferred_time_to = forms.TimeField(
+        label=_("Until"),
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time", "step": 1800}, format="%H:%M"),
+    )
     comment = forms.CharField(
         label=_("Comment"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3})
     )

@@ -4,7 +4,6 @@ Never write."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -17,7 +16,9 @@ from django.db.models import Max, Min, Q, QuerySet, Sum
 from django.urls import reverse
 from django.utils import timezone
 
-from orderloop.catalog.models import Category, Product, Variant
+from orderloop.catalog.domain import main_image
+from orderloop.catalog.models import Category, Product, ProductImage, Variant
+from orderloop.catalog.selectors import images_of_products, product_main_images, variant_images
 from orderloop.core.money import Money
 from orderloop.inventory.models import StockLevel
 from orderloop.orders.allocation import LineDemand, options_from_rows, plan_allocation
@@ -30,6 +31,7 @@ from orderloop.orders.models import (
     PaymentKind,
     PaymentMethod,
 )
+from orderloop.payments.selectors import PaymentSplit, payment_split
 from orderloop.promotions.selectors import CouponQuote, coupon_quote
 
 from . import domain
@@ -97,6 +99,7 @@ class ProductCard:
     min_price: Money
     max_price: Money
     in_stock: bool
+    image: ProductImage | None = None
 
 
 def catalogue(*, query: str = "", category: str = "", page: int = 1) -> tuple[list[ProductCard], bool]:
@@ -134,6 +137,7 @@ def catalogue(*, query: str = "", category: str = "", page: int = 1) -> tuple[li
     variant_ids = Variant.objects.filter(product__in=chunk, is_active=True).values_list("id", "product_id")
     available = available_by_variant(vid for vid, _pid in variant_ids)
     stocked_products = {pid for vid, pid in variant_ids if available.get(vid, 0) > 0}
+    images = product_main_images(product.pk for product in chunk)
     cards = []
     for product in chunk:
         currency = currency_of.get(product.pk, settings.ORDERLOOP["DEFAULT_CURRENCY"])
@@ -143,6 +147,7 @@ def catalogue(*, query: str = "", category: str = "", page: int = 1) -> tuple[li
                 min_price=Money.of(product.min_price or 0, currency),  # type: ignore[attr-defined]
                 max_price=Money.of(product.max_price or 0, currency),  # type: ignore[attr-defined]
                 in_stock=product.pk in stocked_products or product.allow_backorder,
+                image=images.get(product.pk),
             )
         )
     return cards, has_next
@@ -160,15 +165,40 @@ class VariantChoice:
 
 
 @dataclass
+class PickerOptionView:
+    option: domain.PickerOption
+    target: VariantChoice
+
+    @property
+    def value(self) -> str:
+        return self.option.value
+
+
+@dataclass
+class PickerView:
+    name: str
+    label: str
+    options: list[PickerOptionView]
+
+
+@dataclass
 class ProductPage:
     product: Product
     variants: list[VariantChoice]
-    # attribute name → its values in the order first seen (size: S, M, L)
-    axes: dict[str, list[str]]
-    selected: VariantChoice | None
+    selected: VariantChoice
+    # One picker per attribute (size, colour, …); empty when the variants are listed one by one.
+    pickers: list[PickerView] = field(default_factory=list)
+    # The chosen variant's picture, and the pictures shown with it (`product_page`).
+    image: ProductImage | None = None
+    gallery: list[ProductImage] = field(default_factory=list)
 
 
-def product_page(*, handle: str, sku: str = "") -> ProductPage | None:
+def product_page(
+    *, handle: str, sku: str = "", attributes: dict[str, str] | None = None
+) -> ProductPage | None:
+    """A product for sale with its variants and their availability. The chosen variant is the one with
+    `sku`, else the one the `attributes` choice lands on (`domain.resolve_combination`), else the first
+    that can be ordered."""
     product = Product.objects.filter(handle=handle, is_active=True).select_related("category").first()
     if product is None:
         return None
@@ -184,15 +214,56 @@ def product_page(*, handle: str, sku: str = "") -> ProductPage | None:
         )
         for v in variants
     ]
-    axes: dict[str, list[str]] = defaultdict(list)
-    for v in variants:
-        for name, value in (v.attributes or {}).items():
-            if str(value) not in axes[name]:
-                axes[name].append(str(value))
-    selected = next((c for c in choices if c.variant.sku == sku), None)
+    combinations = [
+        domain.StockedCombination(
+            attributes={str(k): str(value) for k, value in (c.variant.attributes or {}).items()},
+            available=c.available,
+            orderable=c.orderable,
+        )
+        for c in choices
+    ]
+    axes = domain.picker_axes(combinations)
+    selected = next((c for c in choices if sku and c.variant.sku == sku), None)
+    if selected is None and axes and attributes:
+        selected = choices[domain.resolve_combination(axes, combinations, attributes)]
     if selected is None:
         selected = next((c for c in choices if c.orderable), choices[0])
-    return ProductPage(product=product, variants=choices, axes=dict(axes), selected=selected)
+    pickers = []
+    if axes:
+        for picker in domain.attribute_pickers(axes, combinations, choices.index(selected)):
+            pickers.append(
+                PickerView(
+                    name=picker.name,
+                    label=domain.attribute_label(picker.name),
+                    options=[PickerOptionView(option=o, target=choices[o.target]) for o in picker.options],
+                )
+            )
+    pictures = images_of_products([product.pk]).get(product.pk, [])
+    image = main_image(pictures, selected.variant.pk)
+    # The gallery: the chosen variant's own pictures and the whole product's, not the other variants'.
+    gallery = [p for p in pictures if p.variant_id in (None, selected.variant.pk)]
+    if image is not None and image not in gallery:
+        gallery.insert(0, image)
+    return ProductPage(
+        product=product,
+        variants=choices,
+        selected=selected,
+        pickers=pickers,
+        image=image,
+        gallery=gallery,
+    )
+
+
+def variant_for_attributes(*, handle: str, attributes: dict[str, str]) -> Variant | None:
+    """The active variant of a product for sale with exactly these attribute values (the add-to-cart
+    form's pickers without JavaScript), or None when that combination does not exist."""
+    wanted = {str(k): str(v) for k, v in attributes.items()}
+    for variant in Variant.objects.filter(
+        product__handle=handle, product__is_active=True, is_active=True
+    ).order_by("id"):
+        if {str(k): str(v) for k, v in (variant.attributes or {}).items()} == wanted:
+            return variant
+    return None
 
 
 # --- The cart ---------------------------------------------------------------------------------------
@@ -207,6 +278,7 @@ class CartLineView:
     available: int
     # Why the line cannot be ordered as it is ("" when it can).
     problem: str = ""
+    image: ProductImage | None = None
 
 
 @dataclass
@@ -240,6 +312,7 @@ def cart_view(cart: Cart | None) -> CartView:
         CartLine.objects.filter(cart=cart).select_related("variant__product").order_by("added_at", "id")
     )
     available = available_by_variant(line.variant_id for line in lines)
+    images = variant_images(line.variant_id for line in lines)
     view = CartView(cart=cart, currency=lines[0].variant.currency if lines else "")
     for line in lines:
         variant = line.variant
@@ -259,6 +332,7 @@ def cart_view(cart: Cart | None) -> CartView:
                 total=variant.price * line.quantity,
                 available=units,
                 problem=problem,
+                image=images.get(variant.pk),
             )
         )
     return view
@@ -287,6 +361,14 @@ class CheckoutQuote:
     selected_delivery: DeliveryOption | None
     payment_methods: list[PaymentMethod]
     gift: Variant | None = None
+    selected_payment: PaymentMethod | None = None
+
+    @property
+    def payment_split(self) -> PaymentSplit | None:
+        """What the chosen payment method asks now and at the door (payments' own rule)."""
+        if self.selected_payment is None:
+            return None
+        return payment_split(kind=self.selected_payment.kind, total=self.total)
 
     @property
     def delivery_price(self) -> Money:
@@ -355,6 +437,7 @@ def checkout_quote(
     coupon_code: str = "",
     email: str = "",
     phone: str = "",
+    payment_code: str = "",
 ) -> CheckoutQuote:
     subtotal = view.subtotal
     currency = subtotal.currency
@@ -377,14 +460,20 @@ def checkout_quote(
         coupon.discount if coupon is not None and coupon.discount is not None else Money.of(0, currency)
     )
     gift = _gift_preview(view, subtotal - discount)
+    payment_methods = storefront_payment_methods()
     return CheckoutQuote(
         subtotal=subtotal,
         discount=discount,
         coupon=coupon,
         delivery_options=options,
         selected_delivery=selected,
-        payment_methods=storefront_payment_methods(),
+        payment_methods=payment_methods,
         gift=gift,
+        # The method the customer chose; the page checks the first one until they choose.
+        selected_payment=next(
+            (m for m in payment_methods if m.code == payment_code),
+            payment_methods[0] if payment_methods else None,
+        ),
     )
 
 

@@ -6,19 +6,22 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import date, time
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orderloop.catalog.models import Variant
 from orderloop.core.errors import InvalidInput, NotFound
 from orderloop.customers.models import Customer
 from orderloop.customers.services import address_save, customer_order_link
-from orderloop.orders.domain import AddressData, CustomerData, LineData
+from orderloop.orders.domain import AddressData, CustomerData, LineData, PreferredDelivery
 from orderloop.orders.models import Channel, DeliveryKind, DeliveryMethod, Order, Priority
-from orderloop.orders.services import order_place
+from orderloop.orders.services import order_place, shop_calendar
 
+from . import domain, selectors
 from .models import Cart, CartLine
 
 MAX_CART_LINES = 50
@@ -135,6 +138,38 @@ class CheckoutData:
     comment: str = ""
     language: str = ""
     save_address: bool = True
+    # The preferred delivery window (door delivery); ignored for pickups.
+    preferred_date: date | None = None
+    preferred_time_from: time | None = None
+    preferred_time_to: time | None = None
+
+
+def _preferred_window(
+    cart: Cart, method: DeliveryMethod | None, data: CheckoutData
+) -> PreferredDelivery | None:
+    """The customer's preferred delivery window, checked (`domain.window_errors`): a working day from
+    the option's expected date on, and a window that ends after it starts. Only door deliveries book a
+    window; the fields of a pickup are ignored."""
+    if method is None or method.kind not in domain.DOOR_DELIVERY_KINDS:
+        return None
+    if data.preferred_date is None and data.preferred_time_from is None and data.preferred_time_to is None:
+        return None
+    expected = selectors.expected_dates(selectors.cart_view(cart), [method]).get(method.pk)
+    calendar = shop_calendar()
+    earliest, latest = domain.window_bounds(today=timezone.localdate(), expected=expected, calendar=calendar)
+    errors = domain.window_errors(
+        day=data.preferred_date,
+        time_from=data.preferred_time_from,
+        time_to=data.preferred_time_to,
+        earliest=earliest,
+        latest=latest,
+        calendar=calendar,
+    )
+    if errors:
+        raise InvalidInput(details=errors)
+    return PreferredDelivery(
+        date=data.preferred_date, time_from=data.preferred_time_from, time_to=data.preferred_time_to
+    )
 
 
 def checkout_place(
@@ -154,6 +189,7 @@ def checkout_place(
         # The storefront needs an email: the confirmation and the tracking link go there.
         raise InvalidInput(details={"customer.email": _("This field is required.")})
     method = DeliveryMethod.objects.filter(code=data.delivery_method, is_active=True).first()
+    preferred = _preferred_window(cart, method, data)
     priority = (
         Priority.EXPRESS if method is not None and method.kind == DeliveryKind.EXPRESS else Priority.NORMAL
     )
@@ -174,6 +210,7 @@ def checkout_place(
             payment_method_code=data.payment_method,
             lines=[LineData(sku=line.variant.sku, quantity=line.quantity, note=line.note) for line in lines],
             priority=priority,
+            preferred_delivery=preferred,
             comment=data.comment,
             coupon_code=data.coupon_code,
             actor=None,

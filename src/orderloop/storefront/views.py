@@ -17,7 +17,9 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
+from django.utils.cache import patch_vary_headers
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -30,11 +32,12 @@ from orderloop.inventory.errors import InsufficientStock
 from orderloop.orders import domain as order_domain
 from orderloop.orders.errors import DuplicateExternalRef
 from orderloop.orders.models import DeliveryKind, DeliveryMethod, Order, PaymentKind
+from orderloop.orders.services import shop_calendar
 from orderloop.payments import services as payment_services
 from orderloop.payments.errors import NothingDue
 from orderloop.shipping import selectors as shipping_selectors
 
-from . import selectors, services
+from . import domain, selectors, services
 from .forms import CHECKOUT_FIELDS, AddressForm, CheckoutForm, RegisterForm, SignInForm, apply_errors
 from .models import Cart
 
@@ -130,16 +133,33 @@ def catalogue(request: HttpRequest) -> HttpResponse:
     )
 
 
+ATTRIBUTE_PREFIX = "attr-"
+
+
+def _chosen_attributes(params: Any) -> dict[str, str]:
+    """The pickers' values in a query or form: `attr-size=M&attr-colour=Red`."""
+    return {
+        key[len(ATTRIBUTE_PREFIX) :]: str(value)[:100]
+        for key, value in params.items()
+        if key.startswith(ATTRIBUTE_PREFIX)
+    }
+
+
 @require_GET
 def product(request: HttpRequest, handle: str) -> HttpResponse:
-    page = selectors.product_page(handle=handle, sku=request.GET.get("sku", ""))
+    page = selectors.product_page(
+        handle=handle, sku=request.GET.get("sku", ""), attributes=_chosen_attributes(request.GET)
+    )
     if page is None:
         raise Http404
-    return _page(
-        request,
-        "storefront/product.html",
-        {"page": page, "poll_seconds": settings.ORDERLOOP.get("STOREFRONT_POLL_SECONDS", 10)},
-    )
+    context = {"page": page, "poll_seconds": settings.ORDERLOOP.get("STOREFRONT_POLL_SECONDS", 10)}
+    if _is_htmx(request) and request.headers.get("HX-History-Restore-Request") != "true":
+        # A picker changed: the product part again (picture, pickers, price, availability).
+        response = render(request, "storefront/_product_main.html", context)
+    else:
+        response = _page(request, "storefront/product.html", context)
+    patch_vary_headers(response, ("HX-Request",))
+    return response
 
 
 @require_GET
@@ -182,10 +202,21 @@ def cart_add(request: HttpRequest) -> HttpResponse:
     next_url = request.POST.get("next") or reverse("storefront:cart")
     if not next_url.startswith("/"):
         next_url = reverse("storefront:cart")
+    variant_id = _int(request.POST.get("variant"))
+    chosen = _chosen_attributes(request.POST)
+    if chosen and request.POST.get("product"):
+        # The pickers' values decide (without JavaScript the hidden variant id may be stale).
+        variant = selectors.variant_for_attributes(handle=request.POST["product"], attributes=chosen)
+        if variant is None:
+            messages.error(request, _("This combination is not available. Please choose another one."))
+            query = urlencode({f"{ATTRIBUTE_PREFIX}{name}": value for name, value in chosen.items()})
+            back: HttpResponse = redirect(f"{next_url.split('?')[0]}?{query}")
+            return _remember_cart(back, cart_row) if created else back
+        variant_id = variant.pk
     try:
         services.cart_add(
             cart=cart_row,
-            variant_id=_int(request.POST.get("variant")),
+            variant_id=variant_id,
             quantity=_int(request.POST.get("quantity"), 1),
         )
         messages.success(request, _("Added to your cart."))
@@ -258,10 +289,18 @@ def _dynamic_context(form: CheckoutForm, view: selectors.CartView) -> dict[str, 
         delivery_code=delivery_code,
         coupon_code=str(data.get("coupon_code") or ""),
         email=str(data.get("email") or ""),
+        payment_code=str(data.get("payment_method") or ""),
     )
     if quote.selected_delivery is None and quote.delivery_options:
         quote.selected_delivery = quote.delivery_options[0]
     kind = quote.selected_delivery.method.kind if quote.selected_delivery else ""
+    window = (
+        domain.window_bounds(
+            today=timezone.localdate(), expected=quote.selected_delivery.expected, calendar=shop_calendar()
+        )
+        if quote.selected_delivery is not None and kind in domain.DOOR_DELIVERY_KINDS
+        else None
+    )
     needed = set(order_domain.required_address_fields(country, kind))
     required = {name: name in needed for name in ("line1", "line2", "city", "postal_code", "region")}
     rule = order_domain.address_rule(country)
@@ -286,7 +325,8 @@ def _dynamic_context(form: CheckoutForm, view: selectors.CartView) -> dict[str, 
         "is_pickup_point": kind == DeliveryKind.PICKUP_POINT,
         "has_postal_code": "postal_code" in rule.required or bool(rule.postal_code),
         "postal_example": rule.postal_example,
-        "selected_payment": str(data.get("payment_method") or ""),
+        "selected_payment": quote.selected_payment.code if quote.selected_payment else "",
+        "window": window,
         "prepayment_share": settings.ORDERLOOP.get("PREPAYMENT_SHARE", "0.30"),
     }
 
@@ -331,6 +371,9 @@ def checkout(request: HttpRequest) -> HttpResponse:
                     comment=data["comment"],
                     language=translation.get_language() or settings.LANGUAGE_CODE,
                     save_address=bool(data.get("save_address")),
+                    preferred_date=data.get("preferred_date"),
+                    preferred_time_from=data.get("preferred_time_from"),
+                    preferred_time_to=data.get("preferred_time_to"),
                 ),
                 checkout_token=data["checkout_token"],
                 customer=customer,

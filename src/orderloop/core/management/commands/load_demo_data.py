@@ -34,6 +34,7 @@ class Command(BaseCommand):
             f"Loaded demo data in {summary.seconds:.1f} s: {summary.products} products, "
             f"{summary.variants} variants in {summary.categories} categories, "
             f"{summary.warehouses} warehouses with {summary.bins} bins, "
-            f"{summary.stock_rows} stock rows ({summary.units} units), {summary.orders} orders.\n"
+            f"{summary.stock_rows} stock rows ({summary.units} units), {summary.orders} orders, "
+            f"{summary.pictures} product pictures.\n"
             f"Demo logins (password {tables.DEMO_PASSWORD}): {', '.join(tables.DEMO_USERS)}"
         )
