@@ -61,7 +61,7 @@ class WaveReleaseForm(forms.Form):
             for w in Warehouse.objects.filter(is_active=True).order_by("priority")
         ]
         cast(forms.ChoiceField, self.fields["delivery_methods"]).choices = [
-            (m.code, m.name) for m in DeliveryMethod.objects.filter(is_active=True)
+            (m.code, m.display_name) for m in DeliveryMethod.objects.filter(is_active=True)
         ]
 
 
