@@ -5,6 +5,7 @@ its letters joined."""
 
 from __future__ import annotations
 
+import itertools
 import unicodedata
 from io import BytesIO
 from typing import Any
@@ -17,7 +18,6 @@ from django.utils import translation
 
 from orderloop.fulfillment import documents, selectors, services
 from orderloop.fulfillment.models import PickList
-from orderloop.orders.domain import LineData
 from tests.orders.helpers import customer
 
 pytestmark = pytest.mark.django_db
@@ -74,7 +74,7 @@ def assert_header_is_clean(page: Any, expected: list[str], *, rtl: bool) -> None
     found = [reading(group, rtl=rtl).strip() for group in titles]
     assert sorted(found) == sorted(plain(t) for t in expected), f"titles run together: {found}"
     boxes = sorted((min(c["x0"] for c in g), max(c["x1"] for c in g)) for g in titles)
-    for (_start, end), (next_start, _next_end) in zip(boxes, boxes[1:], strict=False):
+    for (_start, end), (next_start, _next_end) in itertools.pairwise(boxes):
         assert end + 2 <= next_start, f"titles overlap or touch: {boxes}"
     bottom = max(c["bottom"] for g in titles for c in g)
     top = min(c["top"] for g in titles for c in g)

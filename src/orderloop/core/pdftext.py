@@ -17,6 +17,7 @@ import re
 import unicodedata
 
 from arabic_reshaper import reshape
+
 # The Python implementation (python-bidi keeps it as bidi.algorithm) mirrors brackets in right-to-left
 # runs, "(" shown as ")", which the Rust one behind `bidi.get_display` leaves to the renderer.
 from bidi.algorithm import get_display
