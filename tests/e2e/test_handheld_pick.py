@@ -22,21 +22,21 @@ HANDHELD = {"width": 412, "height": 915}
 def handheld(browser: Any, live_server: Any) -> Any:
     context = browser.new_context(base_url=live_server.url, viewport=HANDHELD, locale="en-US", has_touch=True)
     context.set_default_timeout(10_000)
+    context.base_url = live_server.url
     yield context
     context.close()
 
 
 def sign_in(context: Any, language: str) -> Any:
-    context.add_cookies(
-        [{"name": "orderloop_language", "value": language, "url": context.pages[0].url}]
-    ) if context.pages else None
+    base_url = context.base_url
+    context.add_cookies([{"name": "orderloop_language", "value": language, "url": base_url}])
     page = context.new_page()
     page.goto("/login/")
-    context.add_cookies([{"name": "orderloop_language", "value": language, "url": page.url}])
     page.fill("#id_username", "picker")
     page.fill("#id_password", "pick-pass-1")
     page.click("button[type=submit].primary")
     page.wait_for_url(lambda url: "/login/" not in url)
+    assert page.evaluate("document.documentElement.lang") == language
     return page
 
 
