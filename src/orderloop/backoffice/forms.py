@@ -12,21 +12,27 @@ from orderloop.core.errors import DomainError, InvalidInput
 NAME_MAX = 120
 # The English name is `name`; these are the other interface languages.
 TRANSLATED = ("uk", "ru", "sv", "ar")
+LTR = {"dir": "ltr", "size": "48"}
+RTL = {"dir": "rtl", "size": "48"}
 
 
 class NamesForm(forms.Form):
     """The English name of a delivery or payment method, a carrier or a carrier service, and its names in
     the other languages (an empty one shows the English name)."""
 
-    name = forms.CharField(label=_("Name in English"), max_length=NAME_MAX)
-    name_uk = forms.CharField(label=_("Name in Ukrainian"), max_length=NAME_MAX, required=False)
-    name_ru = forms.CharField(label=_("Name in Russian"), max_length=NAME_MAX, required=False)
-    name_sv = forms.CharField(label=_("Name in Swedish"), max_length=NAME_MAX, required=False)
+    # Each name is typed in its own direction, whatever the page's (an Arabic page, a Ukrainian name).
+    name = forms.CharField(label=_("Name in English"), max_length=NAME_MAX, widget=forms.TextInput(LTR))
+    name_uk = forms.CharField(
+        label=_("Name in Ukrainian"), max_length=NAME_MAX, required=False, widget=forms.TextInput(LTR)
+    )
+    name_ru = forms.CharField(
+        label=_("Name in Russian"), max_length=NAME_MAX, required=False, widget=forms.TextInput(LTR)
+    )
+    name_sv = forms.CharField(
+        label=_("Name in Swedish"), max_length=NAME_MAX, required=False, widget=forms.TextInput(LTR)
+    )
     name_ar = forms.CharField(
-        label=_("Name in Arabic"),
-        max_length=NAME_MAX,
-        required=False,
-        widget=forms.TextInput(attrs={"dir": "rtl"}),
+        label=_("Name in Arabic"), max_length=NAME_MAX, required=False, widget=forms.TextInput(RTL)
     )
 
     @staticmethod
