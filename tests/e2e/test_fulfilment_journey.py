@@ -74,8 +74,24 @@ def test_pick_a_batch_of_three_and_pack_one_by_scanning(
         expect(current).to_have_attribute("data-current-bin", bin_code)
         expect(current.locator(".pick-qty")).to_have_text(str(quantity))
         code = bin_code if index % 2 else warehouse_shop.variants[sku].barcode  # the bin label or the product
-        scan(page, code)
-        expect(page.locator('[data-scan-outcome="accepted"]')).to_contain_text(f"Picked {quantity} × {sku}")
+        if index % 2 and quantity > 1:
+            # The quantity key ("*" on the handheld's keypad): the count, Enter, then one scan for all.
+            page.wait_for_function(
+                "document.activeElement && document.activeElement.hasAttribute('data-scanner')"
+            )
+            page.keyboard.type("*")
+            expect(page.locator("#id_quantity")).to_be_focused()
+            page.keyboard.type(str(quantity))
+            page.keyboard.press("Enter")
+            scan(page, code)
+            expect(page.locator('[data-scan-outcome="accepted"]')).to_contain_text(
+                f"Picked {quantity} × {sku}"
+            )
+            continue
+        for left in range(quantity, 0, -1):  # one scan, one unit
+            expect(current.locator(".pick-qty")).to_have_text(str(left))
+            scan(page, code)
+            expect(page.locator('[data-scan-outcome="accepted"]')).to_contain_text(f"Picked 1 × {sku}")
     expect(page.locator('[data-testid="pick-list-done"]')).to_be_visible()
     pick_list.refresh_from_db()
     assert pick_list.status == "done"

@@ -87,8 +87,9 @@ def test_queue_release_pick_and_pack_over_the_api(warehouse_api, shop, ready_ord
         "accepted_units": 2,
         "wrong_items": 1,
         "too_many": 1,
-        "mispicks": 2,
-        "accuracy": "0.5000",
+        "unknown_codes": 0,
+        "mispicks": 1,
+        "accuracy": "0.6667",
     }
     assert ScanRecord.objects.filter(stage="pack").count() == 4
 

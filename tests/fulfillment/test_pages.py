@@ -129,3 +129,27 @@ def test_page_permissions(roles, shop, role, queue, pick, pack):
     assert client.get("/fulfilment/").status_code == queue
     assert client.get("/fulfilment/pick/").status_code == pick
     assert client.get("/fulfilment/pack/").status_code == pack
+
+
+def test_pick_accuracy_tile_counts_wrong_products_only_and_says_so(roles, shop, ready_order):
+    """An over-scan and an unknown code at packing are refused, but the picker did nothing wrong: the
+    tile's figure leaves them out and says what it counts."""
+    from orderloop.fulfillment import selectors, services
+
+    order = ready_order(("TEE", 1), ("SOCKS", 1))
+    services.wave_release(method="single", warehouse_code="kyiv", actor=None)
+    pick_list = PickList.objects.get()
+    for row in selectors.pick_rows(pick_list):
+        services.pick_confirm(pick_list_id=pick_list.pk, code=row.barcode, actor=None)
+    parcel = services.parcel_open(order_id=order.pk, warehouse_code="kyiv", actor=None)
+    for code in ("TEE", "SOCKS", "BOOTS", "TEE", "SOCKS", "NO-SUCH-CODE"):
+        services.parcel_scan(parcel_id=parcel.pk, code=code, actor=None)
+    outcomes = list(ScanRecord.objects.filter(stage="pack").order_by("id").values_list("outcome", flat=True))
+    assert outcomes == ["accepted", "accepted", "wrong_item", "too_many", "too_many", "unknown_code"]
+
+    html = login("Warehouse").get("/fulfilment/?warehouse=kyiv").content.decode()
+    tile = html[html.index('id="pick-accuracy-tile"') :]
+    tile = tile[: tile.index("</div>")]
+    assert ">66.67%<" in tile  # 2 right ÷ (2 right + 1 wrong product)
+    assert "1 wrong product found at packing, 2 units packed right" in tile
+    assert "Not counted: over-scans (2) and unknown codes (1), refused at packing." in tile

@@ -335,7 +335,7 @@ def test_an_order_with_nothing_found_waits_for_stock(shop, ready_order):
 # --- Packing ---------------------------------------------------------------------------------------------
 
 
-def test_packing_by_scanning_refuses_wrong_items_and_too_many_and_records_mispicks(
+def test_packing_by_scanning_refuses_wrong_items_and_too_many_and_records_mispicks_only_wrong_items(
     shop, ready_order, make_staff
 ):
     packer = make_staff("Warehouse", username="paula")
@@ -353,20 +353,29 @@ def test_packing_by_scanning_refuses_wrong_items_and_too_many_and_records_mispic
     assert (unknown.outcome, unknown.is_mispick) == (ScanOutcome.UNKNOWN_CODE, False)
     assert services.parcel_scan(parcel_id=parcel.pk, code=barcode(shop, "SOCKS"), actor=packer).accepted
 
-    mispicks = ScanRecord.objects.filter(stage="pack", outcome__in=["wrong_item", "too_many"])
-    assert [(m.outcome, m.variant.sku, m.actor) for m in mispicks.order_by("id")] == [
-        ("wrong_item", "BOOTS", packer),
-        ("too_many", "TEE", packer),
+    refused = ScanRecord.objects.filter(stage="pack").exclude(outcome="accepted")
+    assert [(m.outcome, m.code, m.actor, m.is_mispick) for m in refused.order_by("id")] == [
+        ("wrong_item", barcode(shop, "BOOTS"), packer, True),
+        ("too_many", barcode(shop, "TEE"), packer, False),
+        ("unknown_code", "NOPE-123", packer, False),
     ]
-    assert FulfilmentEvent.objects.filter(kind=EventKind.MISPICK, parcel=parcel).count() == 2
+    # Only the wrong product is a mis-pick; the over-scan and the unknown code are refused, not blamed.
+    assert FulfilmentEvent.objects.filter(kind=EventKind.MISPICK, parcel=parcel).count() == 1
+    assert not too_many.is_mispick
     assert list(parcel.lines.order_by("line__position").values_list("line__sku", "quantity")) == [
         ("TEE", 2),
         ("SOCKS", 1),
     ]
 
     accuracy = selectors.pick_accuracy()
-    assert (accuracy.accepted_units, accuracy.wrong_items, accuracy.too_many) == (3, 1, 1)
-    assert accuracy.accuracy == Decimal("0.6000") and accuracy.percent == Decimal("60.00")
+    assert (accuracy.accepted_units, accuracy.wrong_items, accuracy.too_many, accuracy.unknown_codes) == (
+        3,
+        1,
+        1,
+        1,
+    )
+    assert accuracy.mispicks == 1
+    assert accuracy.accuracy == Decimal("0.7500") and accuracy.percent == Decimal("75.00")
 
     with pytest.raises(ParcelTooHeavy):
         services.parcel_pack(parcel_id=parcel.pk, box_code="s", weight_g=5200, actor=packer)

@@ -15,6 +15,7 @@ from orderloop.inventory.services import stock_adjust
 
 SEED = import_module("orderloop.orders.migrations.0002_seed_delivery_and_payment_methods")
 SEED_DELIVERY_KINDS = import_module("orderloop.orders.migrations.0004_checkout_pricing_and_promised_date")
+SEED_NAMES = import_module("orderloop.orders.migrations.0007_translated_delivery_and_payment_method_names")
 
 
 @pytest.fixture
@@ -22,6 +23,7 @@ def methods(db: Any) -> None:
     """The seeded delivery and payment methods (transactional tests flush the migration's rows)."""
     SEED.seed(apps, None)
     SEED_DELIVERY_KINDS.set_seeded_delivery(apps, None)
+    SEED_NAMES.translate_seeded(apps, None)
 
 
 @pytest.fixture

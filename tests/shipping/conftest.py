@@ -20,12 +20,14 @@ from tests.orders.conftest import methods  # noqa: F401  (fixture)
 from .fake_carriers import FakeNovaPoshta, FakePostNord
 
 SEED = import_module("orderloop.shipping.migrations.0002_seed_carriers_services_and_delivery_mapping")
+SEED_NAMES = import_module("orderloop.shipping.migrations.0003_translated_carrier_and_service_names")
 WEBHOOK_SECRET = "whsec-shipping-tests"
 
 
 @pytest.fixture
 def carriers(methods: None) -> None:  # noqa: F811
     SEED.seed(apps, None)  # transactional tests flush the seeded rows
+    SEED_NAMES.translate_seeded(apps, None)
 
 
 def pack_order(order: Order, *, warehouse: str = "kyiv", weight: int = 900, box: str = "m") -> list[Parcel]:

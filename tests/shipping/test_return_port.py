@@ -230,7 +230,8 @@ def test_courier_pickup_with_our_own_return_number_and_label(packed: Any, make_s
     assert codes.get("Code128") == rma.tracking_ref
     assert "/shop/returns/" in codes.get("QRCode", "")
     content = text(pdf)
-    assert "Our courier" in content and rma.number in content and order.customer_name in content
+    # The label is in the customer's language (Ukrainian), the carrier's name too.
+    assert "Наш кур’єр" in content and rma.number in content and order.customer_name in content
 
     # No carrier news for our own courier: the task leaves it, the label's scan receives it.
     assert CarrierReturnShipping().track(rma.tracking_ref) == []

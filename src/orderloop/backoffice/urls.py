@@ -12,5 +12,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("settings/api-tokens/", views.api_tokens, name="api_tokens"),
     path("settings/api-tokens/<int:token_id>/revoke/", views.api_token_revoke, name="api_token_revoke"),
+    path("settings/names/", views.names, name="names"),
+    path("settings/names/<slug:kind>/<str:key>/", views.name_edit, name="name_edit"),
     path("api/docs", RedirectView.as_view(url="/api/v1/docs", permanent=False)),
 ]

@@ -1,19 +1,29 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from orderloop.catalog.models import Product, Variant
+from orderloop.core.errors import DomainError
 from orderloop.core.models import ApiToken
 from orderloop.core.services import api_token_create
 from orderloop.core.services import api_token_revoke as revoke_token
 from orderloop.inventory.models import Warehouse
 from orderloop.inventory.selectors import stock_levels
+from orderloop.orders import selectors as order_selectors
+from orderloop.orders import services as order_services
+from orderloop.shipping import selectors as shipping_selectors
+from orderloop.shipping import services as shipping_services
+
+from .forms import TRANSLATED, NamesForm
 
 
 @login_required
@@ -58,3 +68,92 @@ def api_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
         revoke_token(token_id=token.pk, actor=user)
         messages.success(request, _("Token %(prefix)s… revoked.") % {"prefix": token.prefix})
     return redirect("backoffice:api_tokens")
+
+
+# --- Names of delivery and payment methods, carriers and services, per language -----------------------
+
+# What each kind of row needs to be changed.
+NAME_KINDS = {
+    "delivery": "orders.change_deliverymethod",
+    "payment": "orders.change_paymentmethod",
+    "carrier": "shipping.change_carrier",
+    "service": "shipping.change_carrierservice",
+}
+
+
+def _named(kind: str, key: str) -> Any:
+    """The delivery or payment method, carrier or service a names page edits (404 when unknown)."""
+    found: Any = None
+    if kind == "delivery":
+        found = next((m for m in order_selectors.delivery_methods(active_only=False) if m.code == key), None)
+    elif kind == "payment":
+        found = order_selectors.payment_methods(active_only=False).filter(code=key).first()
+    elif kind == "carrier":
+        found = shipping_selectors.carriers(active_only=False).filter(code=key).first()
+    elif kind == "service" and "." in key:
+        carrier_code, code = key.split(".", 1)
+        carrier = shipping_selectors.carriers(active_only=False).filter(code=carrier_code).first()
+        found = next((s for s in carrier.services.all() if s.code == code), None) if carrier else None
+    if found is None:
+        raise Http404
+    return found
+
+
+@login_required
+def names(request: HttpRequest) -> HttpResponse:
+    """Every delivery and payment method, carrier and carrier service with its names per language."""
+    allowed = {kind for kind, perm in NAME_KINDS.items() if request.user.has_perm(perm)}
+    if not allowed:
+        raise PermissionDenied
+    carriers = (
+        list(shipping_selectors.carriers(active_only=False)) if allowed & {"carrier", "service"} else []
+    )
+    context = {
+        "name_languages": TRANSLATED,
+        "allowed": allowed,
+        "delivery_methods": order_selectors.delivery_methods(active_only=False)
+        if "delivery" in allowed
+        else [],
+        "payment_methods": list(order_selectors.payment_methods(active_only=False))
+        if "payment" in allowed
+        else [],
+        "carriers": carriers,
+    }
+    return render(request, "backoffice/names.html", context)
+
+
+@login_required
+def name_edit(request: HttpRequest, kind: str, key: str) -> HttpResponse:
+    """Edit one row's English name and its names in Ukrainian, Russian, Swedish and Arabic."""
+    if kind not in NAME_KINDS:
+        raise Http404
+    if not request.user.has_perm(NAME_KINDS[kind]):
+        raise PermissionDenied
+    named = _named(kind, key)
+    form = NamesForm(request.POST if request.method == "POST" else None, initial=NamesForm.initial_for(named))
+    if request.method == "POST" and form.is_valid():
+        data = form.service_data()
+        try:
+            if kind == "delivery":
+                order_services.delivery_method_rename(code=key, actor=request.user, **data)
+            elif kind == "payment":
+                order_services.payment_method_rename(code=key, actor=request.user, **data)
+            elif kind == "carrier":
+                shipping_services.carrier_rename(code=key, actor=request.user, **data)
+            else:
+                carrier_code, code = key.split(".", 1)
+                shipping_services.carrier_service_rename(
+                    carrier_code=carrier_code, code=code, actor=request.user, **data
+                )
+        except DomainError as exc:
+            form.add_service_error(exc)
+        else:
+            messages.success(request, _("Names of “%(name)s” saved.") % {"name": data["name"]})
+            return redirect("backoffice:names")
+    status = 422 if request.method == "POST" else 200
+    return render(
+        request,
+        "backoffice/name_form.html",
+        {"form": form, "named": named, "kind": kind, "key": key},
+        status=status,
+    )

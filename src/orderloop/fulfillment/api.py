@@ -130,6 +130,7 @@ def pick_accuracy(
         accepted_units=figure.accepted_units,
         wrong_items=figure.wrong_items,
         too_many=figure.too_many,
+        unknown_codes=figure.unknown_codes,
         mispicks=figure.mispicks,
         accuracy=str(figure.accuracy) if figure.accuracy is not None else None,
     )
@@ -433,7 +434,7 @@ def parcel_detail(request: HttpRequest, parcel_id: int) -> ParcelOut:
     "/{parcel_id}/scans",
     response=ScanOut,
     summary="Scan one unit into the parcel",
-    description="Refused scans are recorded (mis-picks) and answered 409 `wrong_item`, `too_many` or `unknown_code`.",
+    description="Refused scans are recorded and answered 409 `wrong_item` (a mis-pick), `too_many` (an over-scan) or `unknown_code`.",
 )
 def parcel_scan(request: HttpRequest, parcel_id: int, payload: ScanIn) -> ScanOut:
     require_perm(request, PACK)

@@ -61,7 +61,7 @@ class WaveReleaseForm(forms.Form):
             for w in Warehouse.objects.filter(is_active=True).order_by("priority")
         ]
         cast(forms.ChoiceField, self.fields["delivery_methods"]).choices = [
-            (m.code, m.name) for m in DeliveryMethod.objects.filter(is_active=True)
+            (m.code, m.display_name) for m in DeliveryMethod.objects.filter(is_active=True)
         ]
 
 
@@ -70,10 +70,16 @@ class ScanForm(forms.Form):
 
 
 class PickScanForm(ScanForm):
+    """The handheld's scan: one scan confirms one unit, unless the picker typed a count first (the
+    quantity key) to confirm that many with one scan."""
+
     quantity = forms.IntegerField(
-        label=_("Units (empty: all the row asks for)"), min_value=1, max_value=100000, required=False
+        label=_("Units for the next scan (empty: one)"), min_value=1, max_value=100000, required=False
     )
     stock_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def clean_quantity(self) -> int:
+        return self.cleaned_data.get("quantity") or 1
 
 
 class ShortForm(forms.Form):

@@ -53,8 +53,10 @@ class ScanOutcome(models.TextChoices):
     UNKNOWN_CODE = "unknown_code", _("Unknown code")
 
 
-# The outcomes that count as a mis-pick (an item that should not have reached the packing station).
-MISPICK_OUTCOMES = (ScanOutcome.WRONG_ITEM, ScanOutcome.TOO_MANY)
+# The outcomes that count as a mis-pick: a product the order does not have reached the packing station.
+# An over-scan (`too_many`: the packer scanned a unit that is packed already) and an unknown code are
+# refused and recorded, but say nothing about the picking.
+MISPICK_OUTCOMES = (ScanOutcome.WRONG_ITEM,)
 
 
 class BoxSize(models.Model):
@@ -343,7 +345,7 @@ class ParcelLine(models.Model):
 
 class ScanRecord(models.Model):
     """Every scan at a pick or pack station, accepted or refused. Refused packing scans of a wrong item
-    or one too many are the mis-picks that pick accuracy is computed from."""
+    are the mis-picks that pick accuracy is computed from (over-scans and unknown codes are not)."""
 
     stage = models.CharField(_("stage"), max_length=8, choices=ScanStage.choices)
     outcome = models.CharField(_("outcome"), max_length=16, choices=ScanOutcome.choices)

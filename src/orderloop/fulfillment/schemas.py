@@ -230,8 +230,13 @@ class QueueOut(Schema):
 
 class AccuracyOut(Schema):
     accepted_units: int
-    wrong_items: int
-    too_many: int
+    wrong_items: int = Field(
+        ..., description="Mis-picks: products the order does not have, scanned at packing."
+    )
+    too_many: int = Field(..., description="Over-scans at packing (refused, not mis-picks).")
+    unknown_codes: int = Field(
+        ..., description="Codes of no product scanned at packing (refused, not mis-picks)."
+    )
     mispicks: int
     accuracy: str | None = Field(..., description="0–1 as a decimal string; null when nothing was packed.")
 

@@ -615,13 +615,14 @@ def parcel_count(order: Order) -> int:
 @dataclass(frozen=True)
 class PickAccuracy:
     accepted_units: int
-    wrong_items: int
-    too_many: int
+    wrong_items: int  # the mis-picks
+    too_many: int  # over-scans: refused, not mis-picks
     accuracy: Decimal | None  # 0–1; None when nothing was scanned at packing
+    unknown_codes: int = 0  # refused, not mis-picks
 
     @property
     def mispicks(self) -> int:
-        return self.wrong_items + self.too_many
+        return self.wrong_items
 
     @property
     def percent(self) -> Decimal | None:
@@ -632,7 +633,9 @@ def pick_accuracy(
     *, since: datetime | None = None, until: datetime | None = None, warehouse_code: str | None = None
 ) -> PickAccuracy:
     """Pick accuracy from the packing station's scans: units accepted into parcels against mis-picks
-    (a wrong item, or one too many, reached the packing table). For analytics and the warehouse page."""
+    (a product the order does not have reached the packing table). An over-scan (one more unit than
+    was picked) and an unknown code are refused at packing but are not mis-picks: they are counted
+    apart. For analytics and the warehouse page."""
     scans = ScanRecord.objects.filter(stage=ScanStage.PACK)
     if since is not None:
         scans = scans.filter(created_at__gte=since)
@@ -644,13 +647,14 @@ def pick_accuracy(
         accepted=Coalesce(Sum("quantity", filter=Q(outcome=ScanOutcome.ACCEPTED)), 0),
         wrong=Count("id", filter=Q(outcome=ScanOutcome.WRONG_ITEM)),
         too_many=Count("id", filter=Q(outcome=ScanOutcome.TOO_MANY)),
+        unknown=Count("id", filter=Q(outcome=ScanOutcome.UNKNOWN_CODE)),
     )
-    mispicks = totals["wrong"] + totals["too_many"]
     return PickAccuracy(
         accepted_units=totals["accepted"],
         wrong_items=totals["wrong"],
         too_many=totals["too_many"],
-        accuracy=domain.pick_accuracy(accepted_units=totals["accepted"], mispicks=mispicks),
+        unknown_codes=totals["unknown"],
+        accuracy=domain.pick_accuracy(accepted_units=totals["accepted"], mispicks=totals["wrong"]),
     )
 
 

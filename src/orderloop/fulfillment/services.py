@@ -736,8 +736,9 @@ class PackScanResult:
 
 def parcel_scan(*, parcel_id: int, code: str, actor: Actor) -> PackScanResult:
     """Scan one unit into the open parcel. A product of the order picked here and not yet packed is
-    accepted (one unit onto the first line that still needs it); a wrong item or one too many is
-    refused and recorded as a mis-pick (with an event); a code of no product is refused and recorded.
+    accepted (one unit onto the first line that still needs it); a wrong item is refused and recorded
+    as a mis-pick (with an event); one too many (an over-scan) and a code of no product are refused and
+    recorded, not as mis-picks.
     Two packers scanning the last unit at once: the order row lock lets one of them have it."""
     text = domain.normalize_code(code)
     if not text:

@@ -189,7 +189,8 @@ def pick_list(request: HttpRequest, pick_list_id: int) -> HttpResponse:
 def pick_scan(request: HttpRequest, pick_list_id: int) -> HttpResponse:
     form = PickScanForm(request.POST)
     if not form.is_valid():
-        return _pick_panel(request, pick_list_id, status=400, scan_form=form, outcome="refused")
+        message = "; ".join(str(error) for errors in form.errors.values() for error in errors)
+        return _pick_panel(request, pick_list_id, status=400, outcome="refused", message=message)
     try:
         result = services.pick_confirm(
             pick_list_id=pick_list_id,
@@ -201,9 +202,12 @@ def pick_scan(request: HttpRequest, pick_list_id: int) -> HttpResponse:
     except PickListNotFound as exc:
         raise Http404 from exc
     except DomainError as exc:
-        return _pick_panel(
-            request, pick_list_id, status=exc.http_status, outcome="refused", message=exc.message
+        message = (
+            "; ".join(str(m) for m in exc.details.values())
+            if exc.details and exc.code == "validation_error"
+            else exc.message
         )
+        return _pick_panel(request, pick_list_id, status=exc.http_status, outcome="refused", message=message)
     if not result.accepted:
         return _pick_panel(
             request,

@@ -113,8 +113,12 @@ def order_summary(order: Order, language: str) -> dict[str, Any]:
         "coupon_code": order.coupon_code,
         "delivery_price": money(order.delivery_amount),
         "total": money(order.total_amount),
-        "delivery_method": translation.gettext(order.delivery_method.name),
-        "payment_method": translation.gettext(order.payment_method.name),
+        "delivery_method": pick_translation(
+            order.delivery_method.name, order.delivery_method.name_translations, language
+        ),
+        "payment_method": pick_translation(
+            order.payment_method.name, order.payment_method.name_translations, language
+        ),
         "payment_kind": kind,
         "address_lines": _address_lines(order),
         "promised_date": local_date(order.promised_date, language),

@@ -9,6 +9,7 @@ __all__ = [
     "DuplicateExternalRef",
     "InsufficientStock",
     "InvalidTransition",
+    "MethodNotFound",
     "OrderAlreadyOnHold",
     "OrderNotFound",
     "OrderNotOnHold",
@@ -21,6 +22,11 @@ __all__ = [
 class OrderNotFound(NotFound):
     code = "order_not_found"
     default_message = _("No order has this number.")
+
+
+class MethodNotFound(NotFound):
+    code = "method_not_found"
+    default_message = _("No delivery or payment method has this code.")
 
 
 class InvalidTransition(Conflict):

@@ -86,7 +86,8 @@ class OrderFilterForm(forms.Form):
             *[(user.get_username(), user.get_username()) for user in selectors.order_managers()],
         ]
         fields["delivery"].choices = _choices_with_blank(
-            [(m.code, m.name) for m in selectors.delivery_methods(active_only=False)], _("Any delivery")
+            [(m.code, m.display_name) for m in selectors.delivery_methods(active_only=False)],
+            _("Any delivery"),
         )
         fields["country"].choices = _choices_with_blank(country_choices(), _("Any country"))
         labels = {
@@ -279,7 +280,7 @@ class PhoneOrderForm(forms.Form):
         fields["country"].choices = country_choices()
         fields["country"].initial = default_country()
         fields["customer_language"].initial = settings.LANGUAGE_CODE
-        fields["payment_method"].choices = [(m.code, m.name) for m in selectors.payment_methods()]
+        fields["payment_method"].choices = [(m.code, m.display_name) for m in selectors.payment_methods()]
         fields["delivery_method"].choices = delivery_choices(self.country_value())
         lookup = reverse("orders:customer_lookup")
         for name in ("customer_phone", "customer_email"):
@@ -307,4 +308,6 @@ class PhoneOrderForm(forms.Form):
 
 
 def delivery_choices(country: str) -> list[tuple[str, str]]:
-    return [(m.code, f"{m.name} ({m.price})") for m in selectors.delivery_methods(country=country or None)]
+    return [
+        (m.code, f"{m.display_name} ({m.price})") for m in selectors.delivery_methods(country=country or None)
+    ]

@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from orderloop.core.i18n import pick_translation
 from orderloop.core.money import Money
 
 
@@ -69,6 +70,8 @@ class PaymentKind(models.TextChoices):
 class DeliveryMethod(models.Model):
     code = models.SlugField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=120)
+    # {"uk": "...", ...} as the catalog's names; `name` is the English/default text.
+    name_translations = models.JSONField(_("translated names"), default=dict, blank=True)
     kind = models.CharField(
         _("kind"), max_length=20, choices=DeliveryKind.choices, default=DeliveryKind.COURIER
     )
@@ -90,7 +93,12 @@ class DeliveryMethod(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """The name in the active language (English when it has no translation)."""
+        return pick_translation(self.name, self.name_translations)
 
     @property
     def price(self) -> Money:
@@ -103,6 +111,7 @@ class DeliveryMethod(models.Model):
 class PaymentMethod(models.Model):
     code = models.SlugField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=120)
+    name_translations = models.JSONField(_("translated names"), default=dict, blank=True)
     kind = models.CharField(_("kind"), max_length=20, choices=PaymentKind.choices)
     # Prepaid: the money must arrive before the order goes to the warehouse.
     is_prepaid = models.BooleanField(_("prepaid"), default=False)
@@ -115,7 +124,12 @@ class PaymentMethod(models.Model):
         verbose_name_plural = _("payment methods")
 
     def __str__(self) -> str:
-        return self.name
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """The name in the active language (English when it has no translation)."""
+        return pick_translation(self.name, self.name_translations)
 
 
 class OrderCounter(models.Model):

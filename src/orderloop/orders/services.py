@@ -23,6 +23,7 @@ from orderloop.catalog.models import Product, Variant
 from orderloop.core import fastsql
 from orderloop.core.actors import actor_id as _actor_id
 from orderloop.core.errors import InvalidInput, PermissionDeniedError
+from orderloop.core.i18n import names_validated
 from orderloop.core.money import Money
 from orderloop.core.sequences import next_in_sequence
 from orderloop.core.text import clean_text
@@ -38,6 +39,7 @@ from .domain import AddressData, CustomerData, LineData, PreferredDelivery
 from .errors import (
     DuplicateExternalRef,
     InvalidTransition,
+    MethodNotFound,
     OrderAlreadyOnHold,
     OrderNotFound,
     OrderNotOnHold,
@@ -199,6 +201,34 @@ def _validate_intake(
     if intake.errors:
         raise InvalidInput(details=intake.errors)
     return intake
+
+
+# --- Names of delivery and payment methods, per language (the back office's names page) -------------
+
+NAME_MAX = 120
+
+
+def _method_rename(model: type[MethodT], *, code: str, name: str, name_translations: object) -> MethodT:
+    clean_name, translations = names_validated(name, name_translations, max_length=NAME_MAX)
+    with transaction.atomic():
+        method = model.objects.select_for_update().filter(code=code).first()
+        if method is None:
+            raise MethodNotFound(details={"code": code})
+        method.name, method.name_translations = clean_name, translations
+        method.save(update_fields=["name", "name_translations"])
+        return method
+
+
+def delivery_method_rename(
+    *, code: str, name: str, name_translations: object, actor: Actor
+) -> DeliveryMethod:
+    """Set a delivery method's English name and its names in the other languages (empty: English)."""
+    return _method_rename(DeliveryMethod, code=code, name=name, name_translations=name_translations)
+
+
+def payment_method_rename(*, code: str, name: str, name_translations: object, actor: Actor) -> PaymentMethod:
+    """Set a payment method's English name and its names in the other languages (empty: English)."""
+    return _method_rename(PaymentMethod, code=code, name=name, name_translations=name_translations)
 
 
 # The checks below are shared by placing (above) and editing (orders/editing.py). Each records its

@@ -134,7 +134,7 @@ def _list_context(request: HttpRequest) -> dict[str, Any]:
         ).count()
     group = form.data_value("group")
     if group:
-        delivery_names = dict(DeliveryMethod.objects.values_list("code", "name"))
+        delivery_names = {m.code: m.display_name for m in DeliveryMethod.objects.all()}
         context["groups"] = [
             {
                 "label": _group_label(group, g.key, delivery_names),

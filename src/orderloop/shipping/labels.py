@@ -112,9 +112,9 @@ def _draw_label(canvas: Canvas, shipment: Shipment, regular: str, bold: str) -> 
     y = height - 9 * mm
     order = shipment.order
     canvas.setFont(bold, 15)
-    canvas.drawString(left, y, _fit(shipment.carrier.name, bold, 15, inner * 0.62))
+    canvas.drawString(left, y, _fit(shipment.carrier.display_name, bold, 15, inner * 0.62))
     canvas.setFont(regular, 8)
-    canvas.drawRightString(right, y, _fit(str(shipment.service.name), regular, 8, inner * 0.38))
+    canvas.drawRightString(right, y, _fit(shipment.service.display_name, regular, 8, inner * 0.38))
     y -= 5 * mm
     canvas.setFont(regular, 8)
     canvas.drawString(
@@ -365,7 +365,7 @@ def render_manifest_pdf(manifest: Manifest, *, compress: bool = True) -> bytes:
             y,
             _("%(carrier)s · %(warehouse)s · %(day)s")
             % {
-                "carrier": manifest.carrier.name,
+                "carrier": manifest.carrier.display_name,
                 "warehouse": manifest.warehouse.name,
                 "day": date_format(manifest.date, "DATE_FORMAT"),
             },

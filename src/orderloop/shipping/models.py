@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from orderloop.core.i18n import pick_translation
 from orderloop.core.money import Money
 
 
@@ -69,6 +70,8 @@ class Carrier(models.Model):
 
     code = models.SlugField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=120)
+    # {"uk": "...", ...} as the catalog's names; `name` is the English/default text.
+    name_translations = models.JSONField(_("translated names"), default=dict, blank=True)
     adapter = models.CharField(_("adapter"), max_length=20, choices=AdapterKind.choices)
     # `{number}` is replaced by the tracking number; empty: the shop's own tracking page only.
     tracking_url_template = models.CharField(_("tracking link"), max_length=300, blank=True)
@@ -81,7 +84,12 @@ class Carrier(models.Model):
         verbose_name_plural = _("carriers")
 
     def __str__(self) -> str:
-        return self.name
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """The name in the active language (English when it has no translation)."""
+        return pick_translation(self.name, self.name_translations)
 
     def tracking_url(self, number: str) -> str:
         if not self.tracking_url_template or not number:
@@ -95,6 +103,7 @@ class CarrierService(models.Model):
     carrier = models.ForeignKey(Carrier, on_delete=models.CASCADE, related_name="services")
     code = models.SlugField(_("code"), max_length=40)
     name = models.CharField(_("name"), max_length=120)
+    name_translations = models.JSONField(_("translated names"), default=dict, blank=True)
     kind = models.CharField(_("kind"), max_length=20, choices=ServiceKind.choices)
     # The carrier's own code of this service (sent to its API).
     carrier_code = models.CharField(_("carrier's service code"), max_length=40, blank=True)
@@ -107,7 +116,12 @@ class CarrierService(models.Model):
         constraints = [models.UniqueConstraint(fields=["carrier", "code"], name="carrier_service_unique")]
 
     def __str__(self) -> str:
-        return f"{self.carrier.name}: {self.name}"
+        return f"{self.carrier.display_name}: {self.display_name}"
+
+    @property
+    def display_name(self) -> str:
+        """The name in the active language (English when it has no translation)."""
+        return pick_translation(self.name, self.name_translations)
 
     @property
     def needs_pickup_point(self) -> bool:

@@ -39,6 +39,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from orderloop.core.i18n import pick_translation
 from orderloop.orders.models import Order
 from orderloop.returns import selectors as returns_selectors
 from orderloop.returns.errors import ReturnNotFound
@@ -247,7 +248,7 @@ class CarrierReturnShipping:
     ) -> bytes:
         return labels.render_return_label_pdf(
             labels.ReturnLabelData(
-                carrier=plan.carrier.name,
+                carrier=pick_translation(plan.carrier.name, plan.carrier.name_translations, parcel.language),
                 tracking_number=number,
                 rma_number=rma.number,
                 order_number=parcel.order_number,

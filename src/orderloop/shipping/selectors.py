@@ -221,7 +221,7 @@ def order_shipments_for_customer(order: Order) -> list[CustomerShipment]:
                 status_label=str(CUSTOMER_LABELS.get(shipment.status, shipment.status)),
                 tracking_number=shipment.tracking_number,
                 tracking_url=shipment.tracking_url,
-                carrier=shipment.carrier.name,
+                carrier=shipment.carrier.display_name,
                 pickup_point=shipment.pickup_point.label if shipment.pickup_point else "",
                 timeline=steps,
             )

@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 
 from orderloop.core.actors import actor_id as _actor_id
 from orderloop.core.errors import DomainError, InvalidInput, PermissionDeniedError
+from orderloop.core.i18n import names_validated
 from orderloop.core.text import clean_text
 from orderloop.fulfillment import locks as fulfilment_locks
 from orderloop.fulfillment.models import Parcel, ParcelLine, ParcelStatus, Tote
@@ -99,6 +100,42 @@ def _has_perm(actor: Actor, perm: str) -> bool:
 
 def _setting(name: str, default: Any) -> Any:
     return settings.ORDERLOOP.get(name, default)
+
+
+# --- Names of carriers and their services, per language (the back office's names page) ---------------
+
+NAME_MAX = 120
+
+
+def carrier_rename(*, code: str, name: str, name_translations: object, actor: Actor) -> Carrier:
+    """Set a carrier's English name and its names in the other languages (empty: English)."""
+    clean_name, translations = names_validated(name, name_translations, max_length=NAME_MAX)
+    with transaction.atomic():
+        carrier = Carrier.objects.select_for_update().filter(code=code).first()
+        if carrier is None:
+            raise CarrierNotFound(details={"carrier": code})
+        carrier.name, carrier.name_translations = clean_name, translations
+        carrier.save(update_fields=["name", "name_translations"])
+        return carrier
+
+
+def carrier_service_rename(
+    *, carrier_code: str, code: str, name: str, name_translations: object, actor: Actor
+) -> CarrierService:
+    """Set a carrier service's English name and its names in the other languages (empty: English)."""
+    clean_name, translations = names_validated(name, name_translations, max_length=NAME_MAX)
+    with transaction.atomic():
+        service = (
+            CarrierService.objects.select_for_update(of=("self",))
+            .filter(carrier__code=carrier_code, code=code)
+            .select_related("carrier")
+            .first()
+        )
+        if service is None:
+            raise CarrierNotFound(details={"service": f"{carrier_code}.{code}"})
+        service.name, service.name_translations = clean_name, translations
+        service.save(update_fields=["name", "name_translations"])
+        return service
 
 
 # --- Locks ---------------------------------------------------------------------------------------------

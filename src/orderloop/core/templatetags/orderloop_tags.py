@@ -1,12 +1,17 @@
-"""Formatting for templates in the active language: money (Babel), dates (Babel), phone numbers."""
+"""Formatting for templates in the active language: money (Babel), dates (Babel), phone numbers, and
+isolating text of its own direction (addresses, names, codes) from the page around it."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
+from typing import Any
 
 import phonenumbers
 from babel.dates import format_date
 from django import template
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from orderloop.core.money import Money, babel_locale
 
@@ -37,3 +42,19 @@ def phone(value: str | None) -> str:
     except phonenumbers.NumberParseException:
         return value
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+@register.filter
+def isolate(value: Any) -> SafeString | str:
+    """`{{ order.ship_city|isolate }}` → `<bdi>…</bdi>`: text typed by people or systems (addresses,
+    names, phone numbers, SKUs, order numbers, emails) keeps its own direction inside the page's, so
+    "01001 Kyiv" stays "01001 Kyiv" on an Arabic page and an Arabic name stays whole on an English one."""
+    if value is None or value == "":
+        return ""
+    return format_html("<bdi>{}</bdi>", value)
+
+
+@register.filter
+def get_item(mapping: Mapping[str, Any] | None, key: str) -> Any:
+    """`{{ row.name_translations|get_item:code }}`: a dictionary's value (empty when missing)."""
+    return (mapping or {}).get(key, "")

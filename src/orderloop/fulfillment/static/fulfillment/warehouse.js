@@ -51,9 +51,32 @@
     signal();
     focusScan();
   });
+  // The quantity key (the button, F3, or "*" typed into the scan field): type how many units the next
+  // scan confirms, Enter, then scan; without it every scan confirms one unit.
+  function focusQuantity() {
+    var key = document.querySelector("[data-quantity-key]");
+    var field = key && document.getElementById(key.getAttribute("data-quantity-key"));
+    if (field) { field.focus(); field.select(); }
+    return Boolean(field);
+  }
+  document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("[data-quantity-key]")) { focusQuantity(); }
+  });
   // F2 (or "/" outside a field) brings the cursor back to the scan field.
   document.addEventListener("keydown", function (event) {
-    var inField = /INPUT|TEXTAREA|SELECT/.test((document.activeElement || {}).tagName || "");
-    if (event.key === "F2" || (event.key === "/" && !inField)) { event.preventDefault(); focusScan(); }
+    var active = document.activeElement || {};
+    var inField = /INPUT|TEXTAREA|SELECT/.test(active.tagName || "");
+    if (event.key === "F2" || (event.key === "/" && !inField)) { event.preventDefault(); focusScan(); return; }
+    var onScan = active.hasAttribute && active.hasAttribute("data-scanner");
+    if (event.key === "F3" || (event.key === "*" && onScan)) {
+      if (focusQuantity()) { event.preventDefault(); }
+      return;
+    }
+    // Enter in the count goes back to the scan field (the count waits for the scan), unless a code is
+    // there already: then it sends.
+    if (event.key === "Enter" && active.form && active.form.querySelector("[data-quantity-key]") && active.type === "number") {
+      var scanField = active.form.querySelector("[data-scanner]");
+      if (scanField && !scanField.value) { event.preventDefault(); scanField.focus(); }
+    }
   });
 })();
