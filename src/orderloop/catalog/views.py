@@ -13,12 +13,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from orderloop.core import history
 from orderloop.core.errors import DomainError
 
 from . import csv_io, selectors, services
 from .errors import ImportNotFound, ProductNotFound
 from .forms import ImportForm, ProductForm, VariantForm, VariantFormSet
-from .models import Product
+from .models import Product, Variant
 
 PAGE_SIZE = 25
 STATUS_FILTERS = {"active": True, "archived": False, "all": None}
@@ -117,6 +118,11 @@ def _product_form_page(request: HttpRequest, product: Product | None) -> HttpRes
         "formset": formset,
         "product": product,
         "archived_variants": [v for v in variants if not v.is_active],
+        # Who changed a price (or anything else of a variant), when, from what to what.
+        "history": history.entries(Variant.history.filter(product_id=product.pk), subject=lambda r: r.sku)
+        if product is not None
+        else None,
+        "history_title": _("Change history of the variants"),
     }
     return render(
         request,
