@@ -338,7 +338,7 @@ for _scope, _overrides in json.loads(os.environ.get("THROTTLES", "{}")).items():
 PRIVATE_MEDIA_ROOT = Path(os.environ.get("PRIVATE_MEDIA_ROOT", VAR_DIR / "private"))
 STORAGES["documents"] = {
     "BACKEND": "django.core.files.storage.FileSystemStorage",
-    "OPTIONS": {"location": str(PRIVATE_MEDIA_ROOT)},
+    "OPTIONS": {"location": str(PRIVATE_MEDIA_ROOT)},  # type: ignore[dict-item]
 }
 # Carrier webhooks (shipping): a webhook sent with X-Orderloop-Timestamp must be this fresh (its signature
 # covers the time); WEBHOOK_REQUIRE_TIMESTAMP=1 refuses webhooks without one. Every delivery is taken

@@ -82,8 +82,8 @@ def _section_records(key: str) -> Any:
     if key == "payment":
         return PaymentMethod.history.all(), lambda r: r.code
     if key == "roles":
-        return Group.history.all(), lambda r: r.name
-    return User.history.all(), lambda r: r.username
+        return Group.history.all(), lambda r: r.name  # type: ignore[attr-defined]
+    return User.history.all(), lambda r: r.username  # type: ignore[attr-defined]
 
 
 @login_required

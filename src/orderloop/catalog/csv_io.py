@@ -531,14 +531,14 @@ def apply_plan(plan: ImportPlan, *, actor: Any = None, via: str = "import") -> I
                 Variant(product_id=product_ids[item.handle], attributes=item.attributes, **item.fields)
             )
             continue
-        before = [getattr(variant, name) for name in VARIANT_UPDATE_FIELDS]
+        values_before = [getattr(variant, name) for name in VARIANT_UPDATE_FIELDS[:-1]]
         for name, value in item.fields.items():
             setattr(variant, name, value)
         if item.attributes:
             variant.attributes = {**(variant.attributes or {}), **item.attributes}
         variant.updated_at = now
         changed_variants.append(variant)
-        if [getattr(variant, name) for name in VARIANT_UPDATE_FIELDS[:-1]] != before[:-1]:
+        if [getattr(variant, name) for name in VARIANT_UPDATE_FIELDS[:-1]] != values_before:
             audited.append(variant)
     Variant.objects.bulk_create(new_variants, batch_size=CHUNK)
     _update_rows(Variant, changed_variants, VARIANT_UPDATE_FIELDS)

@@ -260,7 +260,7 @@ def return_detail(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_GET
 @throttled_lookups
-def return_label(request: HttpRequest, token: str) -> HttpResponse:
+def return_label(request: HttpRequest, token: str) -> HttpResponse | FileResponse:
     """The label through the return's signed link (from the private documents storage)."""
     rma = _rma(request, token)
     if not rma.label_file:

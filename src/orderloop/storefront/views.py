@@ -454,11 +454,11 @@ def guarded_lookup(request: HttpRequest, found: Callable[[], Any]) -> Any:
     return result
 
 
-def throttled_lookups(view_func: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def throttled_lookups(view_func: Callable[..., Any]) -> Callable[..., Any]:
     """Turns TooManyLookups into the 429 page."""
 
     @functools.wraps(view_func)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         try:
             return view_func(request, *args, **kwargs)
         except TooManyLookups as exc:
