@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from orderloop.catalog.models import Product, Variant
 from orderloop.core import history
 from orderloop.core.models import ApiToken
+from orderloop.core.roles import ROLE_LABELS
 from orderloop.core.services import api_token_create
 from orderloop.core.services import api_token_revoke as revoke_token
 from orderloop.inventory.models import Warehouse
@@ -82,7 +83,7 @@ def _section_records(key: str) -> Any:
     if key == "payment":
         return PaymentMethod.history.all(), lambda r: r.code
     if key == "roles":
-        return Group.history.all(), lambda r: r.name  # type: ignore[attr-defined]
+        return Group.history.all(), lambda r: ROLE_LABELS.get(r.name, r.name)  # type: ignore[attr-defined]
     return User.history.all(), lambda r: r.username  # type: ignore[attr-defined]
 
 

@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.contrib.auth.models import Group
 from django.db import models
 from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 from simple_history.signals import pre_create_historical_record
 
@@ -61,7 +62,8 @@ def _via() -> str:
         return given[1]
     request = _current_request()
     if request is None:
-        return "system"
+        # A service given its actor outside a request (a task, a command): the actor says enough.
+        return "" if given is not None and given[0] is not None else "system"
     token = getattr(request, "api_token", None)
     if token is not None:
         return f"api:{token.prefix}"
@@ -76,7 +78,11 @@ def _note_how(sender: Any, history_instance: Any, **kwargs: Any) -> None:
 
 # --- Reading the trail ----------------------------------------------------------------------------------
 
-ACTIONS = {"+": gettext_lazy("created"), "~": gettext_lazy("changed"), "-": gettext_lazy("deleted")}
+ACTIONS = {
+    "+": pgettext_lazy("history action", "created"),
+    "~": pgettext_lazy("history action", "changed"),
+    "-": pgettext_lazy("history action", "deleted"),
+}
 
 
 @dataclass
@@ -84,9 +90,15 @@ class FieldChange:
     label: str
     old: str = ""
     new: str = ""
-    # Many-to-many fields (a role's permissions, a user's roles, a policy's categories): what came and went.
+    # Many-to-many fields (a role's permissions, a user's roles, a policy's categories): what came and went
+    # (the first few by name, and how many more).
     added: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    added_more: int = 0
+    removed_more: int = 0
+
+
+SHOWN_BY_NAME = 8
 
 
 @dataclass
@@ -102,7 +114,8 @@ class Entry:
 def _via_label(via: str) -> str:
     if via.startswith("api:"):
         return _("API token %(prefix)s…") % {"prefix": via[4:]}
-    return {"page": _("back office"), "system": _("system"), "": ""}.get(via, via)
+    # "system" is already said by who made it.
+    return {"page": _("back office"), "system": "", "": ""}.get(via, via)
 
 
 def _m2m_change(model_field: models.ManyToManyField, old: Any, new: Any) -> FieldChange | None:
@@ -116,12 +129,25 @@ def _m2m_change(model_field: models.ManyToManyField, old: Any, new: Any) -> Fiel
     if before == after:
         return None
     related = model_field.related_model
-    names = {obj.pk: str(obj) for obj in related._default_manager.filter(pk__in=before ^ after)}
+    added_ids, removed_ids = sorted(after - before), sorted(before - after)
+    shown = added_ids[:SHOWN_BY_NAME] + removed_ids[:SHOWN_BY_NAME]
+    names = {obj.pk: _name(obj) for obj in related._default_manager.filter(pk__in=shown)}
     return FieldChange(
         label=str(model_field.verbose_name),
-        added=sorted(names.get(pk, str(pk)) for pk in after - before),
-        removed=sorted(names.get(pk, str(pk)) for pk in before - after),
+        added=sorted(names.get(pk, str(pk)) for pk in added_ids[:SHOWN_BY_NAME]),
+        removed=sorted(names.get(pk, str(pk)) for pk in removed_ids[:SHOWN_BY_NAME]),
+        added_more=max(len(added_ids) - SHOWN_BY_NAME, 0),
+        removed_more=max(len(removed_ids) - SHOWN_BY_NAME, 0),
     )
+
+
+def _name(obj: Any) -> str:
+    """A related row by name; a role (group) by its label in the reader's language."""
+    from .roles import ROLE_LABELS
+
+    if isinstance(obj, Group):
+        return str(ROLE_LABELS.get(obj.name, obj.name))
+    return str(obj)
 
 
 def _display(record: Any, field_name: str, value: Any) -> str:
