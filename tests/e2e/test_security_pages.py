@@ -117,8 +117,8 @@ def test_return_documents_open_through_checked_links(
     live_server: Any,
     login: Any,
     make_staff: Any,
-    methods: None,
-    language: str,  # noqa: F811
+    methods: None,  # noqa: F811
+    language: str,
 ) -> None:
     warehouse = Warehouse.objects.create(code="kyiv", name="Kyiv main", country="UA", city="Kyiv", priority=1)
     product = Product.objects.create(handle="tee", name="Tee")
