@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -297,3 +298,57 @@ ORDERLOOP: dict[str, Any] = {
         },
     },
 }
+
+# --- Security: lockouts, throttles, personal documents, audit trail (docs/operations.md, "Security") ----
+# Staff logins: django-axes counts failed logins per username in the database (shared by every process)
+# and refuses that username, even with the right password, for the cool-off once the limit is reached.
+INSTALLED_APPS += ["axes", "simple_history"]
+# simple-history records who made a change from the request's user (pages, django-admin).
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "simple_history.middleware.HistoryRequestMiddleware",
+)
+MIDDLEWARE.append("axes.middleware.AxesMiddleware")
+AUTHENTICATION_BACKENDS = [
+    "orderloop.backoffice.auth.StaffLockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("STAFF_LOGIN_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("STAFF_LOGIN_LOCKOUT_MINUTES", "15")))
+# Per username: rotating addresses or browsers does not get around it, and one office behind one NAT
+# address is not locked out by one person's typos (axes.W006 asks for the address too).
+AXES_LOCKOUT_PARAMETERS = ["username"]
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False  # no banner on every command
+AXES_LOCKOUT_CALLABLE = "orderloop.backoffice.views.login_locked_out"
+# Behind proxies: how many of them append to X-Forwarded-For (the client's address is the one the first
+# trusted proxy saw). 0: REMOTE_ADDR is the client.
+PROXY_COUNT = int(os.environ.get("PROXY_COUNT", "0"))
+if PROXY_COUNT:
+    AXES_IPWARE_PROXY_COUNT = PROXY_COUNT
+ORDERLOOP["PROXY_COUNT"] = PROXY_COUNT
+# Guess and request throttles (core/throttle.py): per scope `limit` failures (or requests) per `window`
+# seconds, then `lockout` seconds of 429. THROTTLES (JSON) overrides any of them, e.g.
+# '{"api": {"limit": 1200}}'; a limit of 0 turns a throttle off.
+ORDERLOOP["THROTTLES"] = {
+    "return_portal": {"limit": 10, "window": 900, "lockout": 900},
+    "order_tracking": {"limit": 10, "window": 900, "lockout": 900},
+    "customer_sign_in": {"limit": 10, "window": 900, "lockout": 900},
+    "checkout": {"limit": 20, "window": 900, "lockout": 900},
+    "api": {"limit": 600, "window": 60},
+}
+for _scope, _overrides in json.loads(os.environ.get("THROTTLES", "{}")).items():
+    ORDERLOOP["THROTTLES"].setdefault(_scope, {}).update(_overrides)
+# Personal documents (return labels, return photos) are kept apart from MEDIA_ROOT and served only by
+# views that check a staff permission or a signed customer link; nothing publishes this directory.
+PRIVATE_MEDIA_ROOT = Path(os.environ.get("PRIVATE_MEDIA_ROOT", VAR_DIR / "private"))
+STORAGES["documents"] = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": str(PRIVATE_MEDIA_ROOT)},  # type: ignore[dict-item]
+}
+# Carrier webhooks (shipping): a webhook sent with X-Orderloop-Timestamp must be this fresh (its signature
+# covers the time); WEBHOOK_REQUIRE_TIMESTAMP=1 refuses webhooks without one. Every delivery is taken
+# once (by what was signed): a replayed one is acknowledged and ignored.
+ORDERLOOP["WEBHOOK_TOLERANCE_SECONDS"] = int(os.environ.get("WEBHOOK_TOLERANCE_SECONDS", "300"))
+ORDERLOOP["WEBHOOK_REQUIRE_TIMESTAMP"] = env_bool("WEBHOOK_REQUIRE_TIMESTAMP")

@@ -83,6 +83,10 @@ MATRIX: list[tuple[str, set[str]]] = [
     ("returns.refund_return", {ADMIN, MANAGER}),
     ("returns.change_returnpolicy", {ADMIN, MANAGER}),
     ("returns.view_creditnote", {ADMIN, MANAGER, SUPPORT, ANALYST}),
+    # Cash on delivery: the analyst reads the books; recording cash handed in is the manager's.
+    ("shipping.view_codcollection", {ADMIN, MANAGER, ANALYST}),
+    ("shipping.view_codhandover", {ADMIN, MANAGER, ANALYST}),
+    ("shipping.reconcile_cod", {ADMIN, MANAGER}),
 ]
 
 

@@ -97,7 +97,7 @@ def test_the_request_form_shows_errors_next_to_the_lines_and_accepts_photos(deli
     detail = client.get(done["Location"])
     assert b'data-testid="return-label"' in detail.content and rma.number.encode() in detail.content
     label = client.get(re.search(r'href="([^"]+label\.pdf)"', detail.content.decode()).group(1))
-    assert label.content.startswith(b"%PDF")
+    assert b"".join(label.streaming_content).startswith(b"%PDF")
 
 
 def test_a_closed_window_is_refused_with_the_reason(delivered: Any) -> None:

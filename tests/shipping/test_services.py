@@ -252,7 +252,7 @@ def test_nova_poshta_pickup_point_label_webhooks_and_polling(shop, packed, fake_
     assert Order.objects.get(pk=order.pk).status == "in_transit"
     # A replayed webhook changes nothing.
     result = np_webhook(fake_np, shipment, "5", "Прямує до міста", carrier_time(0))
-    assert result.duplicates == 1 and result.recorded == 0
+    assert result.replayed and result.recorded == 0 and result.applied == 0
     # An unknown code is kept and flagged, not dropped; the status stays.
     result = np_webhook(fake_np, shipment, "999", "Something new", carrier_time(1))
     assert result.unknown_codes == 1

@@ -10,13 +10,14 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 from ninja.errors import AuthorizationError as NinjaAuthorizationError
 
 from orderloop.catalog.api import router as catalog_router
 from orderloop.catalog.api import variants_router
-from orderloop.core.api_auth import TokenAuth
+from orderloop.core.api_auth import TokenAuth, TokenRateThrottle
 from orderloop.core.errors import DomainError
 from orderloop.fulfillment.api import fulfilment_router, parcels_router, pick_lists_router, waves_router
 from orderloop.intake.api import router as intake_router
@@ -50,6 +51,7 @@ api = NinjaAPI(
     urls_namespace="api-v1",
     docs_url="/docs",
     auth=TokenAuth(),
+    throttle=[TokenRateThrottle()],
     description="Order management for online shops. Authenticate with `Authorization: Bearer <token>`.",
 )
 
@@ -107,6 +109,24 @@ def on_permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpRes
 @api.exception_handler(Http404)
 def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return error_response(request, 404, "not_found", _("Not found."))
+
+
+@api.exception_handler(Throttled)
+def on_throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
+    # ninja adds the Retry-After header (whole seconds) to this answer.
+    wait = int(exc.wait or 0)
+    return error_response(
+        request,
+        429,
+        "rate_limited",
+        ngettext(
+            "Too many requests with this token. Wait %(seconds)d second and try again.",
+            "Too many requests with this token. Wait %(seconds)d seconds and try again.",
+            wait,
+        )
+        % {"seconds": wait},
+        {"retry_after": wait},
+    )
 
 
 @api.exception_handler(HttpError)

@@ -11,6 +11,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="backoffice/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("settings/api-tokens/", views.api_tokens, name="api_tokens"),
+    path("settings/history/", views.change_history, name="change_history"),
     path("settings/api-tokens/<int:token_id>/revoke/", views.api_token_revoke, name="api_token_revoke"),
     path("settings/names/", views.names, name="names"),
     path("settings/names/<slug:kind>/<str:key>/", views.name_edit, name="name_edit"),

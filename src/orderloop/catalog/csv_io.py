@@ -11,6 +11,10 @@ Import is an upsert by SKU. An empty cell leaves the stored value as it is (for 
 default, e.g. the shop currency); a missing column likewise. A new SKU needs a price and either a
 product_handle of an existing product or a product_name (the handle is then made from the name).
 Unknown category slugs are created. Row numbers in errors are the spreadsheet's (the header is row 1).
+
+Export writes a cell that starts with `=`, `+`, `-` or `@` with a leading `'`, so a spreadsheet shows it
+as text instead of running it as a formula; import takes that `'` off again and keeps all other text as
+it is.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from orderloop.core.i18n import LANGUAGE_CODES
+from orderloop.core.text import from_spreadsheet_safe, spreadsheet_safe
 
 from .domain import (
     MEASURE_FIELDS,
@@ -103,11 +108,12 @@ class _Echo:
 
 
 def export_csv_chunks(variants: QuerySet[Variant]) -> Iterator[str]:
-    """CSV text in pieces for a streaming response; starts with a BOM so spreadsheets read UTF-8."""
+    """CSV text in pieces for a streaming response; starts with a BOM so spreadsheets read UTF-8. Cells a
+    spreadsheet would run as a formula (`=`, `+`, `-`, `@`) start with `'` (core/text.spreadsheet_safe)."""
     writer = csv.writer(_Echo())
     yield "\ufeff"
     for row in export_rows(variants):
-        yield writer.writerow(row)
+        yield writer.writerow([spreadsheet_safe(cell) for cell in row])
 
 
 def export_csv_text(variants: QuerySet[Variant] | None = None) -> str:
@@ -206,7 +212,9 @@ def build_plan(
 ) -> ImportPlan:
     """Check every row against the rules and the current catalog; collect every error."""
     plan = ImportPlan()
-    rows = read_rows(content)
+    # Text is kept as it is; only the `'` our own export put before a formula character comes off again,
+    # so an exported file imports back unchanged.
+    rows = [[from_spreadsheet_safe(cell) for cell in row] for row in read_rows(content)]
     if not rows:
         plan.error(1, "", _("The file is empty."))
         return plan
@@ -440,8 +448,9 @@ def _update_rows(model: type[Model], objects: Sequence[Model], field_names: Sequ
             cursor.executemany(sql, params[start : start + CHUNK])
 
 
-def apply_plan(plan: ImportPlan) -> ImportCounts:
-    """Write a checked plan with bulk statements. Call inside one transaction."""
+def apply_plan(plan: ImportPlan, *, actor: Any = None, via: str = "import") -> ImportCounts:
+    """Write a checked plan with bulk statements. Call inside one transaction. Variants created or whose
+    values changed get their audit-trail rows (core/history.py) as `actor`'s, in bulk too."""
     counts = ImportCounts()
     now = timezone.now()
 
@@ -514,6 +523,7 @@ def apply_plan(plan: ImportPlan) -> ImportCounts:
         variants.update((v.sku, v) for v in Variant.objects.filter(sku__in=chunk))
     new_variants: list[Variant] = []
     changed_variants: list[Variant] = []
+    audited: list[Variant] = []  # changed in a value the audit trail shows (not only `updated_at`)
     for item in plan.variants:
         variant = variants.get(item.sku)
         if variant is None:
@@ -521,14 +531,25 @@ def apply_plan(plan: ImportPlan) -> ImportCounts:
                 Variant(product_id=product_ids[item.handle], attributes=item.attributes, **item.fields)
             )
             continue
+        values_before = [getattr(variant, name) for name in VARIANT_UPDATE_FIELDS[:-1]]
         for name, value in item.fields.items():
             setattr(variant, name, value)
         if item.attributes:
             variant.attributes = {**(variant.attributes or {}), **item.attributes}
         variant.updated_at = now
         changed_variants.append(variant)
+        if [getattr(variant, name) for name in VARIANT_UPDATE_FIELDS[:-1]] != values_before:
+            audited.append(variant)
     Variant.objects.bulk_create(new_variants, batch_size=CHUNK)
     _update_rows(Variant, changed_variants, VARIANT_UPDATE_FIELDS)
+    user = actor if getattr(actor, "pk", None) is not None else None
+    attrs = {"history_via": via}
+    Variant.history.bulk_history_create(  # type: ignore[attr-defined]
+        [v for v in new_variants if v.pk is not None], default_user=user, custom_historical_attrs=attrs
+    )
+    Variant.history.bulk_history_create(  # type: ignore[attr-defined]
+        audited, update=True, default_user=user, custom_historical_attrs=attrs
+    )
     counts.created_variants = len(new_variants)
     counts.updated_variants = len(changed_variants)
     return counts

@@ -6,8 +6,11 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
+from orderloop.core.history import history_user
 from orderloop.core.i18n import pick_translation
+from orderloop.core.models import HistoryRecordBase
 from orderloop.core.money import Money
 
 
@@ -89,6 +92,11 @@ class Variant(models.Model):
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    # The audit trail: who changed a price (or anything else of the variant), when, from what to what.
+    history = HistoricalRecords(
+        bases=[HistoryRecordBase], get_user=history_user, excluded_fields=["created_at", "updated_at"]
+    )
 
     class Meta:
         ordering = ["product_id", "id"]

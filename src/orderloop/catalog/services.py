@@ -612,7 +612,7 @@ def catalog_import_run(*, import_id: int) -> CatalogImport:
     )
     try:
         with transaction.atomic():
-            counts = csv_io.apply_plan(plan)
+            counts = csv_io.apply_plan(plan, actor=job.created_by)
             CatalogImport.objects.filter(pk=import_id).update(
                 status=ImportStatus.DONE,
                 processed_rows=plan.total_rows,

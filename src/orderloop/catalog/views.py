@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import condition, require_POST, require_safe
 
+from orderloop.core import history
 from orderloop.core.errors import DomainError
 
 from . import csv_io, selectors, services
@@ -29,7 +30,7 @@ from .forms import (
     VariantForm,
     VariantFormSet,
 )
-from .models import Product, ProductImage
+from .models import Product, ProductImage, Variant
 
 PAGE_SIZE = 25
 STATUS_FILTERS = {"active": True, "archived": False, "all": None}
@@ -228,6 +229,11 @@ def _product_form_page(request: HttpRequest, product: Product | None) -> HttpRes
         "upload_form": upload_form,
         "image_formset": image_formset,
         "image_rows": _image_rows(images, image_formset),
+        # Who changed a price (or anything else of a variant), when, from what to what.
+        "history": history.entries(Variant.history.filter(product_id=product.pk), subject=lambda r: r.sku)
+        if product is not None
+        else None,
+        "history_title": _("Change history of the variants"),
     }
     return render(request, "catalog/product_form.html", context, status=400 if has_errors else 200)
 

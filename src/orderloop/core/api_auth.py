@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextvars
 from typing import Any
 
 from django.http import HttpRequest
 from ninja.security import HttpBearer
+from ninja.throttling import BaseThrottle
 
+from . import throttle
 from .errors import PermissionDeniedError
 from .services import api_token_authenticate
 
@@ -27,3 +30,22 @@ def require_perm(request: HttpRequest, *perms: str) -> None:
     missing = [perm for perm in perms if not user.has_perm(perm)]
     if missing:
         raise PermissionDeniedError(details={"required": missing})
+
+
+_wait: contextvars.ContextVar[int] = contextvars.ContextVar("api_throttle_wait", default=0)
+
+
+class TokenRateThrottle(BaseThrottle):
+    """At most ORDERLOOP["THROTTLES"]["api"] requests per token per window (per address for the
+    operations without a token, such as carrier webhooks); past it ninja answers 429 with Retry-After.
+    The count is shared by every web process (core/throttle.py)."""
+
+    def allow_request(self, request: HttpRequest) -> bool:
+        token = getattr(request, "api_token", None)
+        key = f"token:{token.pk}" if token is not None else f"ip:{throttle.client_ip(request)}"
+        wait = throttle.hit("api", key)
+        _wait.set(wait)  # one instance serves every thread: the wait belongs to this request's context
+        return wait == 0
+
+    def wait(self) -> float | None:
+        return _wait.get() or None

@@ -3,6 +3,19 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from .history import history_user
+
+
+class HistoryRecordBase(models.Model):
+    """What every audit-trail row of master data carries besides django-simple-history's own columns
+    (who, when, what): how the change came in: a page, an API token (its prefix), or a command or task."""
+
+    history_via = models.CharField(_("via"), max_length=60, blank=True)
+
+    class Meta:
+        abstract = True
 
 
 class ApiToken(models.Model):
@@ -30,6 +43,11 @@ class ApiToken(models.Model):
         verbose_name = _("API token")
         verbose_name_plural = _("API tokens")
         permissions = [("manage_api_tokens", "Can create and revoke API tokens of any user")]
+
+    # Who issued and who revoked which token (the secret's hash and the last use are not history).
+    history = HistoricalRecords(
+        bases=[HistoryRecordBase], get_user=history_user, excluded_fields=["key_hash", "last_used_at"]
+    )
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"
@@ -63,3 +81,57 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope}:{self.key}"
+
+
+class Throttle(models.Model):
+    """A counter of attempts for one scope and key (core/throttle.py): wrong guesses at a portal, or an
+    API token's requests in the current window, and until when the key is blocked.
+
+    Kept in the database, not in a per-process cache, so every web process on every machine counts the
+    same attempts; every change is one conditional UPDATE, so concurrent attempts are all counted on
+    both engines. `key` is an HMAC of what is counted (an order number, an address, a token id), so no
+    personal data is stored in clear.
+    """
+
+    scope = models.CharField(max_length=40)
+    key = models.CharField(max_length=64)
+    window_start = models.DateTimeField()
+    hits = models.PositiveIntegerField(default=0)
+    blocked_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("throttle")
+        verbose_name_plural = _("throttles")
+        constraints = [models.UniqueConstraint(fields=["scope", "key"], name="throttle_unique_per_scope")]
+        indexes = [models.Index(fields=["window_start"], name="throttle_window_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.scope}:{self.key[:8]}… {self.hits}"
+
+
+def _register_auth_history() -> None:
+    """Roles are Django's groups: record who changed a role's permissions (setup_roles, django-admin) and
+    who gave or took a user's roles. Password and last-login changes are not master data."""
+    import simple_history
+    from django.contrib.auth.models import Group, User
+
+    if not hasattr(Group, "history"):
+        simple_history.register(
+            Group,
+            app="orderloop.core",
+            m2m_fields=["permissions"],
+            bases=[HistoryRecordBase],
+            get_user=history_user,
+        )
+    if not hasattr(User, "history"):
+        simple_history.register(
+            User,
+            app="orderloop.core",
+            m2m_fields=["groups"],
+            excluded_fields=["password", "last_login"],
+            bases=[HistoryRecordBase],
+            get_user=history_user,
+        )
+
+
+_register_auth_history()

@@ -104,7 +104,10 @@ SHIPPING_READ = [
 SHIPPING_WRITE = ["shipping.manage_shipments"]
 # The courier sees and closes only their own deliveries (delivered / failed, cash collected).
 SHIPPING_DELIVER = ["shipping.deliver_shipments"]
-SHIPPING_COD = ["shipping.view_codcollection", "shipping.view_codhandover", "shipping.reconcile_cod"]
+# The cash-on-delivery books: reading them (view_codcollection, view_codhandover) and recording the cash
+# couriers hand in (reconcile_cod) are separate permissions.
+COD_READ = ["shipping.view_codcollection", "shipping.view_codhandover"]
+SHIPPING_COD = [*COD_READ, "shipping.reconcile_cod"]
 # What customers were sent, when no mail server is configured (the demo's outbox).
 OUTBOX_READ = ["notifications.view_outboxemail"]
 PROMOTIONS_READ = ["promotions.view_coupon", "promotions.view_couponredemption"]
@@ -210,8 +213,7 @@ ROLE_PERMISSIONS: dict[str, list[str] | str] = {
         *FULFILMENT_READ,
         *RETURNS_READ,
         *SHIPPING_READ,
-        "shipping.view_codcollection",
-        "shipping.view_codhandover",
+        *COD_READ,
     ],
 }
 

@@ -25,6 +25,7 @@ from django.utils.module_loading import import_string
 logger = logging.getLogger(__name__)
 
 DEFAULT_PERIODIC_TASKS: dict[str, float] = {
+    "orderloop.core.tasks.prune_throttles": 3600,
     "orderloop.orders.tasks.check_sla": 60,
     "orderloop.orders.tasks.expire_unpaid_orders": 60,
     "orderloop.purchasing.tasks.check_low_stock": 300,

@@ -16,7 +16,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 from django.utils import timezone
 
-from . import fastsql, roles
+from . import fastsql, history, roles
 from .errors import InvalidInput, NotFound
 from .models import ApiToken
 
@@ -27,7 +27,8 @@ _PREFIX_RE = re.compile(r"[0-9a-f]{12}")
 def roles_sync() -> dict[str, int]:
     """Create the role groups and give each exactly the permissions its role lists."""
     counts: dict[str, int] = {}
-    with transaction.atomic():
+    # The audit trail names the command (the request's user when run from a page).
+    with transaction.atomic(), history.acting(None, "setup_roles"):
         for role, wanted in roles.ROLE_PERMISSIONS.items():
             group, _ = Group.objects.get_or_create(name=role)
             if wanted == roles.ALL:
@@ -127,7 +128,7 @@ def api_token_authenticate(plaintext: str) -> ApiToken | None:
 
 
 def api_token_revoke(*, token_id: int, actor: User) -> ApiToken:
-    with transaction.atomic():
+    with transaction.atomic(), history.acting(actor):
         token = ApiToken.objects.select_for_update().filter(pk=token_id).first()
         if token is None:
             raise NotFound()

@@ -12,8 +12,11 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
+from orderloop.core.history import history_user
 from orderloop.core.i18n import pick_translation
+from orderloop.core.models import HistoryRecordBase
 from orderloop.core.money import Money
 
 
@@ -84,6 +87,9 @@ class DeliveryMethod(models.Model):
     is_active = models.BooleanField(_("active"), default=True)
     sort_order = models.PositiveIntegerField(_("sort order"), default=0)
 
+    # The audit trail (core/history.py).
+    history = HistoricalRecords(bases=[HistoryRecordBase], get_user=history_user)
+
     class Meta:
         ordering = ["sort_order", "code"]
         verbose_name = _("delivery method")
@@ -117,6 +123,9 @@ class PaymentMethod(models.Model):
     is_prepaid = models.BooleanField(_("prepaid"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     sort_order = models.PositiveIntegerField(_("sort order"), default=0)
+
+    # The audit trail (core/history.py).
+    history = HistoricalRecords(bases=[HistoryRecordBase], get_user=history_user)
 
     class Meta:
         ordering = ["sort_order", "code"]

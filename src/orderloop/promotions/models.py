@@ -5,6 +5,10 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from orderloop.core.history import history_user
+from orderloop.core.models import HistoryRecordBase
 
 
 class CouponKind(models.TextChoices):
@@ -31,6 +35,11 @@ class Coupon(models.Model):
     uses = models.PositiveIntegerField(_("uses"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    # The audit trail (core/history.py); `uses` is a counter, not a change of the coupon.
+    history = HistoricalRecords(
+        bases=[HistoryRecordBase], get_user=history_user, excluded_fields=["created_at", "uses"]
+    )
 
     class Meta:
         ordering = ["code"]

@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from orderloop.core import history
 from orderloop.core.errors import DomainError
 
 from . import services
@@ -35,6 +36,11 @@ def coupon_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "promotions/coupon_list.html",
-        {"form": form, "coupons": Coupon.objects.order_by("-id")[:200]},
+        {
+            "form": form,
+            "coupons": Coupon.objects.order_by("-id")[:200],
+            "history": history.entries(Coupon.history.all(), subject=lambda r: r.code),
+            "history_title": _("Change history of the coupons"),
+        },
         status=422 if form.errors else 200,
     )

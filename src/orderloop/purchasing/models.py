@@ -13,7 +13,10 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
+from orderloop.core.history import history_user
+from orderloop.core.models import HistoryRecordBase
 from orderloop.core.money import Money
 
 
@@ -83,6 +86,11 @@ class SupplierItem(models.Model):
     lead_time_days = models.PositiveSmallIntegerField(_("lead time (days)"), null=True, blank=True)
     is_preferred = models.BooleanField(_("preferred"), default=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    # The audit trail of supplier prices (core/history.py).
+    history = HistoricalRecords(
+        bases=[HistoryRecordBase], get_user=history_user, excluded_fields=["updated_at"]
+    )
 
     class Meta:
         ordering = ["variant_id", "supplier_id", "currency"]

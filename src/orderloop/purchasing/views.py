@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from orderloop.catalog.csv_io import CsvFormatError, decode_upload
+from orderloop.core import history
 from orderloop.core.errors import DomainError, NotFound
 from orderloop.inventory import selectors as inventory_selectors
 from orderloop.orders import backorders
@@ -38,7 +39,7 @@ from .forms import (
     SupplierForm,
     add_domain_error,
 )
-from .models import PurchaseOrder, PurchaseOrderLine, PurchaseOrderStatus, Supplier
+from .models import PurchaseOrder, PurchaseOrderLine, PurchaseOrderStatus, Supplier, SupplierItem
 from .pdf import render_purchase_order_pdf
 
 PAGE_SIZE = 50
@@ -219,6 +220,11 @@ def _supplier_context(
         "import_form": forms.get("import_form") or PriceImportForm(prefix="import"),
         "import_errors": forms.get("import_errors") or {},
         "purchase_orders": selectors.purchase_orders(supplier_code=supplier.code)[:20],
+        "history": history.entries(
+            SupplierItem.history.filter(supplier_id=supplier.pk).select_related("variant"),
+            subject=lambda r: r.variant.sku if r.variant_id else r.supplier_sku,
+        ),
+        "history_title": _("Change history of the price list"),
     }
 
 

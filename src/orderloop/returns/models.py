@@ -15,7 +15,11 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
+from orderloop.core.documents import document_storage
+from orderloop.core.history import history_user
+from orderloop.core.models import HistoryRecordBase
 from orderloop.core.money import Money
 
 
@@ -123,6 +127,14 @@ class ReturnPolicy(models.Model):
     notes_translations = models.JSONField(_("notes"), default=dict, blank=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
+    # The audit trail (core/history.py), the excluded categories included.
+    history = HistoricalRecords(
+        bases=[HistoryRecordBase],
+        get_user=history_user,
+        excluded_fields=["updated_at"],
+        m2m_fields=["non_returnable_categories"],
+    )
+
     class Meta:
         ordering = ["country"]
         verbose_name = _("return policy")
@@ -176,7 +188,10 @@ class ReturnRequest(models.Model):
     carrier = models.CharField(_("carrier"), max_length=40, blank=True)
     tracking_ref = models.CharField(_("return tracking"), max_length=100, blank=True)
     label_created_at = models.DateTimeField(_("label created"), null=True, blank=True)
-    label_file = models.FileField(_("return label"), upload_to="returns/labels/", blank=True)
+    # Personal data (the customer's name and address): the private documents storage, never MEDIA_ROOT.
+    label_file = models.FileField(
+        _("return label"), upload_to="returns/labels/", storage=document_storage, blank=True
+    )
     received_at = models.DateTimeField(_("received"), null=True, blank=True)
     # The refund SLA: due date from receipt; flagged (and staff notified) once when it passes.
     refund_due_at = models.DateTimeField(_("refund due"), null=True, blank=True)
@@ -292,7 +307,7 @@ class ReturnPhoto(models.Model):
     request = models.ForeignKey(
         ReturnRequest, on_delete=models.CASCADE, related_name="photos", verbose_name=_("return")
     )
-    image = models.FileField(_("photo"), upload_to="returns/%Y/%m/")
+    image = models.FileField(_("photo"), upload_to="returns/%Y/%m/", storage=document_storage)
     content_type = models.CharField(_("type"), max_length=40)
     size = models.PositiveIntegerField(_("size (bytes)"))
     created_at = models.DateTimeField(_("uploaded"), auto_now_add=True)

@@ -648,7 +648,9 @@ def return_label_create(*, rma_id: int) -> ReturnRequest:
         rma.carrier = clean_text(label.carrier, 40)
         rma.label_created_at = timezone.now()
         if label.pdf:
-            rma.label_file.save(f"{rma.number}.pdf", ContentFile(label.pdf), save=False)
+            rma.label_file.save(
+                f"{rma.number}-{uuid.uuid4().hex[:12]}.pdf", ContentFile(label.pdf), save=False
+            )
         rma.save()
         _event(
             rma,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import translation
@@ -17,11 +17,12 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from orderloop.core import throttle
 from orderloop.core.errors import DomainError
 from orderloop.core.i18n import pick_translation
 from orderloop.core.money import Money
 from orderloop.storefront import selectors as shop_selectors
-from orderloop.storefront.views import _page
+from orderloop.storefront.views import _page, guarded_lookup, throttled_lookups, too_many_attempts
 
 from . import domain, selectors, services
 from .errors import LinesNotReturnable
@@ -71,9 +72,18 @@ def return_portal(request: HttpRequest) -> HttpResponse:
     contact = (request.POST.get("contact") or "").strip()[:254]
     status = 200
     if request.method == "POST":
+        # Wrong guesses count per order number and per address: either one locked answers 429, the
+        # right contact included, until the lockout is over.
+        keys = (number.lstrip("#").upper(), f"ip:{throttle.client_ip(request)}")
+        wait = throttle.blocked_for("return_portal", *keys)
+        if wait:
+            return too_many_attempts(
+                request, wait, "returns/shop_portal.html", number=number, contact=contact
+            )
         order = selectors.order_for_portal(number=number, contact=contact)
         if order is not None:
             return redirect("storefront:return_request", token=shop_selectors.tracking_token(order.number))
+        throttle.record_failure("return_portal", *keys)
         error = _("We could not find an order with this number and email or phone. Check both and try again.")
         status = 422
     return _page(
@@ -84,11 +94,8 @@ def return_portal(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _order(token: str) -> Any:
-    order = shop_selectors.order_from_tracking_token(token)
-    if order is None:
-        raise Http404
-    return order
+def _order(request: HttpRequest, token: str) -> Any:
+    return guarded_lookup(request, lambda: shop_selectors.order_from_tracking_token(token))
 
 
 def _line_rows(
@@ -124,8 +131,9 @@ def _int(value: Any) -> int:
 
 
 @require_http_methods(["GET", "POST"])
+@throttled_lookups
 def return_request(request: HttpRequest, token: str) -> HttpResponse:
-    order = _order(token)
+    order = _order(request, token)
     eligibility = selectors.eligibility(order)
     # Cash on delivery (or a transfer) goes back by bank transfer: ask for the account now.
     by_transfer = selectors.refund_by_transfer(order)
@@ -213,19 +221,17 @@ def return_request(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
-def _rma(token: str) -> ReturnRequest:
-    rma = selectors.return_from_token(token)
-    if rma is None:
-        raise Http404
-    return rma
+def _rma(request: HttpRequest, token: str) -> ReturnRequest:
+    return guarded_lookup(request, lambda: selectors.return_from_token(token))  # type: ignore[no-any-return]
 
 
 CUSTOMER_STEPS = ("requested", "approved", "in_transit", "received", "inspected")
 
 
 @require_GET
+@throttled_lookups
 def return_detail(request: HttpRequest, token: str) -> HttpResponse:
-    rma = _rma(token)
+    rma = _rma(request, token)
     language = translation.get_language() or "en"
     lines = [
         {
@@ -264,14 +270,16 @@ def return_detail(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_GET
-def return_label(request: HttpRequest, token: str) -> HttpResponse:
-    rma = _rma(token)
+@throttled_lookups
+def return_label(request: HttpRequest, token: str) -> HttpResponse | FileResponse:
+    """The label through the return's signed link (from the private documents storage)."""
+    rma = _rma(request, token)
     if not rma.label_file:
         raise Http404
-    with rma.label_file.open("rb") as handle:
-        content = handle.read()
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="return-{rma.number}.pdf"'
+    response = FileResponse(
+        rma.label_file.open("rb"), content_type="application/pdf", filename=f"return-{rma.number}.pdf"
+    )
+    response["Cache-Control"] = "private, no-store"
     return response
 
 

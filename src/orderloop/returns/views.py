@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from orderloop.core import history
 from orderloop.core.errors import DomainError, NotFound
 from orderloop.inventory.models import Warehouse
 from orderloop.orders.models import Order
@@ -32,6 +33,7 @@ from .models import (
     ReturnChannel,
     ReturnMethod,
     ReturnPhoto,
+    ReturnPolicy,
     ReturnReason,
     ReturnRequest,
     ReturnStatus,
@@ -448,6 +450,10 @@ def policies(request: HttpRequest) -> HttpResponse:
             "conditions": list(domain.CONDITIONS.items()),
             "methods": [(m.value, m.label) for m in ReturnMethod if m in domain.CUSTOMER_METHODS],
             "categories": Category.objects.order_by("name"),
+            "history": history.entries(
+                ReturnPolicy.history.all(), subject=lambda r: r.country or _("every other country")
+            ),
+            "history_title": _("Change history of the return policies"),
         },
         status=status,
     )

@@ -451,7 +451,7 @@ def cod_day_out(row: selectors.CodDay) -> CodDayOut:
 
 @cod_router.get("/reconciliation", response=list[CodDayOut], summary="Cash on delivery per courier for a day")
 def cod_reconciliation(request: HttpRequest, date: date | None = None) -> list[CodDayOut]:
-    require_perm(request, RECONCILE)
+    require_perm(request, services.COD_READ)
     return [cod_day_out(r) for r in selectors.cod_reconciliation(day=date or timezone.localdate())]
 
 
@@ -482,8 +482,11 @@ def cod_handover(request: HttpRequest, payload: CodHandoverIn) -> tuple[int, Cod
     response={200: WebhookOut},
     summary="A carrier's tracking webhook (signature-verified, no token)",
     description=(
-        "Signed with the carrier's shared secret: `X-Orderloop-Signature: sha256=<hex HMAC-SHA256 of the body>`. "
-        "A bad signature is a 400 and changes nothing; a repeated event is counted as a duplicate."
+        "Signed with the carrier's shared secret: `X-Orderloop-Signature: sha256=<hex HMAC-SHA256 of the body>`, "
+        "or with `X-Orderloop-Timestamp: <Unix seconds>` of `<timestamp>.<body>` (then the time must be within "
+        "WEBHOOK_TOLERANCE_SECONDS). A bad signature or a stale timestamp is a 400 and changes nothing. Each "
+        "delivery (what was signed) is taken once: a replay answers `replayed: true` and changes nothing; "
+        "a repeated event within a new delivery is counted as a duplicate."
     ),
 )
 def webhook(request: HttpRequest, carrier: str) -> WebhookOut:
@@ -495,4 +498,5 @@ def webhook(request: HttpRequest, carrier: str) -> WebhookOut:
         duplicates=result.duplicates,
         unknown_codes=result.unknown_codes,
         unknown_shipments=result.unknown_shipments,
+        replayed=result.replayed,
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
 
@@ -285,3 +285,36 @@ def signature_valid(secret: str, body: bytes, header: str) -> bool:
     if not secret or not header:
         return False
     return hmac.compare_digest(sign(secret, body), header.strip())
+
+
+SIGNATURE_HEADER = "X-Orderloop-Signature"
+TIMESTAMP_HEADER = "X-Orderloop-Timestamp"
+
+
+def webhook_verified(
+    secret: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    *,
+    now: float,
+    tolerance: int,
+    require_timestamp: bool,
+) -> str:
+    """Check a webhook's signature; returns "" when it holds, else why not ("signature", "timestamp").
+
+    A sender that sends `X-Orderloop-Timestamp` (Unix seconds) signs `<timestamp>.<body>`, and the time
+    must be within `tolerance` seconds of `now`: a captured webhook cannot be replayed after that. A
+    sender without it signs the body alone (refused when `require_timestamp`)."""
+    header = headers.get(SIGNATURE_HEADER, "")
+    stamp = (headers.get(TIMESTAMP_HEADER) or "").strip()
+    if not stamp:
+        if require_timestamp:
+            return "timestamp"
+        return "" if signature_valid(secret, body, header) else "signature"
+    if not signature_valid(secret, stamp.encode() + b"." + body, header):
+        return "signature"
+    try:
+        sent = int(stamp)
+    except ValueError:
+        return "timestamp"
+    return "" if abs(now - sent) <= tolerance else "timestamp"

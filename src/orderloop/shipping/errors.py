@@ -90,6 +90,12 @@ class WebhookSignatureInvalid(DomainError):
     default_message = _("The webhook signature does not match.")
 
 
+class WebhookTimestampInvalid(DomainError):
+    code = "webhook_timestamp_invalid"
+    http_status = 400
+    default_message = _("The webhook is too old or its timestamp is missing: it is not accepted again.")
+
+
 class WebhookPayloadInvalid(InvalidInput):
     code = "webhook_payload_invalid"
     default_message = _("The webhook body is not an event this carrier sends.")

@@ -407,4 +407,24 @@ class CodHandover(models.Model):
         return f"{self.courier_id} {self.date}: {self.amount}"
 
 
+class WebhookDelivery(models.Model):
+    """A carrier webhook that was taken: a SHA-256 of what was signed (timestamp and body). The same
+    delivery again — the sender retrying, or someone replaying a captured one — is acknowledged and
+    ignored. Kept for good: without a timestamp, a body signed once stays valid."""
+
+    carrier = models.ForeignKey(Carrier, on_delete=models.CASCADE, related_name="+")
+    delivery_id = models.CharField(max_length=128)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        constraints = [
+            models.UniqueConstraint(fields=["carrier", "delivery_id"], name="webhook_delivery_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.carrier_id}:{self.delivery_id}"
+
+
 ZERO = Decimal("0")

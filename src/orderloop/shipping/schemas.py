@@ -212,3 +212,5 @@ class WebhookOut(Schema):
     duplicates: int
     unknown_codes: int
     unknown_shipments: int
+    # True: this delivery was taken before (a retry or a replay) and changed nothing.
+    replayed: bool = False

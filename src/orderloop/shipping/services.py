@@ -13,6 +13,7 @@ units (LineAllocation rows) are released with it.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -75,6 +76,7 @@ from .models import (
     Shipment,
     ShipmentEvent,
     ShipmentStatus,
+    WebhookDelivery,
 )
 
 logger = logging.getLogger(__name__)
@@ -85,6 +87,8 @@ S = ShipmentStatus
 MANAGE = "shipping.manage_shipments"
 DELIVER = "shipping.deliver_shipments"
 RECONCILE = "shipping.reconcile_cod"
+# Reading the cash-on-delivery books (the analyst, the manager) is apart from recording cash handed in.
+COD_READ = "shipping.view_codcollection"
 IMPORT_POINTS = "shipping.import_pickup_points"
 
 PARCEL_SHIPPED = "parcel_shipped"
@@ -785,6 +789,8 @@ class EventsResult:
     duplicates: int = 0
     unknown_codes: int = 0
     unknown_shipments: int = 0
+    # The whole webhook delivery was taken before (a retry or a replay): nothing was read from it.
+    replayed: bool = False
 
 
 def tracking_events_apply(*, carrier: Carrier, events: Sequence[TrackingEvent], source: str) -> EventsResult:
@@ -866,13 +872,25 @@ def _one_event(
 
 
 def webhook_receive(*, carrier_code: str, payload: bytes, headers: Any) -> EventsResult:
-    """A carrier's webhook: verify the signature (400 webhook_signature_invalid, nothing written), read
-    its events and apply them."""
+    """A carrier's webhook: verify the signature and, when sent, the timestamp (400
+    webhook_signature_invalid / webhook_timestamp_invalid, nothing written), read its events and apply
+    them — once per delivery: a delivery taken before (the same signed content: timestamp and body) is
+    answered `replayed` and changes nothing. Within it, each carrier event is taken once per shipment by
+    its event id (`ShipmentEvent.dedupe_key`)."""
     carrier = Carrier.objects.filter(code=carrier_code, is_active=True).first()
     if carrier is None:
         raise CarrierNotFound()
     events = adapter_for(carrier.adapter).parse_webhook(payload=payload, headers=headers)
-    return tracking_events_apply(carrier=carrier, events=events, source=EventSource.WEBHOOK)
+    # The signed content only: a header outside the signature could be changed to dodge this.
+    stamp = (headers.get(domain.TIMESTAMP_HEADER) or "").strip()
+    delivery_id = hashlib.sha256(stamp.encode() + b"." + payload).hexdigest()
+    if WebhookDelivery.objects.filter(carrier=carrier, delivery_id=delivery_id).exists():
+        return EventsResult(replayed=True)
+    result = tracking_events_apply(carrier=carrier, events=events, source=EventSource.WEBHOOK)
+    # Recorded after the events, so a delivery that failed half-way is taken again when the sender
+    # retries (each event is itself unique per shipment); two copies at once are both harmless.
+    WebhookDelivery.objects.get_or_create(carrier=carrier, delivery_id=delivery_id)
+    return result
 
 
 def shipments_poll(*, limit: int = 500, shipment_ids: Iterable[int] | None = None) -> EventsResult:

@@ -11,6 +11,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from orderloop.core.errors import DomainError
+from orderloop.core.redirects import safe_next
 from orderloop.fulfillment.models import Wave
 from orderloop.inventory.models import Warehouse
 
@@ -164,9 +166,9 @@ def hand_over(request: HttpRequest) -> HttpResponse:
         )
     except DomainError as exc:
         _error(request, exc)
-        return redirect(request.POST.get("next") or reverse("shipping:desk"))
+        return redirect(safe_next(request, request.POST.get("next"), reverse("shipping:desk")))
     messages.success(request, _("Handed over: %(number)s.") % {"number": shipment.tracking_number})
-    return redirect(request.POST.get("next") or reverse("shipping:desk"))
+    return redirect(safe_next(request, request.POST.get("next"), reverse("shipping:desk")))
 
 
 @login_required
@@ -317,10 +319,12 @@ def courier_action(request: HttpRequest, shipment_id: int, action: str) -> HttpR
 
 
 @login_required
-@permission_required(RECONCILE, raise_exception=True)
+@permission_required(services.COD_READ, raise_exception=True)
 def cod(request: HttpRequest) -> HttpResponse:
     day = _day(request)
     if request.method == "POST":
+        if not request.user.has_perm(RECONCILE):
+            raise PermissionDenied
         try:
             services.cod_handover_record(
                 courier_username=request.POST.get("courier", ""),

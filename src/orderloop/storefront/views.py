@@ -7,7 +7,9 @@ Thin: each view parses, calls a selector or a service, and renders. htmx request
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
+import math
 import secrets
 from collections.abc import Callable
 from typing import Any
@@ -21,9 +23,12 @@ from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from orderloop.core import throttle
 from orderloop.core.errors import DomainError, InvalidInput
+from orderloop.core.redirects import safe_next
 from orderloop.customers import auth
 from orderloop.customers import selectors as customer_selectors
 from orderloop.customers import services as customer_services
@@ -105,6 +110,25 @@ def _page(request: HttpRequest, template: str, context: dict[str, Any], status: 
         {"customer": customer, "cart_count": view.count, **context},
         status=status,
     )
+
+
+def throttle_message(seconds: int) -> str:
+    minutes = max(math.ceil(seconds / 60), 1)
+    return ngettext(
+        "Too many attempts. Please wait %(minutes)d minute and try again.",
+        "Too many attempts. Please wait %(minutes)d minutes and try again.",
+        minutes,
+    ) % {"minutes": minutes}
+
+
+def too_many_attempts(
+    request: HttpRequest, seconds: int, template: str = "storefront/too_many_attempts.html", **context: Any
+) -> HttpResponse:
+    """429 with Retry-After: the page the guess was made on (its form shows the message) or a short page."""
+    context.setdefault("error", throttle_message(seconds))
+    response = _page(request, template, context, status=429)
+    response["Retry-After"] = str(seconds)
+    return response
 
 
 # --- Catalogue and product ---------------------------------------------------------------------------
@@ -199,9 +223,7 @@ def cart(request: HttpRequest) -> HttpResponse:
 @require_POST
 def cart_add(request: HttpRequest) -> HttpResponse:
     cart_row, created = _cart_for_writing(request)
-    next_url = request.POST.get("next") or reverse("storefront:cart")
-    if not next_url.startswith("/"):
-        next_url = reverse("storefront:cart")
+    next_url = safe_next(request, request.POST.get("next"), reverse("storefront:cart"))
     variant_id = _int(request.POST.get("variant"))
     chosen = _chosen_attributes(request.POST)
     if chosen and request.POST.get("product"):
@@ -343,6 +365,10 @@ def checkout(request: HttpRequest) -> HttpResponse:
         form = CheckoutForm(initial=_initial_checkout(request, customer))
         return _page(request, "storefront/checkout.html", _dynamic_context(form, view))
 
+    address = throttle.client_ip(request)
+    wait = throttle.blocked_for("checkout", address)
+    if wait:
+        return too_many_attempts(request, wait)
     form = CheckoutForm(request.POST)
     if request.POST.get("refresh_points"):
         # Without JavaScript: show the pickup points of the city typed, place nothing yet.
@@ -400,6 +426,8 @@ def checkout(request: HttpRequest) -> HttpResponse:
                 form.add_error(None, exc.message)
         except DomainError as exc:
             form.add_error(None, exc.message)
+    # A checkout that did not place an order counts against the address (card and coupon guessing).
+    throttle.record_failure("checkout", address)
     return _page(request, "storefront/checkout.html", _dynamic_context(form, view), status=422)
 
 
@@ -431,19 +459,59 @@ def _after_checkout(order: Order) -> str:
 @require_POST
 def checkout_refresh(request: HttpRequest) -> HttpResponse:
     """htmx: re-render the parts that follow the country, the delivery option and the coupon."""
+    address = throttle.client_ip(request)
+    wait = throttle.blocked_for("checkout", address)
+    if wait:
+        response = HttpResponse(throttle_message(wait), status=429, content_type="text/plain; charset=utf-8")
+        response["Retry-After"] = str(wait)
+        return response
     view = selectors.cart_view(current_cart(request))
     form = CheckoutForm(request.POST)
-    return render(request, "storefront/_checkout_dynamic.html", _dynamic_context(form, view))
+    context = _dynamic_context(form, view)
+    coupon = context["quote"].coupon
+    if coupon is not None and coupon.problem == "unknown":
+        throttle.record_failure("checkout", address)  # guessing coupon codes
+    return render(request, "storefront/_checkout_dynamic.html", context)
 
 
 # --- Following and paying an order ------------------------------------------------------------------
 
 
-def _order_or_404(token: str) -> Order:
-    order = selectors.order_from_tracking_token(token)
-    if order is None:
+class TooManyLookups(Exception):
+    def __init__(self, seconds: int) -> None:
+        super().__init__(seconds)
+        self.seconds = seconds
+
+
+def guarded_lookup(request: HttpRequest, found: Callable[[], Any]) -> Any:
+    """A lookup by a customer's signed link: a wrong link counts against the address, and an address
+    with too many wrong links gets 429 (TooManyLookups) for a while, the right links included."""
+    address = throttle.client_ip(request)
+    wait = throttle.blocked_for("order_tracking", address)
+    if wait:
+        raise TooManyLookups(wait)
+    result = found()
+    if result is None:
+        throttle.record_failure("order_tracking", address)
         raise Http404
-    return order
+    return result
+
+
+def throttled_lookups(view_func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turns TooManyLookups into the 429 page."""
+
+    @functools.wraps(view_func)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return view_func(request, *args, **kwargs)
+        except TooManyLookups as exc:
+            return too_many_attempts(request, exc.seconds)
+
+    return wrapped
+
+
+def _order_or_404(request: HttpRequest, token: str) -> Order:
+    return guarded_lookup(request, lambda: selectors.order_from_tracking_token(token))  # type: ignore[no-any-return]
 
 
 def _track_context(order: Order, token: str) -> dict[str, Any]:
@@ -471,23 +539,26 @@ def _track_context(order: Order, token: str) -> dict[str, Any]:
 
 
 @require_GET
+@throttled_lookups
 def order_track(request: HttpRequest, token: str) -> HttpResponse:
-    order = _order_or_404(token)
+    order = _order_or_404(request, token)
     context = _track_context(order, token)
     context["placed"] = request.GET.get("placed") == "1"
     return _page(request, "storefront/order_track.html", context)
 
 
 @require_GET
+@throttled_lookups
 def order_status(request: HttpRequest, token: str) -> HttpResponse:
     """htmx: the status block, polled while a payment is processing."""
-    order = _order_or_404(token)
+    order = _order_or_404(request, token)
     return render(request, "storefront/_order_status.html", _track_context(order, token))
 
 
 @require_GET
+@throttled_lookups
 def order_invoice(request: HttpRequest, token: str) -> HttpResponse:
-    order = _order_or_404(token)
+    order = _order_or_404(request, token)
     invoice = order.invoices.order_by("-id").first()
     if invoice is None:
         raise Http404
@@ -499,10 +570,11 @@ def order_invoice(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_GET
+@throttled_lookups
 def order_pay(request: HttpRequest, token: str) -> HttpResponse:
     """The card payment page: a PaymentIntent for what is due now, confirmed in the browser with
     Stripe.js; the webhook then marks the order paid."""
-    order = _order_or_404(token)
+    order = _order_or_404(request, token)
     track = selectors.tracking_url(order)
     if not selectors.card_payments_enabled() or order.payment_method.kind not in {
         PaymentKind.CARD,
@@ -541,9 +613,9 @@ def _sign_in_and_merge(request: HttpRequest, customer: Customer) -> HttpResponse
     guest = _guest_cart(request)
     auth.sign_in(request, customer)
     cart_row = services.cart_merge_on_sign_in(guest_cart=guest, customer=customer)
-    next_url = request.POST.get("next") or request.GET.get("next") or reverse("storefront:account")
-    if not next_url.startswith("/") or next_url.startswith("//"):
-        next_url = reverse("storefront:account")
+    next_url = safe_next(
+        request, request.POST.get("next") or request.GET.get("next"), reverse("storefront:account")
+    )
     response = redirect(next_url)
     _remember_cart(response, cart_row)
     if customer.language:
@@ -557,11 +629,27 @@ def _sign_in_and_merge(request: HttpRequest, customer: Customer) -> HttpResponse
 def sign_in(request: HttpRequest) -> HttpResponse:
     form = SignInForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        # Wrong passwords count per email and per address; either locked answers 429 (the right password
+        # too) until the lockout is over.
+        keys = (form.cleaned_data["email"], throttle.client_ip(request))
+        wait = throttle.blocked_for("customer_sign_in", *keys)
+        if wait:
+            return too_many_attempts(
+                request,
+                wait,
+                "storefront/sign_in.html",
+                form=form,
+                register_form=RegisterForm(),
+                next=request.POST.get("next", ""),
+                sign_in_error=throttle_message(wait),
+            )
         customer = customer_services.customer_authenticate(
             email=form.cleaned_data["email"], password=form.cleaned_data["password"]
         )
         if customer is not None:
+            throttle.reset("customer_sign_in", form.cleaned_data["email"])
             return _sign_in_and_merge(request, customer)
+        throttle.record_failure("customer_sign_in", *keys)
         form.add_error(None, _("The email or the password is not right."))
     return _page(
         request,

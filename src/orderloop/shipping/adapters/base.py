@@ -128,3 +128,28 @@ class CarrierAdapter(Protocol):
     def pickup_points(
         self, *, country: str, city: str = "", postal_code: str = ""
     ) -> list[PickupPointData]: ...
+
+
+def verify_webhook(config: Mapping[str, Any], payload: bytes, headers: Mapping[str, str]) -> None:
+    """A relay's webhook for a carrier (shipping/domain.webhook_verified): the signature with the
+    carrier's WEBHOOK_SECRET, and the timestamp within ORDERLOOP["WEBHOOK_TOLERANCE_SECONDS"] when one is
+    sent (or required: WEBHOOK_REQUIRE_TIMESTAMP)."""
+    import time
+
+    from django.conf import settings
+
+    from ..domain import webhook_verified
+    from ..errors import WebhookSignatureInvalid, WebhookTimestampInvalid
+
+    problem = webhook_verified(
+        str(config.get("WEBHOOK_SECRET") or ""),
+        payload,
+        headers,
+        now=time.time(),
+        tolerance=int(settings.ORDERLOOP.get("WEBHOOK_TOLERANCE_SECONDS", 300)),
+        require_timestamp=bool(settings.ORDERLOOP.get("WEBHOOK_REQUIRE_TIMESTAMP", False)),
+    )
+    if problem == "signature":
+        raise WebhookSignatureInvalid()
+    if problem == "timestamp":
+        raise WebhookTimestampInvalid()

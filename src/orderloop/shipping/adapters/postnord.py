@@ -29,9 +29,8 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from ..domain import signature_valid
-from ..errors import CarrierError, CarrierNotConfigured, WebhookPayloadInvalid, WebhookSignatureInvalid
-from .base import BookedShipment, PickupPointData, Rate, ShipmentRequest, TrackingEvent
+from ..errors import CarrierError, CarrierNotConfigured, WebhookPayloadInvalid
+from .base import BookedShipment, PickupPointData, Rate, ShipmentRequest, TrackingEvent, verify_webhook
 from .http import request_json
 
 DEFAULT_URL = "https://api2.postnord.com"
@@ -284,10 +283,7 @@ class PostNordCarrier:
         return events
 
     def parse_webhook(self, *, payload: bytes, headers: Mapping[str, str]) -> list[TrackingEvent]:
-        if not signature_valid(
-            str(self.config.get("WEBHOOK_SECRET") or ""), payload, headers.get(SIGNATURE_HEADER, "")
-        ):
-            raise WebhookSignatureInvalid()
+        verify_webhook(self.config, payload, headers)
         try:
             body = json.loads(payload.decode())
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
