@@ -36,6 +36,12 @@ FIRST_RESTART_DELAY = 1.0
 MAX_RESTART_DELAY = 30.0
 STABLE_SECONDS = 60.0  # a process that ran this long was healthy: its next restart is quick again
 STOP_TIMEOUT = 10.0
+PROCESS_DEFAULTS = {
+    "PYTHONUNBUFFERED": "1",
+    # PostgreSQL only (settings ignore it for SQLite): a pool of at most 8 connections per process
+    # instead of one kept for 60 s by each of the development server's request threads.
+    "DATABASE_POOL": "8",
+}
 
 
 def log(message: str) -> None:
@@ -66,9 +72,8 @@ def prepare_environment(port: str) -> Path:
     """The environment every process gets; returns the data directory."""
     os.environ.setdefault("ORDERLOOP_HOME", str(ROOT))
     os.environ.setdefault("SITE_URL", f"http://127.0.0.1:{port}")
-    os.environ.setdefault("PYTHONUNBUFFERED", "1")
-    # PostgreSQL only (settings ignore it for SQLite): a bounded pool instead of a connection per thread.
-    os.environ.setdefault("DATABASE_POOL", "8")
+    for name, value in PROCESS_DEFAULTS.items():
+        os.environ.setdefault(name, value)
     var_dir = Path(os.environ.get("ORDERLOOP_VAR_DIR", Path(os.environ["ORDERLOOP_HOME"]) / "var"))
     var_dir.mkdir(parents=True, exist_ok=True)
     installation_secret_key(var_dir)
