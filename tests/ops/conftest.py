@@ -50,7 +50,9 @@ def process_env(**extra: str) -> dict[str, str]:
         for k, v in os.environ.items()
         if k not in {"DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE", "TEST_DB_SUFFIX", "DATABASE_POOL"}
     }
-    env.update({"PYTHONUNBUFFERED": "1", **extra, "DATABASE_URL": database_url(), "PYTHONPATH": str(ROOT / "src")})
+    env.update(
+        {"PYTHONUNBUFFERED": "1", **extra, "DATABASE_URL": database_url(), "PYTHONPATH": str(ROOT / "src")}
+    )
     return env
 
 
