@@ -127,12 +127,15 @@ DEFAULT_SQLITE_PATH = VAR_DIR / "orderloop.sqlite3"
 DATABASE_URL = os.environ.get("DATABASE_URL", "").strip()
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
-    # DATABASE_POOL=1 (or the pool's largest size, e.g. 8): Django's connection pool (psycopg_pool) instead
-    # of a connection kept per thread. `make run` sets it: the development server starts a thread per
-    # request, and 60 s persistent connections per thread added up until PostgreSQL refused clients.
+    # DATABASE_POOL=1 (8 connections) or the pool's largest size: Django's connection pool (psycopg_pool)
+    # instead of a connection kept per thread. `make run` sets it: the development server starts a thread
+    # per request, and 60 s persistent connections per thread added up until PostgreSQL refused clients.
     DATABASE_POOL = os.environ.get("DATABASE_POOL", "").strip().lower()
-    if DATABASE_POOL not in {"", "0", "false", "no", "off"} and "postgresql" in DATABASES["default"]["ENGINE"]:
-        pool_size = int(DATABASE_POOL) if DATABASE_POOL.isdigit() else 8
+    if (
+        DATABASE_POOL not in {"", "0", "false", "no", "off"}
+        and "postgresql" in DATABASES["default"]["ENGINE"]
+    ):
+        pool_size = int(DATABASE_POOL) if DATABASE_POOL.isdigit() and int(DATABASE_POOL) > 1 else 8
         DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps the connections; Django requires 0
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": 1,

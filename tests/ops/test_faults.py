@@ -292,6 +292,12 @@ def test_restarting_the_web_server_under_load_places_every_order_once(
     )
     port = free_port()
     server = _granian(processes, env, port)
+    # A monitor probes /health/ over plain HTTP: answered (503: no worker runs yet), not sent to HTTPS.
+    probe = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    probe.request("GET", "/health/")
+    health = probe.getresponse()
+    assert health.status == 503 and json.loads(health.read())["checks"]["workers"]["ok"] is False
+    probe.close()
 
     clients, per_client = 4, 8
     answers: dict[str, tuple[int, dict[str, Any]]] = {}
