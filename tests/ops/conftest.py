@@ -4,6 +4,7 @@ server) against this test run's own database, a real SMTP server, and stock to o
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -83,17 +84,35 @@ class Processes:
     def output(self, process: subprocess.Popen[bytes]) -> str:
         return next(log for started, log in self.started if started is process).read_text(errors="replace")
 
+    @staticmethod
+    def signal_group(process: subprocess.Popen[bytes], signum: int, *, wait: float = 30) -> None:
+        """Signal the process and everything it started (granian's workers are processes of their own:
+        killing only the main one would leave them serving), then wait until all are gone."""
+        try:
+            os.killpg(process.pid, signum)
+        except ProcessLookupError:
+            return
+        process.wait(timeout=wait)
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(process.pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.05)
+        os.killpg(process.pid, signal.SIGKILL)
+
     def stop_all(self) -> None:
         for process, _log in self.started:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
         deadline = time.monotonic() + 15
         for process, _log in self.started:
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)  # whatever is left of its group
+            process.wait()
 
 
 @pytest.fixture

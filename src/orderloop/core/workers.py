@@ -169,7 +169,9 @@ def release_expired_leases(*, now: datetime | None = None) -> list[str]:
     """
     now = now or timezone.now()
     cutoff = now - lease()
-    running = list(DBTaskResult.objects.running().values_list("id", "worker_ids", "started_at", "task_path"))
+    running = list(
+        DBTaskResult.objects.running().order_by().values_list("id", "worker_ids", "started_at", "task_path")
+    )
     if not running:
         return []
     owners = {worker_ids[-1] for _id, worker_ids, _started, _path in running if worker_ids}
@@ -200,8 +202,8 @@ def release_expired_leases(*, now: datetime | None = None) -> list[str]:
 def release_worker_tasks(worker_id: str) -> list[str]:
     """Put back the tasks a worker left RUNNING when its loop stopped (it runs nothing now)."""
     released = []
-    for task_id, worker_ids, started_at in DBTaskResult.objects.running().values_list(
-        "id", "worker_ids", "started_at"
+    for task_id, worker_ids, started_at in (
+        DBTaskResult.objects.running().order_by().values_list("id", "worker_ids", "started_at")
     ):
         if worker_ids and worker_ids[-1] == worker_id and _put_back(task_id, started_at):
             released.append(str(task_id))

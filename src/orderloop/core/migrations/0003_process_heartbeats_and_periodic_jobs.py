@@ -7,6 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('core', '0002_idempotency_key'),
+        ('django_tasks_database', '0021_conditional_partial_index_ordering'),
     ]
 
     operations = [
@@ -42,5 +43,14 @@ class Migration(migrations.Migration):
                 'verbose_name_plural': 'process heartbeats',
                 'ordering': ['role', 'process_id'],
             },
+        ),
+        # Every live worker looks for RUNNING tasks whose lease expired (core/workers.py) every few
+        # seconds; without an index that reads the whole task table, which only grows between prunes.
+        migrations.RunSQL(
+            sql=(
+                "CREATE INDEX core_task_running_idx ON django_tasks_database_dbtaskresult (status) "
+                "WHERE status = 'RUNNING'"
+            ),
+            reverse_sql="DROP INDEX core_task_running_idx",
         ),
     ]
