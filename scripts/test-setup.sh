@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# System packages the tests need: Chromium (browser tests) and GNU gettext (the translation-completeness
-# test extracts strings with xgettext). Installed from Debian's packages when missing and we may do so.
+# System packages the tests need: Chromium (browser tests), GNU gettext (the translation-completeness
+# test extracts strings with xgettext) and PostgreSQL's client tools (pg_dump/pg_restore: the backup
+# tests). Installed from Debian's packages when missing and we may do so.
 set -u
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v xgettext >/dev/null 2>&1 || missing+=(gettext)
+command -v pg_dump >/dev/null 2>&1 || missing+=(postgresql-client)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 SUDO=""

@@ -14,7 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+
+from orderloop.core.secret_key import installation_secret_key
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 BASE_DIR = Path(os.environ.get("ORDERLOOP_HOME", Path.cwd()))
@@ -35,11 +38,20 @@ def env_list(name: str, default: str = "") -> list[str]:
 PRODUCTION = os.environ.get("ORDERLOOP_ENV", "development") == "production"
 DEBUG = env_bool("DEBUG", default=not PRODUCTION)
 
+# --- Secret key -------------------------------------------------------------------------------------
+# Signs sessions and the customers' tracking and return links. Production must be given its own; any
+# other installation makes a random one on first use and keeps it in var/secret_key (core/secret_key.py).
 if PRODUCTION:
-    SECRET_KEY = os.environ["SECRET_KEY"]
+    SECRET_KEY = os.environ.get("SECRET_KEY", "").strip()
+    if not SECRET_KEY:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set. Production needs its own secret key in the environment, e.g. "
+            "SECRET_KEY=$(python -c 'import secrets; print(secrets.token_urlsafe(50))') "
+            "(docs/operations.md)."
+        )
     ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
 else:
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-insecure-key-change-me-in-production-0123456789")
+    SECRET_KEY = os.environ.get("SECRET_KEY", "").strip() or installation_secret_key(VAR_DIR)
     ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -116,6 +128,21 @@ DEFAULT_SQLITE_PATH = VAR_DIR / "orderloop.sqlite3"
 DATABASE_URL = os.environ.get("DATABASE_URL", "").strip()
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    # DATABASE_POOL=1 (8 connections) or the pool's largest size: Django's connection pool (psycopg_pool)
+    # instead of a connection kept per thread. `make run` sets it: the development server starts a thread
+    # per request, and 60 s persistent connections per thread added up until PostgreSQL refused clients.
+    DATABASE_POOL = os.environ.get("DATABASE_POOL", "").strip().lower()
+    if (
+        DATABASE_POOL not in {"", "0", "false", "no", "off"}
+        and "postgresql" in DATABASES["default"]["ENGINE"]
+    ):
+        pool_size = int(DATABASE_POOL) if DATABASE_POOL.isdigit() and int(DATABASE_POOL) > 1 else 8
+        DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps the connections; Django requires 0
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 1,
+            "max_size": pool_size,
+            "timeout": 30,
+        }
 else:
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": str(DEFAULT_SQLITE_PATH)}}
 
@@ -352,3 +379,24 @@ STORAGES["documents"] = {
 # once (by what was signed): a replayed one is acknowledged and ignored.
 ORDERLOOP["WEBHOOK_TOLERANCE_SECONDS"] = int(os.environ.get("WEBHOOK_TOLERANCE_SECONDS", "300"))
 ORDERLOOP["WEBHOOK_REQUIRE_TIMESTAMP"] = env_bool("WEBHOOK_REQUIRE_TIMESTAMP")
+# --- Background processes: task workers, the scheduler, health (docs/operations.md) -----------------
+ORDERLOOP.update(
+    {
+        # A task whose worker has not beaten for this long is put back in the queue and runs again.
+        "TASK_LEASE_SECONDS": float(os.environ.get("TASK_LEASE_SECONDS", "120")),
+        "WORKER_HEARTBEAT_SECONDS": float(os.environ.get("WORKER_HEARTBEAT_SECONDS", "10")),
+        # A task that failed on a database error runs again, this many times at most.
+        "TASK_MAX_ATTEMPTS": int(os.environ.get("TASK_MAX_ATTEMPTS", "10")),
+        "SCHEDULER_POLL_SECONDS": float(os.environ.get("SCHEDULER_POLL_SECONDS", "5")),
+        # {"orderloop.orders.tasks.check_sla": 30, ...}: other intervals (seconds, 0 = off) than the defaults.
+        "PERIODIC_TASK_OVERRIDES": json.loads(os.environ.get("PERIODIC_TASK_SECONDS", "{}")),
+        # The health endpoint answers 503 when the oldest waiting task waited longer, or the scheduler
+        # has not ticked for longer, than this.
+        "HEALTH_MAX_TASK_WAIT_SECONDS": float(os.environ.get("HEALTH_MAX_TASK_WAIT_SECONDS", "300")),
+        "HEALTH_MAX_SCHEDULER_SILENCE_SECONDS": float(
+            os.environ.get("HEALTH_MAX_SCHEDULER_SILENCE_SECONDS", "120")
+        ),
+    }
+)
+# Monitors probe /health/ on the app server directly, over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]

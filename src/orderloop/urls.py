@@ -3,9 +3,11 @@ from django.urls import URLPattern, URLResolver, include, path
 
 from orderloop.api.main import api
 from orderloop.catalog.views import image_file
+from orderloop.core.health import health
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("api/v1/", api.urls),
+    path("health/", health, name="health"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("django-admin/", admin.site.urls),
     path("catalog/", include("orderloop.catalog.urls")),

@@ -135,3 +135,52 @@ def _register_auth_history() -> None:
 
 
 _register_auth_history()
+
+
+class ProcessRole(models.TextChoices):
+    WORKER = "worker", _("task worker")
+    SCHEDULER = "scheduler", _("scheduler")
+
+
+class ProcessHeartbeat(models.Model):
+    """A running task worker or scheduler says it is alive (core/workers.py, core/scheduler.py).
+
+    A worker's beat is the lease on the tasks it claimed: a RUNNING task whose worker stopped beating
+    for ORDERLOOP["TASK_LEASE_SECONDS"] is put back in the queue. The scheduler's beat is its last tick,
+    which the health endpoint reports.
+    """
+
+    process_id = models.CharField(_("process"), max_length=64, unique=True)
+    role = models.CharField(_("role"), max_length=20, choices=ProcessRole.choices)
+    host = models.CharField(_("host"), max_length=255, blank=True)
+    pid = models.PositiveIntegerField(_("process id"), null=True, blank=True)
+    started_at = models.DateTimeField(_("started"))
+    beat_at = models.DateTimeField(_("last beat"), db_index=True)
+
+    class Meta:
+        ordering = ["role", "process_id"]
+        verbose_name = _("process heartbeat")
+        verbose_name_plural = _("process heartbeats")
+
+    def __str__(self) -> str:
+        return f"{self.role} {self.process_id}"
+
+
+class PeriodicJob(models.Model):
+    """When a periodic task is next due (core/scheduler.py). A scheduler takes a period by moving
+    `next_run_at` on in the transaction that enqueues the run, so however many schedulers run, each
+    period is enqueued once, and a restarted scheduler keeps the rhythm."""
+
+    path = models.CharField(_("task"), max_length=200, unique=True)
+    next_run_at = models.DateTimeField(_("next run"))
+    last_run_at = models.DateTimeField(_("last run"), null=True, blank=True)
+    last_outcome = models.CharField(_("last outcome"), max_length=20, blank=True)
+    last_scheduler = models.CharField(_("last scheduler"), max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["path"]
+        verbose_name = _("periodic job")
+        verbose_name_plural = _("periodic jobs")
+
+    def __str__(self) -> str:
+        return self.path

@@ -10,11 +10,12 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterable, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.core.mail.utils import DNS_NAME
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -22,13 +23,17 @@ from django.utils import timezone
 from orderloop.core import fastsql
 from orderloop.core.errors import NotFound
 from orderloop.core.outbox import enqueue_with_transaction
+from orderloop.core.workers import lease, with_reconnect
 
 from .models import CustomerMessage, MessageChannel, StaffNotification
 
 logger = logging.getLogger(__name__)
 
-# A claim older than this is taken to belong to a worker that died while sending.
-STALE_CLAIM = timedelta(minutes=10)
+
+def stale_claim() -> timedelta:
+    """A claim older than this belongs to a worker that died while sending: the task lease
+    (core/workers.py) has put its task back by then, and the rerun takes the message over."""
+    return lease()
 
 
 def notify_staff(
@@ -183,7 +188,7 @@ def customer_message_send(*, message_id: int) -> bool:
     records the error and re-raises (the task is marked failed and can be run again).
     """
     now = timezone.now()
-    claimable = Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - STALE_CLAIM)
+    claimable = Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - stale_claim())
     claimed = (
         CustomerMessage.objects.filter(claimable, pk=message_id, sent_at__isnull=True)
         .filter(channel=MessageChannel.EMAIL)
@@ -199,6 +204,11 @@ def customer_message_send(*, message_id: int) -> bool:
             body=message.body,
             from_email=settings.DEFAULT_FROM_EMAIL,
             to=[message.recipient],
+            # The same for every attempt: a message sent again after a crash (between the mail server's
+            # acceptance and `sent_at`) is recognisable as the same message.
+            headers={
+                "Message-ID": f"<customer-message-{message.pk}-{message.created_at:%Y%m%d%H%M%S}@{DNS_NAME}>"
+            },
         )
         if message.html_body:
             email.attach_alternative(message.html_body, "text/html")
@@ -211,5 +221,19 @@ def customer_message_send(*, message_id: int) -> bool:
         )
         logger.warning("sending customer message %s failed: %s", message_id, exc)
         raise
-    CustomerMessage.objects.filter(pk=message_id).update(sent_at=timezone.now(), last_error="")
+    # The mail server has it: a dropped connection must not make the task fail and send it again.
+    with_reconnect(
+        lambda: CustomerMessage.objects.filter(pk=message_id).update(sent_at=timezone.now(), last_error="")
+    )
     return True
+
+
+def customer_message_takeover_at(*, message_id: int) -> datetime | None:
+    """When an unsent message that another run has claimed may be taken over (its claim goes stale);
+    None when it was sent, is not claimed, or does not exist."""
+    claimed_at = (
+        CustomerMessage.objects.filter(pk=message_id, sent_at__isnull=True, claimed_at__isnull=False)
+        .values_list("claimed_at", flat=True)
+        .first()
+    )
+    return None if claimed_at is None else claimed_at + stale_claim()

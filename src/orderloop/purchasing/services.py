@@ -37,6 +37,7 @@ from orderloop.core.money import Money, MoneyError, normalize_currency
 from orderloop.core.outbox import enqueue_with_transaction
 from orderloop.core.sequences import next_in_sequence
 from orderloop.core.text import clean_text
+from orderloop.core.workers import lease, with_reconnect
 from orderloop.inventory.models import StockLevel, Warehouse
 from orderloop.inventory.services import stock_incoming_change, stock_receive
 from orderloop.notifications.models import StaffNotificationKind
@@ -83,7 +84,6 @@ COUNTER_NAME = "purchase_orders"
 MAX_LINES = 500
 MAX_QUANTITY = 1_000_000
 MAX_TEXT = 2000
-STALE_CLAIM = timedelta(minutes=10)
 
 
 def _staff_user(username: str | None, *, field_name: str) -> Any:
@@ -1196,7 +1196,7 @@ def supplier_message_send(*, message_id: int) -> bool:
     from .pdf import render_purchase_order_pdf
 
     now = timezone.now()
-    claimable = Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - STALE_CLAIM)
+    claimable = Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - lease())
     claimed = SupplierMessage.objects.filter(claimable, pk=message_id, sent_at__isnull=True).update(
         claimed_at=now, attempts=F("attempts") + 1
     )
@@ -1223,5 +1223,19 @@ def supplier_message_send(*, message_id: int) -> bool:
         )
         logger.warning("sending purchase order %s to %s failed: %s", po.number, message.recipient, exc)
         raise
-    SupplierMessage.objects.filter(pk=message_id).update(sent_at=timezone.now(), last_error="")
+    # The mail server has it: a dropped connection must not make the task fail and send it again.
+    with_reconnect(
+        lambda: SupplierMessage.objects.filter(pk=message_id).update(sent_at=timezone.now(), last_error="")
+    )
     return True
+
+
+def supplier_message_takeover_at(*, message_id: int) -> datetime | None:
+    """When an unsent message claimed by an earlier run may be taken over: a claim older than the task
+    lease (core/workers.py) belongs to a worker that died while sending. None: sent or not claimed."""
+    claimed_at = (
+        SupplierMessage.objects.filter(pk=message_id, sent_at__isnull=True, claimed_at__isnull=False)
+        .values_list("claimed_at", flat=True)
+        .first()
+    )
+    return None if claimed_at is None else claimed_at + lease()

@@ -15,7 +15,13 @@ def send_supplier_message(message_id: int) -> bool:
     """E-mail a sent purchase order (PDF attached) to its supplier; a second run sends nothing."""
     from . import services
 
-    return services.supplier_message_send(message_id=message_id)
+    sent = services.supplier_message_send(message_id=message_id)
+    if not sent:
+        # Still claimed by an earlier run whose worker died: look again when that claim goes stale.
+        takeover_at = services.supplier_message_takeover_at(message_id=message_id)
+        if takeover_at is not None:
+            send_supplier_message.using(run_after=takeover_at).enqueue(message_id=message_id)
+    return sent
 
 
 @task()
