@@ -24,5 +24,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("orderloop.backoffice.urls")),
 ]
 
+handler403 = "orderloop.core.error_pages.permission_denied"
+handler404 = "orderloop.core.error_pages.page_not_found"
+handler500 = "orderloop.core.error_pages.server_error"
+
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

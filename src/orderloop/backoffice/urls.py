@@ -13,4 +13,5 @@ urlpatterns = [
     path("settings/api-tokens/", views.api_tokens, name="api_tokens"),
     path("settings/api-tokens/<int:token_id>/revoke/", views.api_token_revoke, name="api_token_revoke"),
     path("api/docs", RedirectView.as_view(url="/api/v1/docs", permanent=False)),
+    path("favicon.ico", views.favicon, name="favicon"),
 ]

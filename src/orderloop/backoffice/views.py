@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -58,3 +59,8 @@ def api_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
         revoke_token(token_id=token.pk, actor=user)
         messages.success(request, _("Token %(prefix)s… revoked.") % {"prefix": token.prefix})
     return redirect("backoffice:api_tokens")
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers and tools ask for /favicon.ico without reading the page's <link rel="icon">."""
+    return redirect(static("favicon.ico"))
