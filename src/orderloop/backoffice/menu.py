@@ -100,25 +100,40 @@ MENU: tuple[MenuGroup, ...] = (
 )
 
 
-def menu_for(user: Any, path: str) -> list[dict[str, Any]]:
+@dataclass
+class ShownItem:
+    label: Promise
+    url: str
+    current: bool = False
+
+
+@dataclass
+class ShownGroup:
+    key: str
+    label: Promise
+    items: list[ShownItem]
+    current: bool = False
+
+
+def menu_for(user: Any, path: str) -> list[ShownGroup]:
     """The groups with the items `user` may open (groups left empty are dropped); the item whose address
     is the longest prefix of `path` is the current one, and its group too."""
-    groups = []
+    shown = []
     for group in MENU:
         items = [
-            {"label": item.label, "url": reverse(item.url_name), "current": False}
+            ShownItem(label=item.label, url=reverse(item.url_name))
             for item in group.items
             if item.permission is None or user.has_perm(item.permission)
         ]
         if items:
-            groups.append({"key": group.key, "label": group.label, "items": items, "current": False})
+            shown.append(ShownGroup(key=group.key, label=group.label, items=items))
     matches = [
-        (len(item["url"]), group, item)
-        for group in groups
-        for item in group["items"]
-        if item["url"] != "/" and path.startswith(item["url"])
+        (len(item.url), shown_group, item)
+        for shown_group in shown
+        for item in shown_group.items
+        if item.url != "/" and path.startswith(item.url)
     ]
     if matches:
-        _length, group, item = max(matches, key=lambda match: match[0])
-        group["current"] = item["current"] = True
-    return groups
+        _length, current_group, current_item = max(matches, key=lambda match: match[0])
+        current_group.current = current_item.current = True
+    return shown
