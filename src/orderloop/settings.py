@@ -55,6 +55,8 @@ else:
     ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# A refused form gets the styled 403 page of the shop or the back office (core/error_pages.py).
+CSRF_FAILURE_VIEW = "orderloop.core.error_pages.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -239,9 +241,14 @@ if PRODUCTION:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    # A refused permission is logged as one warning line, without a traceback (core/log_filters.py).
+    "filters": {"permission_denied_one_line": {"()": "orderloop.core.log_filters.PermissionDeniedOneLine"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django.request": {"filters": ["permission_denied_one_line"]},
+    },
 }
 
 # --- Orderloop --------------------------------------------------------------------------------------

@@ -28,3 +28,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
 ]
 # Nothing is served from MEDIA_ROOT: personal documents are in the private `documents` storage and go out
 # only through views that check a staff permission or a signed customer link (core/documents.py).
+
+handler403 = "orderloop.core.error_pages.permission_denied"
+handler404 = "orderloop.core.error_pages.page_not_found"
+handler500 = "orderloop.core.error_pages.server_error"

@@ -94,3 +94,30 @@ def test_formatting_uses_the_active_language_by_default() -> None:
     with translation.override("en"):
         assert money.format() == format_money(money.amount, "UAH", "en")
     assert money.format("xx-unknown") == format_money(money.amount, "UAH", "en")
+
+
+@pytest.mark.parametrize(
+    ("language", "currency", "expected"),
+    [
+        # CLDR's currency spacing: a code made of letters is kept apart from the digits...
+        ("en", "UAH", "UAH\u00a03,849.00"),
+        ("en", "SEK", "SEK\u00a03,849.00"),
+        # ...a symbol is not.
+        ("en", "EUR", "€3,849.00"),
+        ("en", "USD", "$3,849.00"),
+        # The other languages' patterns already put the currency after the number, spaced.
+        ("uk", "UAH", "3\u00a0849,00\u00a0₴"),
+        ("ru", "UAH", "3\u00a0849,00\u00a0₴"),
+        ("sv", "SEK", "3\u00a0849,00\u00a0kr"),
+        ("sv", "UAH", "3\u00a0849,00\u00a0UAH"),
+        ("ar", "UAH", "\u200f3,849.00\u00a0UAH"),
+    ],
+)
+def test_the_currency_code_is_spaced_from_the_amount_in_every_language(
+    language: str, currency: str, expected: str
+) -> None:
+    assert format_money(Decimal("3849.00"), currency, language) == expected
+
+
+def test_a_negative_english_amount_keeps_its_sign_before_the_code() -> None:
+    assert format_money(Decimal("-300"), "UAH", "en") == "-UAH\u00a0300.00"

@@ -84,3 +84,17 @@ def test_manifest_lists_the_days_parcels(packed, make_staff):
     assert manifest.number in content and "2 parcels" in content
     for shipment in shipments:
         assert shipment.tracking_number in content
+
+
+def test_a_manifest_of_one_parcel_says_parcel_not_parcels(packed, make_staff):
+    from django.utils import translation
+
+    make_staff("Courier", username="kostya")
+    _order, parcel = packed(("TEE", 1))
+    shipment = services.shipment_create_and_book(parcel_id=parcel.pk, actor=None)
+    services.shipment_hand_over(shipment_id=shipment.pk, actor=None, courier_username="kostya")
+    manifest = Manifest.objects.get()
+    content = text(labels.render_manifest_pdf(manifest))
+    assert "1 parcel," in content and "1 parcels" not in content
+    with translation.override("uk"):
+        assert "1 посилка," in text(labels.render_manifest_pdf(manifest))

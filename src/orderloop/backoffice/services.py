@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from orderloop.core.errors import InvalidInput, NotFound
+from orderloop.core.text import at_most_characters
 
 from .models import SavedView
 
@@ -33,7 +34,7 @@ def saved_view_save(*, user: User, area: str, name: str, query_string: str) -> S
     if not name:
         errors["name"] = _("Give the view a name.")
     elif len(name) > 100:
-        errors["name"] = _("At most %(n)s characters.") % {"n": 100}
+        errors["name"] = at_most_characters(100)
     query = clean_query_string(query_string)
     if len(query) > MAX_QUERY:
         errors["query_string"] = _("Too many filters to save.")

@@ -16,4 +16,5 @@ urlpatterns = [
     path("settings/names/", views.names, name="names"),
     path("settings/names/<slug:kind>/<str:key>/", views.name_edit, name="name_edit"),
     path("api/docs", RedirectView.as_view(url="/api/v1/docs", permanent=False)),
+    path("favicon.ico", views.favicon, name="favicon"),
 ]

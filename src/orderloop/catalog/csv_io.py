@@ -32,7 +32,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from orderloop.core.i18n import LANGUAGE_CODES
-from orderloop.core.text import from_spreadsheet_safe, spreadsheet_safe
+from orderloop.core.text import at_most_characters, from_spreadsheet_safe, spreadsheet_safe
 
 from .domain import (
     MEASURE_FIELDS,
@@ -340,7 +340,7 @@ def build_plan(
                 _("SKU %(sku)s belongs to product %(handle)s.") % {"sku": sku, "handle": existing[1]},
             )
         if len(name) > 200:
-            plan.error(number, "product_name", _("At most %(max)s characters.") % {"max": 200})
+            plan.error(number, "product_name", at_most_characters(200))
         category = ""
         if cell(row, "category"):
             try:
@@ -357,7 +357,7 @@ def build_plan(
         for column in name_columns:
             text = cell(row, column)
             if len(text) > 200:
-                plan.error(number, column, _("At most %(max)s characters.") % {"max": 200})
+                plan.error(number, column, at_most_characters(200))
             elif text:
                 translations[column[len(NAME_PREFIX) :]] = text
 

@@ -13,6 +13,7 @@ from typing import Any, Protocol, TypeVar
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import URLValidator
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from stdnum import ean
 from stdnum.exceptions import ValidationError as StdnumError
 
@@ -39,7 +40,10 @@ def barcode_kind(value: str) -> str:
             raise BarcodeError(_("invalid EAN-13 check digit")) from exc
         return "ean13"
     if len(value) > CODE128_MAX_LENGTH:
-        raise BarcodeError(_("longer than %(max)s characters") % {"max": CODE128_MAX_LENGTH})
+        raise BarcodeError(
+            ngettext("longer than %(max)s character", "longer than %(max)s characters", CODE128_MAX_LENGTH)
+            % {"max": CODE128_MAX_LENGTH}
+        )
     if not all(32 <= ord(char) <= 126 for char in value):
         raise BarcodeError(_("Code 128 carries printable ASCII only"))
     return "code128"
@@ -159,12 +163,24 @@ def clean_attributes(value: object) -> dict[str, str]:
         key = str(name).strip().lower()
         text = "" if val is None else str(val).strip()
         if not key or len(key) > ATTRIBUTE_NAME_MAX:
-            raise ValueError(_("Attribute names must be 1-%(max)s characters.") % {"max": ATTRIBUTE_NAME_MAX})
+            raise ValueError(
+                ngettext(
+                    "Attribute names must be 1-%(max)s character.",
+                    "Attribute names must be 1-%(max)s characters.",
+                    ATTRIBUTE_NAME_MAX,
+                )
+                % {"max": ATTRIBUTE_NAME_MAX}
+            )
         if not text:
             continue
         if len(text) > ATTRIBUTE_VALUE_MAX:
             raise ValueError(
-                _("%(name)s: at most %(max)s characters.") % {"name": key, "max": ATTRIBUTE_VALUE_MAX}
+                ngettext(
+                    "%(name)s: at most %(max)s character.",
+                    "%(name)s: at most %(max)s characters.",
+                    ATTRIBUTE_VALUE_MAX,
+                )
+                % {"name": key, "max": ATTRIBUTE_VALUE_MAX}
             )
         result[key] = text
     return result

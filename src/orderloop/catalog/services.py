@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from orderloop.core.errors import Conflict, InvalidInput
 from orderloop.core.i18n import LANGUAGE_CODES
 from orderloop.core.outbox import enqueue_with_transaction
+from orderloop.core.text import at_most_characters
 
 from . import csv_io
 from . import images as image_files
@@ -95,7 +96,7 @@ def clean_translations_strict(value: object, errors: dict[str, str], prefix: str
             continue
         cleaned = clean_text(text)
         if len(cleaned) > NAME_MAX:
-            errors[field] = _("At most %(max)s characters.") % {"max": NAME_MAX}
+            errors[field] = at_most_characters(NAME_MAX)
         elif cleaned:
             result[code] = cleaned
     return result
@@ -112,7 +113,7 @@ def _clean_product_fields(
         if not name:
             errors["name"] = _("This field is required.")
         elif len(name) > NAME_MAX:
-            errors["name"] = _("At most %(max)s characters.") % {"max": NAME_MAX}
+            errors["name"] = at_most_characters(NAME_MAX)
         else:
             clean["name"] = name
     if clean_text(data.get("handle")):
@@ -123,7 +124,7 @@ def _clean_product_fields(
     if creating or "description" in data:
         description = clean_text(data.get("description"))
         if len(description) > DESCRIPTION_MAX:
-            errors["description"] = _("At most %(max)s characters.") % {"max": DESCRIPTION_MAX}
+            errors["description"] = at_most_characters(DESCRIPTION_MAX)
         clean["description"] = description
     if creating or "category" in data:
         slug = clean_text(data.get("category")).lower()
@@ -429,7 +430,7 @@ class ImageChange:
 def _clean_alt_text(value: str, errors: dict[str, str], key: str) -> str:
     text = clean_text(value)
     if len(text) > ALT_TEXT_MAX:
-        errors[key] = _("At most %(max)s characters.") % {"max": ALT_TEXT_MAX}
+        errors[key] = at_most_characters(ALT_TEXT_MAX)
     return text
 
 
@@ -543,7 +544,7 @@ def category_create(*, data: Mapping[str, Any], actor: Actor = None) -> Category
     if not name:
         errors["name"] = _("This field is required.")
     elif len(name) > 120:
-        errors["name"] = _("At most %(max)s characters.") % {"max": 120}
+        errors["name"] = at_most_characters(120)
     slug = ""
     try:
         slug = clean_category_slug(data.get("slug") or slugify(name))

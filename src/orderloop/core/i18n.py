@@ -10,7 +10,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from orderloop.core.errors import InvalidInput
-from orderloop.core.text import clean_text
+from orderloop.core.text import at_most_characters, clean_text
 
 LANGUAGE_CODES = tuple(code for code, _name in settings.LANGUAGES)
 
@@ -40,7 +40,7 @@ def names_validated(name: object, translations: object, *, max_length: int) -> t
     if not isinstance(name, str) or not name.strip():
         errors["name"] = str(_("Enter the name."))
     elif len(name.strip()) > max_length:
-        errors["name"] = str(_("At most %(max)s characters.") % {"max": max_length})
+        errors["name"] = at_most_characters(max_length)
     cleaned: dict[str, str] = {}
     if translations is not None and not isinstance(translations, Mapping):
         errors["name_translations"] = str(_('Send an object such as {"uk": "..."}.'))
@@ -54,7 +54,7 @@ def names_validated(name: object, translations: object, *, max_length: int) -> t
         elif text is not None and not isinstance(text, str):
             errors[key] = str(_("Enter text."))
         elif text and len(text.strip()) > max_length:
-            errors[key] = str(_("At most %(max)s characters.") % {"max": max_length})
+            errors[key] = at_most_characters(max_length)
         elif text and text.strip():
             cleaned[code] = clean_text(text, max_length)
     if errors:

@@ -1,16 +1,18 @@
 """Money: a Decimal amount with an ISO 4217 currency. Never a float.
 
-Formatting is delegated to Babel so every locale gets its own symbols, separators and digit groups.
+Formatting is delegated to Babel so every locale gets its own symbols, separators and digit groups;
+CLDR's currency spacing, which Babel does not apply, is added on top (`_currency_spacing`).
 """
 
 from __future__ import annotations
 
 import functools
+import unicodedata
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from babel.core import Locale, UnknownLocaleError
-from babel.numbers import format_currency, get_currency_precision, list_currencies
+from babel.numbers import format_currency, get_currency_precision, get_currency_symbol, list_currencies
 from django.utils import translation
 
 KNOWN_CURRENCIES = frozenset(list_currencies())
@@ -91,5 +93,31 @@ def babel_locale(language: str | None = None) -> Locale:
         return Locale.parse("en")
 
 
+NO_BREAK_SPACE = "\u00a0"
+
+
+def _letter_like(char: str) -> bool:
+    """CLDR's `[[:^S:]&[:^Z:]]`: neither a symbol (€, $, ₴) nor a space."""
+    return unicodedata.category(char)[0] not in {"S", "Z"}
+
+
+def _currency_spacing(text: str, symbol: str) -> str:
+    """CLDR's currencySpacing rule (the same in every locale's data): where the currency symbol touches a
+    digit and its touching character is not itself a symbol, a no-break space goes between them. So an
+    English pattern `¤#,##0.00` gives "UAH 3,849.00" (ICU and browsers do the same) but still "€3,849.00"."""
+    at = text.find(symbol) if symbol else -1
+    if at < 0:
+        return text
+    end = at + len(symbol)
+    if end < len(text) and text[end].isdecimal() and _letter_like(symbol[-1]):
+        text = f"{text[:end]}{NO_BREAK_SPACE}{text[end:]}"
+    if at > 0 and text[at - 1].isdecimal() and _letter_like(symbol[0]):
+        text = f"{text[:at]}{NO_BREAK_SPACE}{text[at:]}"
+    return text
+
+
 def format_money(amount: Decimal, currency: str, language: str | None = None) -> str:
-    return format_currency(amount, currency, locale=babel_locale(language))
+    locale = babel_locale(language)
+    return _currency_spacing(
+        format_currency(amount, currency, locale=locale), get_currency_symbol(currency, locale=locale)
+    )

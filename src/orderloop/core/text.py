@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import ngettext
+
 
 def clean_text(value: str | None, max_length: int) -> str:
     """Drop NUL characters (PostgreSQL refuses them), trim, and cut to the column's length."""
@@ -25,3 +27,8 @@ def from_spreadsheet_safe(text: str) -> str:
     if text.startswith("'") and text[1:].startswith(FORMULA_TRIGGERS):
         return text[1:]
     return text
+
+
+def at_most_characters(limit: int) -> str:
+    """The error for a text longer than `limit`, with the plural form the language uses for that number."""
+    return ngettext("At most %(n)s character.", "At most %(n)s characters.", limit) % {"n": limit}

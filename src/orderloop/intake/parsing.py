@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from orderloop.catalog.csv_io import read_rows
 
@@ -134,7 +135,14 @@ def parse_json(content: str) -> list[ParsedOrder]:
     if not data:
         raise ImportFileError(_("The file has no orders."))
     if len(data) > MAX_ORDERS:
-        raise ImportFileError(_("At most %(n)s orders per file; split it.") % {"n": MAX_ORDERS})
+        raise ImportFileError(
+            ngettext(
+                "At most %(n)s order per file; split it.",
+                "At most %(n)s orders per file; split it.",
+                MAX_ORDERS,
+            )
+            % {"n": MAX_ORDERS}
+        )
     orders = []
     for number, item in enumerate(data, start=1):
         if not isinstance(item, dict):
@@ -200,7 +208,12 @@ def parse_csv(content: str) -> list[ParsedOrder]:
     if not numbered:
         raise ImportFileError(_("The file has no rows below the header."))
     if len(numbered) > MAX_ROWS:
-        raise ImportFileError(_("At most %(n)s rows per file; split it.") % {"n": MAX_ROWS})
+        raise ImportFileError(
+            ngettext(
+                "At most %(n)s row per file; split it.", "At most %(n)s rows per file; split it.", MAX_ROWS
+            )
+            % {"n": MAX_ROWS}
+        )
     position = {name: index for index, name in enumerate(columns) if name}
 
     def cell(row: list[str], name: str) -> str:
@@ -221,7 +234,14 @@ def parse_csv(content: str) -> list[ParsedOrder]:
             else:
                 order.error("external_ref", _("Required: rows with the same external_ref form one order."))
             if len(result) > MAX_ORDERS:
-                raise ImportFileError(_("At most %(n)s orders per file; split it.") % {"n": MAX_ORDERS})
+                raise ImportFileError(
+                    ngettext(
+                        "At most %(n)s order per file; split it.",
+                        "At most %(n)s orders per file; split it.",
+                        MAX_ORDERS,
+                    )
+                    % {"n": MAX_ORDERS}
+                )
         if len(row) > len(columns):
             order.error(f"rows.{number}", _("The row has more cells than the header has columns."))
         for column, path in ORDER_COLUMNS.items():

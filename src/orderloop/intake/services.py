@@ -18,6 +18,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from orderloop.core.actors import actor_id as _actor_id
 from orderloop.core.errors import DomainError, InvalidInput
@@ -214,7 +215,11 @@ def order_import_run(*, import_id: int) -> OrderImport:
     except Exception:
         # E.g. the database went away. What was placed stays placed (uploading the file again reports
         # those orders as duplicates); the import says where it stopped.
-        message = _("Stopped after %(n)s orders because of an error on our side; upload the file again.")
+        message = ngettext(
+            "Stopped after %(n)s order because of an error on our side; upload the file again.",
+            "Stopped after %(n)s orders because of an error on our side; upload the file again.",
+            len(report),
+        )
         _save(
             import_id,
             report=report,

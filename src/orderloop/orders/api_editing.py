@@ -17,7 +17,7 @@ from orderloop.core.shapes import Shape
 
 from . import domain, editing, selectors
 from .api import order_out
-from .schemas import AddressIn, LineIn, OrderOut, StrictInt
+from .schemas import AddressIn, LineIn, OrderOut, PreferredDeliveryIn, StrictInt
 
 router = Router(tags=["orders"])
 
@@ -35,6 +35,9 @@ class OrderEditIn(Shape):
     quantities: list[LineQuantityIn] = Field(default_factory=list, max_length=100)
     shipping_address: AddressIn | None = None
     delivery_method: str | None = Field(None, max_length=40, description="A code from GET /delivery-methods.")
+    preferred_delivery: PreferredDeliveryIn | None = Field(
+        None, description="The customer's new delivery window (all fields empty: no preference)."
+    )
     reason: str = Field("", max_length=255, description="Why (kept on the timeline).")
 
 
@@ -76,9 +79,11 @@ def _address(payload: AddressIn) -> domain.AddressData:
     response=OrderOut,
     summary="Edit an order (several changes at once, all or nothing)",
     description=(
-        "Add and remove lines, change quantities, the shipping address or the delivery method in one "
-        "transaction: only the difference is reserved or released, totals are recomputed and one `edit` "
-        "event records who changed what. Possible until picking starts (else 409 `order_not_editable`)."
+        "Add and remove lines, change quantities, the shipping address, the delivery method or the "
+        "preferred delivery window in one transaction: only the difference is reserved or released, "
+        "totals are recomputed (a changed total is settled with the payments: an amount due or a refund) "
+        "and one `edit` event records who changed what. Possible until picking starts (else 409 "
+        "`order_not_editable`)."
     ),
 )
 def order_edit(request: HttpRequest, number: str, payload: OrderEditIn) -> OrderOut:
@@ -94,6 +99,11 @@ def order_edit(request: HttpRequest, number: str, payload: OrderEditIn) -> Order
         quantities={line_ids[item.position]: item.quantity for item in payload.quantities},
         shipping_address=_address(payload.shipping_address) if payload.shipping_address else None,
         delivery_method_code=payload.delivery_method,
+        preferred_delivery=(
+            domain.PreferredDelivery(**payload.preferred_delivery.model_dump())
+            if payload.preferred_delivery
+            else None
+        ),
         reason=payload.reason,
     )
     return _card(order_id)

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from orderloop.core.money import Money
 
@@ -112,9 +113,12 @@ def _customer_message(order: Order, *, timeout: timedelta) -> tuple[str, str]:
         body = "\n\n".join(
             [
                 _("Hello %(name)s,") % values,
-                _(
+                ngettext(
+                    "we did not receive the payment for your order %(number)s within %(hours)s hour, so the "
+                    "order was cancelled and the reserved items were released.",
                     "we did not receive the payment for your order %(number)s within %(hours)s hours, so the "
-                    "order was cancelled and the reserved items were released."
+                    "order was cancelled and the reserved items were released.",
+                    hours,
                 )
                 % values,
                 _("Order: %(number)s\nTotal: %(total)s\nStatus: %(status)s") % values,
@@ -155,7 +159,8 @@ def order_expire_unpaid(
             order_id=order.pk,
             actor=None,
             reason=PAYMENT_TIMEOUT_REASON,
-            note=_("No payment within %(hours)s hours.") % {"hours": hours},
+            note=ngettext("No payment within %(hours)s hour.", "No payment within %(hours)s hours.", hours)
+            % {"hours": hours},
         )
         event = (
             OrderEvent.objects.filter(

@@ -311,3 +311,98 @@ def delivery_choices(country: str) -> list[tuple[str, str]]:
     return [
         (m.code, f"{m.display_name} ({m.price})") for m in selectors.delivery_methods(country=country or None)
     ]
+
+
+# --- Editing an order ----------------------------------------------------------------------------------
+
+# Service error keys of order_edit → the edit form's fields (lines are `lines.<position>.quantity`).
+EDIT_FIELD_MAP = {
+    **{f"shipping_address.{name}": name for name in ADDRESS_FIELDS},
+    "delivery_method": "delivery_method",
+    "preferred_delivery.date": "preferred_date",
+    "preferred_delivery.time_from": "preferred_time_from",
+    "preferred_delivery.time_to": "preferred_time_to",
+}
+EDIT_DELIVERY_FIELDS = ("delivery_method", "preferred_date", "preferred_time_from", "preferred_time_to")
+
+
+def quantity_field(position: int) -> str:
+    return f"qty_{position}"
+
+
+def remove_field(position: int) -> str:
+    return f"remove_{position}"
+
+
+class OrderEditForm(forms.Form):
+    """An order's lines (a quantity and a remove box per line, by position), its address, delivery method
+    and preferred window, prefilled with what the order says now. New lines come as the phone order
+    form's `line_sku` / `line_quantity` / `line_note` lists. The rules are order_edit's."""
+
+    country = forms.ChoiceField(label=_("Country"))
+    region = forms.CharField(label=_("Region"), required=False, max_length=100)
+    city = forms.CharField(label=_("City"), required=False, max_length=100)
+    postal_code = forms.CharField(label=_("Postal code"), required=False, max_length=20)
+    line1 = forms.CharField(label=_("Address line 1"), required=False, max_length=200)
+    line2 = forms.CharField(label=_("Address line 2"), required=False, max_length=200)
+    delivery_method = forms.ChoiceField(label=_("Delivery method"))
+    preferred_date = forms.DateField(label=_("Preferred delivery date"), required=False, widget=DATE_INPUT)
+    preferred_time_from = forms.TimeField(label=_("From"), required=False, widget=TIME_INPUT)
+    preferred_time_to = forms.TimeField(label=_("Until"), required=False, widget=TIME_INPUT)
+    reason = forms.CharField(
+        label=_("Reason"),
+        required=False,
+        max_length=255,
+        help_text=_("Kept on the order's timeline, e.g. “customer called”."),
+    )
+
+    def __init__(self, *args: Any, order: Any, lines: list[Any], **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "initial",
+            {
+                "country": order.ship_country,
+                "region": order.ship_region,
+                "city": order.ship_city,
+                "postal_code": order.ship_postal_code,
+                "line1": order.ship_line1,
+                "line2": order.ship_line2,
+                "delivery_method": order.delivery_method.code,
+                "preferred_date": order.preferred_date,
+                "preferred_time_from": order.preferred_time_from,
+                "preferred_time_to": order.preferred_time_to,
+                **{quantity_field(line.position): line.quantity for line in lines},
+            },
+        )
+        super().__init__(*args, **kwargs)
+        self.order = order
+        self.lines = lines
+        fields: Any = self.fields
+        for line in lines:
+            fields[quantity_field(line.position)] = forms.IntegerField(
+                label=_("Quantity of line %(position)s") % {"position": line.position},
+                widget=forms.NumberInput(attrs={"min": 1, "step": 1, "inputmode": "numeric"}),
+            )
+            fields[remove_field(line.position)] = forms.BooleanField(
+                label=_("Remove line %(position)s") % {"position": line.position}, required=False
+            )
+        fields["country"].choices = country_choices()
+        choices = delivery_choices(self.country_value())
+        if order.delivery_method.code not in {code for code, _label in choices}:
+            # The order's own method stays selectable, or saving anything else would change it silently.
+            method = order.delivery_method
+            choices.insert(0, (method.code, f"{method.display_name} ({method.price})"))
+        fields["delivery_method"].choices = choices
+        fields["country"].widget.attrs.update(
+            {
+                "hx-get": reverse("orders:delivery_options"),
+                "hx-target": "#id_delivery_method",
+                "hx-swap": "innerHTML",
+                "hx-trigger": "change",
+                "hx-include": "[name=delivery_method]",
+            }
+        )
+
+    def country_value(self) -> str:
+        if self.is_bound:
+            return str(self.data.get("country") or "").strip().upper()
+        return str(self.initial.get("country") or "").upper()

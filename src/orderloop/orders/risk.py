@@ -238,9 +238,12 @@ def flag_message(flag: Mapping[str, Any]) -> str:
                 "total": _money(params["total"], currency),
                 "threshold": _money(params.get("threshold", "0"), currency),
             }
-        return gettext(
-            "First order of this customer, with %(quantity)s units of %(sku)s (more than %(limit)s)."
-        ) % {"quantity": params.get("quantity"), "sku": params.get("sku"), "limit": params.get("limit")}
+        quantity = int(params.get("quantity") or 0)
+        return ngettext(
+            "First order of this customer, with %(quantity)s unit of %(sku)s (more than %(limit)s).",
+            "First order of this customer, with %(quantity)s units of %(sku)s (more than %(limit)s).",
+            quantity,
+        ) % {"quantity": quantity, "sku": params.get("sku"), "limit": params.get("limit")}
     if code == DUPLICATE_ORDER:
         numbers = ", ".join(str(n) for n in params.get("numbers", []))
         return gettext("The same phone ordered the same items recently: %(numbers)s.") % {"numbers": numbers}

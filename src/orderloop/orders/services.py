@@ -18,6 +18,7 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from orderloop.catalog.models import Product, Variant
 from orderloop.core import fastsql
@@ -26,7 +27,7 @@ from orderloop.core.errors import InvalidInput, PermissionDeniedError
 from orderloop.core.i18n import names_validated
 from orderloop.core.money import Money
 from orderloop.core.sequences import next_in_sequence
-from orderloop.core.text import clean_text
+from orderloop.core.text import at_most_characters, clean_text
 from orderloop.inventory.errors import InsufficientStock
 from orderloop.inventory.selectors import country_codes
 from orderloop.inventory.services import stock_release, stock_reserve
@@ -144,9 +145,9 @@ def _validate_intake(
     if priority not in _PRIORITIES:
         intake.error("priority", _("Unknown priority."))
     if len(external_ref) > 100:
-        intake.error("external_ref", _("At most 100 characters."))
+        intake.error("external_ref", at_most_characters(100))
     if len(comment) > MAX_TEXT:
-        intake.error("comment", _("At most %(n)s characters.") % {"n": MAX_TEXT})
+        intake.error("comment", at_most_characters(MAX_TEXT))
 
     # Address first: the phone is read in the address's country; what the address needs depends on
     # the delivery method (nothing beyond the country for store pickup).
@@ -181,21 +182,14 @@ def _validate_intake(
     intake.payment_method = payment
 
     if preferred_delivery is not None:
-        if preferred_delivery.date is not None and preferred_delivery.date < timezone.localdate():
-            intake.error("preferred_delivery.date", _("The date is in the past."))
-        if (preferred_delivery.time_from or preferred_delivery.time_to) and preferred_delivery.date is None:
-            intake.error("preferred_delivery.date", _("A time window needs a date."))
-        if (
-            preferred_delivery.time_from is not None
-            and preferred_delivery.time_to is not None
-            and preferred_delivery.time_from >= preferred_delivery.time_to
-        ):
-            intake.error("preferred_delivery.time_to", _("Must be later than the start of the window."))
+        _check_preferred_delivery(intake, preferred_delivery)
 
     if not lines:
         intake.error("lines", _("An order needs at least one line."))
     elif len(lines) > MAX_LINES:
-        intake.error("lines", _("At most %(n)s lines.") % {"n": MAX_LINES})
+        intake.error(
+            "lines", ngettext("At most %(n)s line.", "At most %(n)s lines.", MAX_LINES) % {"n": MAX_LINES}
+        )
     _check_lines(intake, lines)
     _check_delivery_currency(intake)
     if intake.errors:
@@ -319,6 +313,20 @@ def _check_lines(intake: _Intake, lines: Sequence[LineData], *, prefix: str = "l
             )
         if len(line.note) > 500:
             intake.error(f"{prefix}.{index}.note", _("At most 500 characters."))
+
+
+def _check_preferred_delivery(intake: _Intake, preferred: PreferredDelivery) -> None:
+    """A date not in the past, and a time window only with a date and in the right order."""
+    if preferred.date is not None and preferred.date < timezone.localdate():
+        intake.error("preferred_delivery.date", _("The date is in the past."))
+    if (preferred.time_from or preferred.time_to) and preferred.date is None:
+        intake.error("preferred_delivery.date", _("A time window needs a date."))
+    if (
+        preferred.time_from is not None
+        and preferred.time_to is not None
+        and preferred.time_from >= preferred.time_to
+    ):
+        intake.error("preferred_delivery.time_to", _("Must be later than the start of the window."))
 
 
 def _check_delivery_currency(intake: _Intake) -> None:
@@ -912,7 +920,7 @@ def order_add_note(*, order_id: int, actor: Actor, text: str) -> OrderEvent:
     if not text:
         raise InvalidInput(details={"text": _("This field is required.")})
     if len(text) > MAX_TEXT:
-        raise InvalidInput(details={"text": _("At most %(n)s characters.") % {"n": MAX_TEXT}})
+        raise InvalidInput(details={"text": at_most_characters(MAX_TEXT)})
     order = Order.objects.filter(pk=order_id).first()
     if order is None:
         raise OrderNotFound()

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from orderloop.core.errors import InvalidInput
 from orderloop.inventory.models import MovementReason
@@ -60,7 +61,11 @@ def line_short_pick(
         if source is None or source.quantity < quantity:
             raise InvalidInput(
                 details={
-                    "quantity": _("Only %(n)s units of this line are reserved there.")
+                    "quantity": ngettext(
+                        "Only %(n)s unit of this line is reserved there.",
+                        "Only %(n)s units of this line are reserved there.",
+                        source.quantity if source else 0,
+                    )
                     % {"n": source.quantity if source else 0}
                 }
             )

@@ -14,6 +14,7 @@ urlpatterns = [
     path("new/customer/", views.customer_fill, name="customer_fill"),
     path("new/delivery-methods/", views.delivery_options, name="delivery_options"),
     path("<str:number>/", views.order_detail, name="order_detail"),
+    path("<str:number>/edit/", views.order_edit, name="order_edit"),
     path(
         "<str:number>/<str:action>/",
         views.order_action,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, cast
 from urllib.parse import parse_qsl, urlencode
 
@@ -20,6 +21,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -29,19 +33,22 @@ from orderloop.backoffice import services as backoffice_services
 from orderloop.core.errors import DomainError, InvalidInput, NotFound
 from orderloop.inventory.errors import InsufficientStock
 
-from . import domain, risk, selectors, services, sla
+from . import domain, editing, risk, selectors, services, sla
 from .errors import OrderNotFound
 from .forms import (
     ADDRESS_FIELDS,
     CANCEL_REASONS,
     CUSTOMER_FIELDS,
     DELIVERY_FIELDS,
+    EDIT_DELIVERY_FIELDS,
+    EDIT_FIELD_MAP,
     PLACE_FIELD_MAP,
     AssignForm,
     CancelForm,
     ConfirmForm,
     HoldForm,
     NoteForm,
+    OrderEditForm,
     OrderFilterForm,
     PhoneOrderForm,
     ReleaseForm,
@@ -50,8 +57,10 @@ from .forms import (
     TransitionForm,
     add_service_error,
     delivery_choices,
+    quantity_field,
+    remove_field,
 )
-from .models import Channel, DeliveryMethod, EventKind, OrderStatus, Priority
+from .models import Channel, DeliveryMethod, EventKind, OrderStatus, PaymentKind, Priority
 
 PAGE_SIZE = 50
 GROUP_SIZE = 25
@@ -329,6 +338,7 @@ def _render_card(
         "action_error": action_error,
         "can": {name: user.has_perm(action.permission) for name, action in ACTIONS.items()},
         "can_confirm": OrderStatus.CONFIRMED in allowed,
+        "can_edit": user.has_perm(EDIT) and editing.is_editable(order.status),
         "can_cancel_now": domain.is_cancellable(order.status) and OrderStatus.CANCELLED in allowed,
         "is_final": order.status in domain.FINAL,
         "notes": [event for event in card.events if event.kind == EventKind.NOTE],
@@ -643,3 +653,318 @@ def delivery_options(request: HttpRequest) -> HttpResponse:
     country = str(request.GET.get("country") or "").strip().upper()
     context = {"choices": delivery_choices(country), "selected": request.GET.get("delivery_method")}
     return render(request, "orders/_delivery_options.html", context)
+
+
+# --- Editing an order --------------------------------------------------------------------------------
+
+EDIT = "orders.change_order"
+
+
+@dataclass
+class EditInput:
+    """What the edit form asks to change, in order_edit's terms (only what differs from the order)."""
+
+    quantities: dict[int, int] = field(default_factory=dict)
+    remove_line_ids: list[int] = field(default_factory=list)
+    add_lines: list[domain.LineData] = field(default_factory=list)
+    shipping_address: domain.AddressData | None = None
+    delivery_method_code: str | None = None
+    preferred_delivery: domain.PreferredDelivery | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        return not any(self.arguments().values())
+
+    def arguments(self) -> dict[str, Any]:
+        return {
+            "quantities": self.quantities,
+            "remove_line_ids": self.remove_line_ids,
+            "add_lines": self.add_lines,
+            "shipping_address": self.shipping_address,
+            "delivery_method_code": self.delivery_method_code,
+            "preferred_delivery": self.preferred_delivery,
+        }
+
+
+def _edit_input(form: OrderEditForm, rows: list[LineRow]) -> EditInput:
+    data = form.cleaned_data
+    order = form.order
+    found = EditInput()
+    for line in form.lines:
+        if data.get(remove_field(line.position)):
+            found.remove_line_ids.append(line.pk)
+        elif data[quantity_field(line.position)] != line.quantity:
+            found.quantities[line.pk] = data[quantity_field(line.position)]
+    found.add_lines = [
+        domain.LineData(sku=row.sku, quantity=row.quantity_int or 0, note=row.note) for row in rows
+    ]
+    address = domain.AddressData(**{name: (data[name] or "").strip() for name in ADDRESS_FIELDS})
+    now = domain.AddressData(
+        country=order.ship_country,
+        region=order.ship_region,
+        city=order.ship_city,
+        postal_code=order.ship_postal_code,
+        line1=order.ship_line1,
+        line2=order.ship_line2,
+    )
+    if address != now:
+        found.shipping_address = address
+    if data["delivery_method"] != order.delivery_method.code:
+        found.delivery_method_code = data["delivery_method"]
+    preferred = domain.PreferredDelivery(
+        date=data["preferred_date"], time_from=data["preferred_time_from"], time_to=data["preferred_time_to"]
+    )
+    if preferred != editing.preferred_of(order):
+        found.preferred_delivery = preferred
+    return found
+
+
+def _show_edit_error(form: OrderEditForm, rows: list[LineRow], exc: DomainError) -> list[str]:
+    """Spread order_edit's refusal over the form's fields and the new lines; returns errors about the
+    lines as a whole."""
+    line_errors: list[str] = []
+    positions = {line.position for line in form.lines}
+    first_new = max(positions, default=0) + 1
+    if isinstance(exc, InsufficientStock):
+        for short in exc.details.get("lines", []):
+            message = _("Not enough stock: %(requested)s requested, %(available)s available.") % {
+                "requested": short.get("requested"),
+                "available": short.get("available"),
+            }
+            position = int(short.get("position", 0))
+            if position in positions:
+                form.add_error(quantity_field(position), message)
+            elif 0 <= position - first_new < len(rows):
+                rows[position - first_new].errors.append(message)
+            else:
+                line_errors.append(message)
+        form.add_error(None, exc.message)
+        return line_errors
+    if isinstance(exc, InvalidInput):
+        unplaced = []
+        for key, message in exc.details.items():
+            parts = str(key).split(".")
+            if parts[0] == "lines" and len(parts) == 3 and parts[1].isdigit() and int(parts[1]) in positions:
+                form.add_error(quantity_field(int(parts[1])), str(message))
+            elif (
+                parts[0] == "add_lines"
+                and len(parts) >= 2
+                and parts[1].isdigit()
+                and int(parts[1]) < len(rows)
+            ):
+                rows[int(parts[1])].errors.append(str(message))
+            elif str(key) == "lines":
+                line_errors.append(str(message))
+            elif EDIT_FIELD_MAP.get(str(key)) in form.fields:
+                form.add_error(EDIT_FIELD_MAP[str(key)], str(message))
+            else:
+                unplaced.append(str(message))
+        if unplaced:
+            form.add_error(None, "; ".join(unplaced))
+        return line_errors
+    form.add_error(None, exc.message)
+    return line_errors
+
+
+def _preferred_text(value: dict[str, Any]) -> str:
+    if not value.get("date"):
+        return _("Any time")
+    text = date_format(date.fromisoformat(value["date"]), "SHORT_DATE_FORMAT")
+    if value.get("time_from") or value.get("time_to"):
+        text += f", {value.get('time_from') or '…'}–{value.get('time_to') or '…'}"
+    return text
+
+
+def _address_text(value: dict[str, str]) -> str:
+    parts = [
+        value.get("line1", ""),
+        value.get("line2", ""),
+        f"{value.get('postal_code', '')} {value.get('city', '')}".strip(),
+        value.get("region", ""),
+        value.get("country", ""),
+    ]
+    return ", ".join(part for part in parts if part)
+
+
+def _sentence(message: str, **values: Any) -> SafeString:
+    """A translated sentence with its values isolated (<bdi>), so an address or a SKU keeps its own
+    direction inside an Arabic sentence."""
+    return mark_safe(
+        conditional_escape(message) % {k: format_html("<bdi>{}</bdi>", v) for k, v in values.items()}
+    )
+
+
+def _describe_changes(changes: list[dict[str, Any]]) -> list[SafeString]:
+    """The edit's changes as sentences (the preview's list)."""
+    methods = {m.code: m for m in selectors.delivery_methods(active_only=False)}
+    described = []
+    for change in changes:
+        action = change["action"]
+        if action == "remove_line":
+            described.append(
+                _sentence(
+                    _("Line %(position)s (%(sku)s) is removed."),
+                    position=change["position"],
+                    sku=change["sku"],
+                )
+            )
+        elif action == "quantity":
+            described.append(
+                _sentence(
+                    _("Line %(position)s (%(sku)s): quantity %(old)s → %(new)s."),
+                    position=change["position"],
+                    sku=change["sku"],
+                    old=change["from"],
+                    new=change["to"],
+                )
+            )
+        elif action == "add_line":
+            described.append(
+                _sentence(
+                    _("New line %(position)s: %(sku)s × %(quantity)s."),
+                    position=change["position"],
+                    sku=change["sku"],
+                    quantity=change["quantity"],
+                )
+            )
+        elif action == "shipping_address":
+            described.append(_sentence(_("Ship to: %(address)s."), address=_address_text(change["to"])))
+        elif action == "delivery_method":
+            old, new = methods.get(change["from"]), methods.get(change["to"])
+            described.append(
+                _sentence(
+                    _("Delivery method: %(old)s → %(new)s."),
+                    old=old.name if old else change["from"],
+                    new=new.name if new else change["to"],
+                )
+            )
+        elif action == "preferred_delivery":
+            described.append(
+                _sentence(
+                    _("Preferred delivery: %(old)s → %(new)s."),
+                    old=_preferred_text(change["from"]),
+                    new=_preferred_text(change["to"]),
+                )
+            )
+    return described
+
+
+def _payment_outcome(preview: editing.EditPreview) -> str:
+    """What saving does about money, in one sentence (the rule is payments' edit_difference)."""
+    if preview.due.amount > 0:
+        return _("The customer will be asked to pay %(amount)s more: saving creates a payment link.") % {
+            "amount": preview.due
+        }
+    if preview.refund.amount > 0:
+        return _("%(amount)s goes back to the customer: saving creates a refund for staff to confirm.") % {
+            "amount": preview.refund
+        }
+    if not preview.difference.amount:
+        return _("The total does not change.")
+    if preview.payment_kind == PaymentKind.COD:
+        return _("Cash on delivery: the courier collects the new total.")
+    if preview.paid.amount <= 0:
+        return _("Nothing has been paid yet: the customer pays the new total.")
+    return _("What was paid covers what is due before delivery; the rest is collected on delivery.")
+
+
+def _edit_context(
+    request: HttpRequest,
+    card: selectors.OrderCardData,
+    form: OrderEditForm,
+    rows: list[LineRow],
+    *,
+    line_errors: list[str] | None = None,
+    preview: editing.EditPreview | None = None,
+) -> dict[str, Any]:
+    totals = []
+    if preview is not None:
+        labels = {
+            "subtotal": _("Subtotal"),
+            "discount": _("Discount"),
+            "delivery": _("Delivery"),
+            "total": _("Total"),
+        }
+        for key, label in labels.items():
+            before, after = preview.totals_before[key], preview.totals_after[key]
+            if key == "discount" and not (before.amount or after.amount):
+                continue
+            totals.append(
+                {"key": key, "label": label, "before": before, "after": after, "change": after - before}
+            )
+    error_summary = [str(error) for error in form.non_field_errors()]
+    error_summary += [
+        f"{form.fields[name].label}: {error}"
+        for name, errors in form.errors.items()
+        if name != "__all__"
+        for error in errors
+    ]
+    error_summary += [str(error) for error in line_errors or []]
+    error_summary += [f"{row.sku}: {error}" for row in rows for error in row.errors]
+    return {
+        "card": card,
+        "order": card.order,
+        "form": form,
+        "error_summary": error_summary,
+        "rows": rows,
+        "line_errors": line_errors or [],
+        "edit_lines": [
+            (item, form[quantity_field(item.line.position)], form[remove_field(item.line.position)])
+            for item in card.lines
+        ],
+        "address_fields": [form[name] for name in ADDRESS_FIELDS],
+        "delivery_fields": [form[name] for name in EDIT_DELIVERY_FIELDS],
+        "preview": preview,
+        "described": _describe_changes(preview.changes) if preview else [],
+        "totals": totals,
+        "payment_outcome": _payment_outcome(preview) if preview and preview.changes else "",
+        "payment_state": _payment_state(card.order),
+    }
+
+
+@login_required
+@permission_required(VIEW, raise_exception=True)
+@permission_required(EDIT, raise_exception=True)
+def order_edit(request: HttpRequest, number: str) -> HttpResponse:
+    """The edit page: GET shows the form; a POST from htmx answers with the preview (the difference in
+    stock and money, worked out by order_edit_preview); "save" runs order_edit; any other POST shows the
+    whole page with the preview (without JavaScript)."""
+    card = _card_data(number)
+    order = card.order
+    if not editing.is_editable(order.status):
+        return render(request, "orders/order_edit.html", {"order": order, "refused": True}, status=409)
+    lines = [item.line for item in card.lines]
+    if request.method != "POST":
+        form = OrderEditForm(order=order, lines=lines)
+        return render(request, "orders/order_edit.html", _edit_context(request, card, form, []))
+
+    form = OrderEditForm(request.POST, order=order, lines=lines)
+    rows = _line_rows(request)
+    line_errors: list[str] = []
+    preview = None
+    saving = "save" in request.POST and not _is_htmx(request)
+    if form.is_valid() and not any(row.errors for row in rows):
+        changes = _edit_input(form, rows)
+        try:
+            if saving:
+                editing.order_edit(
+                    order_id=order.pk,
+                    actor=request.user,
+                    reason=form.cleaned_data["reason"],
+                    **changes.arguments(),
+                )
+                messages.success(request, _("Order changed."))
+                return redirect("orders:order_detail", number=order.number)
+            if not changes.is_empty:  # a form that says what the order says has nothing to preview
+                preview = editing.order_edit_preview(order_id=order.pk, **changes.arguments())
+        except editing.OrderNotEditable:
+            order.refresh_from_db()
+            return render(request, "orders/order_edit.html", {"order": order, "refused": True}, status=409)
+        except DomainError as exc:
+            line_errors = _show_edit_error(form, rows, exc)
+    context = _edit_context(request, card, form, rows, line_errors=line_errors, preview=preview)
+    if _is_htmx(request):
+        # The preview panel only; errors are listed there (htmx swaps only successful answers).
+        return render(request, "orders/_edit_preview.html", context)
+    has_errors = bool(form.errors or line_errors or any(row.errors for row in rows))
+    return render(request, "orders/order_edit.html", context, status=400 if has_errors else 200)

@@ -63,8 +63,13 @@ def prepayment_of(*, kind: str, total: Decimal, currency: str) -> Decimal:
     )
 
 
-def prepayment_for(order: Order) -> Decimal:
-    return prepayment_of(kind=order.payment_method.kind, total=order.total_amount, currency=order.currency)
+def prepayment_for(order: Order, *, total: Decimal | None = None) -> Decimal:
+    """What a prepayment order pays first, of its total (or of `total`, the total after an edit)."""
+    return prepayment_of(
+        kind=order.payment_method.kind,
+        total=order.total_amount if total is None else total,
+        currency=order.currency,
+    )
 
 
 @dataclass(frozen=True)
@@ -105,6 +110,18 @@ def refunds_open_amount(order: Order) -> Decimal:
         order=order, status__in=[RefundStatus.PENDING, RefundStatus.PROCESSING]
     ).aggregate(s=Sum("amount"))
     return open_["s"] or ZERO
+
+
+def edit_difference(order: Order, *, total: Decimal) -> domain.Difference:
+    """What the customer owes (`due`) or is owed (`refund`) once the order's total is `total`: the rule
+    `payment_reconcile_after_edit` applies after an edit, so the edit's preview shows what saving does."""
+    return domain.difference_after_edit(
+        kind=order.payment_method.kind,
+        total=total,
+        net_paid=payment_sums(order).net_paid,
+        refunds_open=refunds_open_amount(order),
+        prepayment=prepayment_for(order, total=total),
+    )
 
 
 def payment_request_token(request_id: int) -> str:

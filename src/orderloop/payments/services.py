@@ -663,14 +663,7 @@ def payment_reconcile_after_edit(*, order_id: int, actor: Actor) -> Reconciliati
     with transaction.atomic():
         order = _lock_order(order_id)
         state = _sync(order, actor=actor, reason="order_edited")
-        sums = selectors.payment_sums(order)
-        difference = domain.difference_after_edit(
-            kind=order.payment_method.kind,
-            total=order.total_amount,
-            net_paid=sums.net_paid,
-            refunds_open=selectors.refunds_open_amount(order),
-            prepayment=selectors.prepayment_for(order),
-        )
+        difference = selectors.edit_difference(order, total=order.total_amount)
         PaymentRequest.objects.filter(order=order, status=PaymentRequestStatus.OPEN).update(
             status=PaymentRequestStatus.CANCELLED, closed_at=timezone.now()
         )

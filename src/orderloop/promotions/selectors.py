@@ -84,3 +84,12 @@ def coupon_quote(*, code: str, subtotal: Money, email: str = "", phone: str = ""
         key=customer_key(email=email, phone=phone),
         now=timezone.now(),
     )
+
+
+def redemption_discount_for(*, order_id: int, subtotal: Money) -> Money | None:
+    """The discount an order's redeemed coupon gives on `subtotal`, under the terms it was redeemed with
+    (None: no coupon on the order). What an order edit will apply, read without writing (its preview)."""
+    redemption = CouponRedemption.objects.filter(order_id=order_id).first()
+    if redemption is None:
+        return None
+    return domain.discount_for(kind=redemption.kind, value=redemption.value, subtotal=subtotal)

@@ -11,6 +11,7 @@ from typing import Any
 from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from orderloop.catalog.models import Variant
 from orderloop.inventory.models import MovementReason, StockLevel, StockMovement, Warehouse
@@ -303,7 +304,11 @@ class Suggestion:
         ]
         if inputs.method == ReorderMethod.REORDER_POINT:
             words.append(
-                _("reorder point %(rop)s = ⌈%(velocity)s/day × %(lead)s days⌉ + safety stock %(safety)s")
+                ngettext(
+                    "reorder point %(rop)s = ⌈%(velocity)s/day × %(lead)s day⌉ + safety stock %(safety)s",
+                    "reorder point %(rop)s = ⌈%(velocity)s/day × %(lead)s days⌉ + safety stock %(safety)s",
+                    inputs.lead_time_days,
+                )
                 % {
                     "rop": advice.trigger,
                     "velocity": advice.velocity,
@@ -312,13 +317,18 @@ class Suggestion:
                 }
             )
             words.append(
-                _("sold %(sold)s in %(days)s days; order up to %(target)s (+%(review)s days of sales)")
-                % {
-                    "sold": inputs.sold_units,
-                    "days": inputs.velocity_days,
-                    "target": advice.target,
-                    "review": inputs.review_days,
-                }
+                ngettext(
+                    "sold %(sold)s in %(days)s day", "sold %(sold)s in %(days)s days", inputs.velocity_days
+                )
+                % {"sold": inputs.sold_units, "days": inputs.velocity_days}
+            )
+            words.append(
+                ngettext(
+                    "order up to %(target)s (+%(review)s day of sales)",
+                    "order up to %(target)s (+%(review)s days of sales)",
+                    inputs.review_days,
+                )
+                % {"target": advice.target, "review": inputs.review_days}
             )
         elif inputs.method == ReorderMethod.MIN_MAX:
             words.append(

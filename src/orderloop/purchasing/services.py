@@ -28,7 +28,7 @@ from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext
 
 from orderloop.catalog.models import Variant
 from orderloop.core.actors import actor_id as _actor_id
@@ -36,7 +36,7 @@ from orderloop.core.errors import InvalidInput
 from orderloop.core.money import Money, MoneyError, normalize_currency
 from orderloop.core.outbox import enqueue_with_transaction
 from orderloop.core.sequences import next_in_sequence
-from orderloop.core.text import clean_text
+from orderloop.core.text import at_most_characters, clean_text
 from orderloop.core.workers import lease, with_reconnect
 from orderloop.inventory.models import StockLevel, Warehouse
 from orderloop.inventory.services import stock_incoming_change, stock_receive
@@ -403,7 +403,10 @@ def price_list_import(*, supplier: Supplier, content: str, actor: Actor) -> Pric
         if exc.code == "missing_columns":
             details = {column: _("This column is required.") for column in exc.columns}
         elif exc.code == "too_many_rows":
-            details = {"file": _("At most %(n)s rows.") % {"n": domain.MAX_PRICE_LIST_ROWS}}
+            details = {
+                "file": ngettext("At most %(n)s row.", "At most %(n)s rows.", domain.MAX_PRICE_LIST_ROWS)
+                % {"n": domain.MAX_PRICE_LIST_ROWS}
+            }
         else:
             details = {"file": _("The file is empty.")}
         raise PriceListInvalid(details=details) from None
@@ -629,9 +632,13 @@ def purchase_order_create(
     if not lines:
         raise PurchaseOrderEmpty()
     if len(lines) > MAX_LINES:
-        raise InvalidInput(details={"lines": _("At most %(n)s lines.") % {"n": MAX_LINES}})
+        raise InvalidInput(
+            details={
+                "lines": ngettext("At most %(n)s line.", "At most %(n)s lines.", MAX_LINES) % {"n": MAX_LINES}
+            }
+        )
     if len(note) > MAX_TEXT:
-        raise InvalidInput(details={"note": _("At most %(n)s characters.") % {"n": MAX_TEXT}})
+        raise InvalidInput(details={"note": at_most_characters(MAX_TEXT)})
     merged: dict[int, dict[str, Any]] = {}
     for index, line in enumerate(lines):
         values = _line_values(supplier=supplier, currency=code, line=line, index=index)
@@ -705,7 +712,12 @@ def purchase_order_line_set(
             if line is None:
                 last = po.lines.order_by("-position").values_list("position", flat=True).first() or 0
                 if po.lines.count() >= MAX_LINES:
-                    raise InvalidInput(details={"lines": _("At most %(n)s lines.") % {"n": MAX_LINES}})
+                    raise InvalidInput(
+                        details={
+                            "lines": ngettext("At most %(n)s line.", "At most %(n)s lines.", MAX_LINES)
+                            % {"n": MAX_LINES}
+                        }
+                    )
                 PurchaseOrderLine.objects.create(purchase_order=po, position=last + 1, **values)
             else:
                 line.quantity_ordered = quantity
@@ -741,7 +753,7 @@ def purchase_order_update(
             if po.status not in domain.EDITABLE:
                 raise PurchaseOrderNotEditable(details={"status": po.status})
             if len(note) > MAX_TEXT:
-                raise InvalidInput(details={"note": _("At most %(n)s characters.") % {"n": MAX_TEXT}})
+                raise InvalidInput(details={"note": at_most_characters(MAX_TEXT)})
             po.note = clean_text(note, MAX_TEXT)
             changes["note"] = True
         if changes:

@@ -15,7 +15,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from orderloop.catalog.csv_io import CsvFormatError, decode_upload
@@ -142,10 +142,16 @@ def backorders_serve(request: HttpRequest) -> HttpResponse:
     """Serve waiting order lines from stock already on hand (freed by a cancellation or an adjustment)."""
     result = backorders.backorders_serve_available(actor=request.user)
     if result.served:
+        orders = len({item.order_number for item in result.served})
         messages.success(
             request,
-            _("%(units)s units reserved for %(orders)s waiting orders.")
-            % {"units": result.units, "orders": len({item.order_number for item in result.served})},
+            " ".join(
+                [
+                    ngettext("%(n)s unit reserved", "%(n)s units reserved", result.units)
+                    % {"n": result.units},
+                    ngettext("for %(n)s waiting order.", "for %(n)s waiting orders.", orders) % {"n": orders},
+                ]
+            ),
         )
     else:
         messages.info(request, _("No stock on hand for the waiting orders."))
@@ -608,7 +614,11 @@ def po_receive(request: HttpRequest, number: str) -> HttpResponse:
                 status = exc.http_status
             else:
                 units = sum(line.quantity for line in receipt.lines.all())
-                messages.success(request, _("Received %(units)s units.") % {"units": units})
+                messages.success(
+                    request,
+                    ngettext("Received %(units)s unit.", "Received %(units)s units.", units)
+                    % {"units": units},
+                )
                 for item in receipt.allocations:
                     messages.info(
                         request,

@@ -12,6 +12,7 @@ from typing import Any
 
 from babel.numbers import get_currency_precision
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from stdnum import iban as stdnum_iban
 
 from .models import (
@@ -74,11 +75,19 @@ def policy_errors(
     errors: dict[str, str] = {}
     if window_days < minimum:
         errors["window_days"] = str(
-            _("The law requires at least %(days)s days in this country.") % {"days": minimum}
+            ngettext(
+                "The law requires at least %(days)s day in this country.",
+                "The law requires at least %(days)s days in this country.",
+                minimum,
+            )
+            % {"days": minimum}
         )
     if not REFUND_DUE_MIN <= refund_due_days <= REFUND_DUE_MAX:
         errors["refund_due_days"] = str(
-            _("Between %(low)s and %(high)s days.") % {"low": REFUND_DUE_MIN, "high": REFUND_DUE_MAX}
+            ngettext(
+                "Between %(low)s and %(high)s day.", "Between %(low)s and %(high)s days.", REFUND_DUE_MAX
+            )
+            % {"low": REFUND_DUE_MIN, "high": REFUND_DUE_MAX}
         )
     unknown = [c for c in conditions if c not in CONDITIONS]
     if unknown:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from PIL import Image, UnidentifiedImageError
 
 from .errors import PhotoInvalid
@@ -48,7 +49,12 @@ def max_pixels() -> int:
 def check_photos(uploads: list[PhotoUpload]) -> list[CheckedPhoto]:
     """The photos, checked; PhotoInvalid (422, `details.photos`) names the first file refused."""
     if len(uploads) > max_count():
-        raise PhotoInvalid(details={"photos": _("At most %(n)s photos.") % {"n": max_count()}})
+        limit = max_count()
+        raise PhotoInvalid(
+            details={
+                "photos": ngettext("At most %(n)s photo.", "At most %(n)s photos.", limit) % {"n": limit}
+            }
+        )
     checked = []
     limit = max_bytes()
     for upload in uploads:

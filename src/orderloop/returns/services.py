@@ -29,7 +29,7 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext
 
 from orderloop.core import roles
 from orderloop.core.actors import actor_id as _actor_id
@@ -37,7 +37,7 @@ from orderloop.core.errors import InvalidInput
 from orderloop.core.money import Money, MoneyError
 from orderloop.core.outbox import enqueue_with_transaction
 from orderloop.core.sequences import next_in_sequence
-from orderloop.core.text import clean_text
+from orderloop.core.text import at_most_characters, clean_text
 from orderloop.inventory.models import MovementReason, Warehouse
 from orderloop.inventory.services import stock_adjust
 from orderloop.orders import locks as order_locks
@@ -376,7 +376,7 @@ def return_open(
         raise InvalidInput(details={"channel": _("Unknown channel.")})
     note = (note or "").replace("\x00", "").strip()
     if len(note) > MAX_NOTE:
-        raise InvalidInput(details={"note": _("At most %(n)s characters.") % {"n": MAX_NOTE}})
+        raise InvalidInput(details={"note": at_most_characters(MAX_NOTE)})
     with transaction.atomic():
         order = _lock_order(order_id)
         eligibility = selectors.eligibility(order, today=today)
@@ -845,8 +845,10 @@ def return_inspect(*, rma_id: int, items: Sequence[InspectionInput], actor: Acto
             plan.append((item, disposition, refund))
         for line_id, line in lines.items():
             if not errors and counted.get(line_id, 0) != line.quantity:
-                errors[f"lines.{line_id}"] = _(
-                    "Grade all %(n)s units of %(sku)s (mark units that did not arrive as missing)."
+                errors[f"lines.{line_id}"] = ngettext(
+                    "Grade the %(n)s unit of %(sku)s (mark it missing if it did not arrive).",
+                    "Grade all %(n)s units of %(sku)s (mark units that did not arrive as missing).",
+                    line.quantity,
                 ) % {
                     "n": line.quantity,
                     "sku": line.sku,

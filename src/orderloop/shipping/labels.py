@@ -19,6 +19,7 @@ from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from reportlab.graphics import renderPDF
 from reportlab.graphics.barcode import code128
 from reportlab.graphics.barcode.qr import QrCodeWidget
@@ -414,7 +415,8 @@ def render_manifest_pdf(manifest: Manifest, *, compress: bool = True) -> bytes:
     canvas.drawString(
         left,
         y - 2 * mm,
-        _("%(n)s parcels, %(kg)s kg") % {"n": len(shipments), "kg": f"{total_weight / 1000:.2f}"}
+        ngettext("%(n)s parcel, %(kg)s kg", "%(n)s parcels, %(kg)s kg", len(shipments))
+        % {"n": len(shipments), "kg": f"{total_weight / 1000:.2f}"}
         + "".join(f"; {_('COD')} {format_money(amount, currency)}" for currency, amount in cod.items()),
     )
     y = 25 * mm

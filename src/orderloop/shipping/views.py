@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from orderloop.core.errors import DomainError
@@ -129,7 +130,8 @@ def wave_labels(request: HttpRequest) -> HttpResponse:
     if not result.shipments:
         messages.info(request, _("No parcel of this wave is waiting for a label."))
         return redirect("shipping:desk")
-    messages.success(request, _("%(n)s labels created.") % {"n": len(result.shipments)})
+    count = len(result.shipments)
+    messages.success(request, ngettext("%(n)s label created.", "%(n)s labels created.", count) % {"n": count})
     ids = ",".join(str(s.pk) for s in result.shipments)
     return redirect(f"{reverse('shipping:labels_pdf')}?ids={ids}")
 

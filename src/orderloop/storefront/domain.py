@@ -8,6 +8,7 @@ from datetime import date, time, timedelta
 
 from babel.dates import format_date
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from orderloop.core.money import babel_locale
 from orderloop.orders.delivery import Calendar
@@ -310,9 +311,11 @@ def window_errors(
             "The earliest day we can deliver is %(day)s; please choose it or a later one."
         ) % {"day": format_date(earliest, format="long", locale=babel_locale())}
     elif day > latest:
-        errors["preferred_delivery.date"] = _("Choose a day within the next %(n)s days.") % {
-            "n": WINDOW_HORIZON_DAYS
-        }
+        errors["preferred_delivery.date"] = ngettext(
+            "Choose a day within the next %(n)s day.",
+            "Choose a day within the next %(n)s days.",
+            WINDOW_HORIZON_DAYS,
+        ) % {"n": WINDOW_HORIZON_DAYS}
     elif not calendar.is_working_day(day):
         errors["preferred_delivery.date"] = _("We do not deliver on that day. Please choose a working day.")
     if time_from is not None and time_to is not None and time_from >= time_to:
