@@ -428,6 +428,15 @@ def order_edit(
                     "to": intake.delivery_method.code,
                 }
             )
+            priority = domain.priority_after_method_change(
+                old_kind=order.delivery_method.kind,
+                new_kind=intake.delivery_method.kind,
+                current=order.priority,
+            )
+            if priority != order.priority:
+                changes.append({"action": "priority", "from": order.priority, "to": priority})
+                order.priority = priority
+                update_fields.append("priority")
             order.delivery_method = intake.delivery_method
             update_fields.append("delivery_method")
         if not changes:

@@ -294,6 +294,8 @@ class PhoneOrderForm(forms.Form):
         fields["country"].widget.attrs.update(
             {
                 "hx-get": reverse("orders:delivery_options"),
+                # The method chosen so far stays selected where the new country offers it.
+                "hx-include": "[name=delivery_method]",
                 "hx-target": "#id_delivery_method",
                 "hx-swap": "innerHTML",
                 "hx-trigger": "change",

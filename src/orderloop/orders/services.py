@@ -361,6 +361,7 @@ def order_place(
         comment=comment,
     )
     assert intake.delivery_method is not None and intake.payment_method is not None
+    priority = domain.priority_for(delivery_kind=intake.delivery_method.kind, requested=priority)
     if external_ref and Order.objects.filter(channel=channel, external_ref=external_ref).exists():
         raise _duplicate(channel, external_ref)
 
