@@ -20,6 +20,7 @@ from django.utils import translation
 from orderloop.core.i18n import pick_translation
 from orderloop.core.money import babel_locale, format_money
 from orderloop.orders.models import Order, PaymentKind
+from orderloop.orders.promise import delivery_promise, promise_text
 
 ORDER_CONFIRMATION = "order_confirmation"
 
@@ -98,7 +99,8 @@ def order_summary(order: Order, language: str) -> dict[str, Any]:
         "payment_method": translation.gettext(order.payment_method.name),
         "payment_kind": kind,
         "address_lines": _address_lines(order),
-        "promised_date": local_date(order.promised_date, language),
+        # The delivery promise (orders/promise.py): the day and the customer's hours, as every place says.
+        "promised_date": promise_text(delivery_promise(order), language),
         "preferred_date": local_date(order.preferred_date, language),
         "paid": overview.state == "paid",
         "due_now": money(overview.due_now) if overview.due_now > 0 else "",

@@ -40,6 +40,7 @@ from orderloop.orders import domain as order_domain
 from orderloop.orders import locks as order_locks
 from orderloop.orders.errors import OrderNotFound
 from orderloop.orders.models import LineAllocation, Order, OrderLine, PaymentKind
+from orderloop.orders.promise import route_day
 from orderloop.orders.services import order_add_note, order_transition
 
 from . import domain
@@ -507,7 +508,8 @@ def shipment_hand_over(
 ) -> Shipment:
     """The parcel leaves the warehouse: it goes on today's manifest of its carrier, its units come off
     stock, the order moves to `shipped` (on its first parcel) and the customer is told. A parcel for
-    the shop's own couriers needs the courier (and the delivery day, default today). A second handover
+    the shop's own couriers needs the courier (and the delivery day: by default the customer's chosen
+    day when it is later than today, else today — orders/promise.py). A second handover
     of the same parcel is refused (409 already_handed_over) and changes nothing."""
     with transaction.atomic():
         order, shipment = _locked(shipment_id)
@@ -543,7 +545,9 @@ def _hand_over(
     fields = ["manifest", "handed_over_at"]
     if courier is not None:
         shipment.courier = courier
-        shipment.delivery_date = delivery_date or day
+        # Without a day given, the customer's chosen day when it is later (a phone order for Friday goes
+        # on Friday's route), else today.
+        shipment.delivery_date = delivery_date or route_day(order, day)
         fields += ["courier", "delivery_date"]
     shipped = _ship_units(order, shipment, actor=actor)
     shipment.manifest = _manifest(shipment, day)

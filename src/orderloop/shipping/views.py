@@ -22,6 +22,7 @@ from django.views.decorators.http import require_POST
 from orderloop.core.errors import DomainError
 from orderloop.fulfillment.models import Wave
 from orderloop.inventory.models import Warehouse
+from orderloop.orders.promise import route_day
 
 from . import labels, selectors, services
 from .models import AdapterKind, Carrier, CarrierService, FailureReason, ShipmentStatus
@@ -192,6 +193,7 @@ def shipment(request: HttpRequest, shipment_id: int) -> HttpResponse:
             "couriers": couriers(),
             "reasons": FailureReason.choices,
             "today": timezone.localdate(),
+            "route_day": route_day(found.order, timezone.localdate()),
             "is_own_courier": found.carrier.adapter == AdapterKind.OWN_COURIER,
             "is_store": found.carrier.adapter == AdapterKind.STORE_PICKUP,
         },
