@@ -52,6 +52,7 @@ from .forms import (
     delivery_choices,
 )
 from .models import Channel, DeliveryMethod, EventKind, OrderStatus, Priority
+from .related import order_related
 
 PAGE_SIZE = 50
 GROUP_SIZE = 25
@@ -319,12 +320,15 @@ def _render_card(
 ) -> HttpResponse:
     user = request.user
     order = _decorate([card.order])[0]
+    related = order_related(order)
+    order.delivery_failed = bool(related.delivery_failures)
     forms_by_name = {name: _make_form(name, None, card) for name in ACTIONS}
     forms_by_name.update(bound or {})
     allowed = card.allowed_next
     context = {
         "card": card,
         "order": order,
+        "related": related,
         "forms": forms_by_name,
         "action_error": action_error,
         "can": {name: user.has_perm(action.permission) for name, action in ACTIONS.items()},
