@@ -754,6 +754,11 @@ def _move(order: Order, to: str, *, actor: Actor, reason: str = "", note: str = 
         note=note,
         data=data,
     )
+    if to == OrderStatus.CONFIRMED and current == OrderStatus.NEW:
+        # The shop confirmed the order: the customer hears it, once, through the outbox (this transaction).
+        from orderloop.notifications.services import order_confirmed_queue  # notifications import orders
+
+        order_confirmed_queue(order=order)
     return order
 
 
