@@ -29,7 +29,7 @@ CONFIRMED = "order_confirmed"
 
 
 @pytest.fixture
-def shop(methods: None, stocked: Any) -> None:
+def shop(methods: None, stocked: Any) -> None:  # noqa: F811
     stocked("TEE", 10, price="100.00")
 
 

@@ -13,6 +13,8 @@ from datetime import date, time
 from typing import Any
 
 from babel.dates import format_date
+from django.utils import translation
+from django.utils.translation import gettext
 
 from orderloop.core.money import babel_locale
 
@@ -60,8 +62,18 @@ def promise_text(promise: DeliveryPromise, language: str | None = None) -> str:
     if not promise:
         return ""
     assert promise.day is not None
-    text = format_day(promise.day, language)
-    return f"{text}, {promise.window}" if promise.window else text
+    day = format_day(promise.day, language)
+    if not promise.window:
+        return day
+    with translation.override(language or translation.get_language()):
+        return day_and_window(day, promise.window)
+
+
+def day_and_window(day: str, window: str) -> str:
+    """The day and the hours in the active language's words ("12 December 2026, 10:00–14:00"; Arabic
+    joins them with its own comma)."""
+    # Translators: a delivery day and a time window, e.g. "12 December 2026, 10:00–14:00".
+    return gettext("%(day)s, %(window)s") % {"day": day, "window": window}
 
 
 def route_day(order: Any, today: date) -> date:

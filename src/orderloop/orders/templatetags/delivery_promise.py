@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 
 from orderloop.orders.promise import delivery_promise as promise_of
 from orderloop.orders.promise import format_day
@@ -22,6 +24,10 @@ def delivery_promise(order: Any) -> str:
     day = format_html('<time datetime="{}">{}</time>', promise.day.isoformat(), format_day(promise.day))
     if not promise.window:
         return format_html('<span class="delivery-promise">{}</span>', day)
+    # The hours stay together and left to right, also on right-to-left pages.
+    window = format_html('<bdi dir="ltr" style="white-space:nowrap">{}</bdi>', promise.window)
+    # Translators: a delivery day and a time window, e.g. "12 December 2026, 10:00–14:00".
+    pattern = conditional_escape(gettext("%(day)s, %(window)s"))
     return format_html(
-        '<span class="delivery-promise">{}, <bdi dir="ltr">{}</bdi></span>', day, promise.window
+        '<span class="delivery-promise">{}</span>', mark_safe(pattern % {"day": day, "window": window})
     )
