@@ -41,7 +41,7 @@ from orderloop.orders import locks as order_locks
 from orderloop.orders.errors import OrderNotFound
 from orderloop.orders.models import LineAllocation, Order, OrderLine, PaymentKind
 from orderloop.orders.promise import route_day
-from orderloop.orders.services import order_add_note, order_transition
+from orderloop.orders.services import order_add_note, order_transition, shop_calendar
 
 from . import domain
 from .adapters import adapter_for
@@ -1027,8 +1027,6 @@ def delivery_mark_failed(*, shipment_id: int, actor: Actor, reason: str, note: s
 def next_attempt_day(order: Order, today: date) -> date:
     """Our courier's next try after a failed one: the next working day of the shop's calendar, or the
     customer's chosen day when that is later."""
-    from orderloop.orders.services import shop_calendar
-
     following = shop_calendar().next_working_day(today + timedelta(days=1))
     return max(following, route_day(order, today))
 
