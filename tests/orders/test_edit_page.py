@@ -324,7 +324,14 @@ def test_the_page_is_prefilled_and_saving_edits_through_the_service(stocked, man
     assert order.lines.get().quantity == 4
     event = last_edit(order)
     assert event.actor == manager and event.reason == "customer called"
-    assert [c["action"] for c in event.data["changes"]] == ["quantity", "shipping_address", "delivery_method"]
+    # An express delivery method makes the order express, whichever way it got the method.
+    assert [c["action"] for c in event.data["changes"]] == [
+        "quantity",
+        "shipping_address",
+        "delivery_method",
+        "priority",
+    ]
+    assert order.priority == "express"
     assert "Order changed." in manager_client.get(response["Location"]).content.decode()
 
 

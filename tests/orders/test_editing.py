@@ -297,11 +297,20 @@ def test_delivery_method_change_recomputes_the_total(stocked):
     editing.order_change_delivery_method(order_id=order.pk, delivery_method_code="express", actor=None)
     order.refresh_from_db()
     assert (order.delivery_amount, order.total_amount) == (Decimal("250.00"), Decimal("350.00"))
+    # Express delivery makes the order express (issue 16), as placing with it does.
+    assert order.priority == "express"
     event = last_edit(order)
-    assert event.data["changes"] == [{"action": "delivery_method", "from": "door_delivery", "to": "express"}]
+    assert event.data["changes"] == [
+        {"action": "delivery_method", "from": "door_delivery", "to": "express"},
+        {"action": "priority", "from": "normal", "to": "express"},
+    ]
     with pytest.raises(InvalidInput) as caught:
         editing.order_change_delivery_method(order_id=order.pk, delivery_method_code="nope", actor=None)
     assert set(caught.value.details) == {"delivery_method"}
+    # Back to door delivery: the express priority came from the method, so it goes with it.
+    editing.order_change_delivery_method(order_id=order.pk, delivery_method_code="door_delivery", actor=None)
+    order.refresh_from_db()
+    assert order.priority == "normal"
 
 
 def test_orders_in_the_warehouse_are_not_editable(stocked):

@@ -34,10 +34,12 @@ LOW_STOCK = "orderloop.purchasing.tasks.check_low_stock"
 REFUND_SLA = "orderloop.returns.tasks.check_refund_sla"
 POLL_TRACKING = "orderloop.shipping.tasks.poll_tracking"
 RETURN_TRACKING = "orderloop.returns.tasks.refresh_return_tracking"
+PRUNE_THROTTLES = "orderloop.core.tasks.prune_throttles"
 
 
 def test_the_registry_has_both_rules_every_minute_and_settings_replace_it(settings):
     assert [(e.path, e.every) for e in periodic_tasks()] == [
+        (PRUNE_THROTTLES, 3600.0),
         (SLA, 60.0),
         (EXPIRY, 60.0),
         (LOW_STOCK, 300.0),
@@ -51,6 +53,7 @@ def test_the_registry_has_both_rules_every_minute_and_settings_replace_it(settin
     # Single intervals changed (environment PERIODIC_TASK_SECONDS), the others kept.
     settings.ORDERLOOP = {**settings.ORDERLOOP, "PERIODIC_TASK_OVERRIDES": {EXPIRY: 2, LOW_STOCK: 0}}
     assert [(e.path, e.every) for e in periodic_tasks()] == [
+        (PRUNE_THROTTLES, 3600.0),
         (SLA, 60.0),
         (EXPIRY, 2.0),
         (REFUND_SLA, 300.0),
@@ -64,18 +67,18 @@ def test_once_enqueues_what_is_due_and_does_not_pile_up_while_one_waits():
     out = StringIO()
     call_command("run_scheduler", "--once", stdout=out)
     assert sorted(DBTaskResult.objects.values_list("task_path", flat=True)) == sorted(
-        [SLA, EXPIRY, LOW_STOCK, REFUND_SLA, RETURN_TRACKING, POLL_TRACKING]
+        [PRUNE_THROTTLES, SLA, EXPIRY, LOW_STOCK, REFUND_SLA, RETURN_TRACKING, POLL_TRACKING]
     )
     assert f"{SLA}: enqueued" in out.getvalue()
     # This period was taken: nothing is due a moment later.
     again = StringIO()
     call_command("run_scheduler", "--once", stdout=again)
-    assert again.getvalue() == "" and DBTaskResult.objects.count() == 6
+    assert again.getvalue() == "" and DBTaskResult.objects.count() == 7
     # Forced, a run that still waits is not doubled.
     forced = StringIO()
     call_command("run_scheduler", "--once", "--force", "--only", SLA, stdout=forced)
     assert "skipped" in forced.getvalue()
-    assert DBTaskResult.objects.count() == 6
+    assert DBTaskResult.objects.count() == 7
     # Once the worker ran it, the next forced run enqueues again.
     DBTaskResult.objects.filter(task_path=SLA).update(status="SUCCESSFUL")
     call_command("run_scheduler", "--once", "--force", "--only", SLA, stdout=StringIO())
@@ -151,6 +154,7 @@ def test_an_enqueued_run_is_executed_by_the_worker():
     )
     results = dict(DBTaskResult.objects.values_list("task_path", "status"))
     assert results == {
+        PRUNE_THROTTLES: "SUCCESSFUL",
         SLA: "SUCCESSFUL",
         EXPIRY: "SUCCESSFUL",
         LOW_STOCK: "SUCCESSFUL",

@@ -81,7 +81,8 @@ def test_follow_the_order_page_and_emails(packed: Any, fake_np: Any, settings: A
     assert {"parcel_shipped", "parcel_ready_for_pickup", "parcel_delivered"} <= kinds
     run_tasks()
     sent = [m for m in mail.outbox if m.to == [order.customer_email]]
-    assert len(sent) == 4 and all(order.number in m.subject for m in sent)  # the confirmation + 3
+    # The confirmation, "order confirmed" (the order was confirmed before packing), and the 3.
+    assert len(sent) == 5 and all(order.number in m.subject for m in sent)
     assert CustomerMessage.objects.filter(order=order, sent_at__isnull=True).count() == 0
     shipped = render_customer_email("parcel_shipped", Order.objects.get(pk=order.pk), "en")
     assert (

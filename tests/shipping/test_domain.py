@@ -33,6 +33,8 @@ T0 = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
         ("label_created", "cancelled", True, True),
         ("handed_over", "cancelled", True, False),  # the parcel left: too late to cancel
         ("in_transit", "in_transit", True, False),
+        ("failed_attempt", "failed_attempt", True, True),  # another failed try (issue 16): news again
+        ("failed_attempt", "failed_attempt", False, False),
         ("in_transit", "bogus", True, False),
     ],
 )

@@ -20,6 +20,7 @@ from django.utils import translation
 from orderloop.core.i18n import pick_translation
 from orderloop.core.money import babel_locale, format_money
 from orderloop.orders.models import Order, PaymentKind
+from orderloop.orders.promise import delivery_promise, promise_text
 
 ORDER_CONFIRMATION = "order_confirmation"
 
@@ -107,6 +108,7 @@ def order_summary(order: Order, language: str) -> dict[str, Any]:
         "order": order,
         "overview": overview,
         "shop_name": settings.ORDERLOOP.get("SHOP_NAME", ""),
+        "shop_phone": settings.ORDERLOOP.get("SHOP_PHONE", ""),
         "lines": lines,
         "subtotal": money(order.subtotal_amount),
         "discount": money(order.discount_amount) if order.discount_amount else "",
@@ -121,7 +123,8 @@ def order_summary(order: Order, language: str) -> dict[str, Any]:
         ),
         "payment_kind": kind,
         "address_lines": _address_lines(order),
-        "promised_date": local_date(order.promised_date, language),
+        # The delivery promise (orders/promise.py): the day and the customer's hours, as every place says.
+        "promised_date": promise_text(delivery_promise(order), language),
         "preferred_date": local_date(order.preferred_date, language),
         "preferred_window": preferred_window(order, language),
         # Paid in full (a later refund does not make cash on delivery due again).
@@ -164,6 +167,50 @@ def _order_confirmation(order: Order, language: str) -> RenderedEmail:
     )
 
 
+ORDER_CONFIRMED = "order_confirmed"
+
+
+def _order_confirmed(order: Order, language: str) -> RenderedEmail:
+    """The shop checked the order: the details, the delivery promise, how to pay what is due."""
+    from orderloop.storefront.selectors import order_pay_url, tracking_url
+
+    context = order_summary(order, language)
+    context["tracking_url"] = tracking_url(order)
+    context["pay_url"] = (
+        order_pay_url(order) if context["due_now"] and context["payment_kind"] != "cod" else ""
+    )
+    subject = render_to_string("notifications/email/order_confirmed_subject.txt", context)
+    return RenderedEmail(
+        subject=" ".join(subject.split()),
+        text=render_to_string("notifications/email/order_confirmed.txt", context),
+        html=render_to_string("notifications/email/order_confirmed.html", context),
+    )
+
+
+DELIVERY_FAILED = "delivery_failed"
+
+
+def _delivery_failed(order: Order, language: str) -> RenderedEmail:
+    """A delivery attempt failed: why (in the customer's words), when it is tried again, whom to call."""
+    from orderloop.shipping.selectors import latest_delivery_failure
+    from orderloop.storefront.selectors import tracking_url
+
+    failure = latest_delivery_failure(order)
+    context = order_summary(order, language)
+    context.update(
+        failure=failure,
+        parcel=failure.shipment if failure else None,
+        next_attempt=local_date(failure.next_attempt, language) if failure else "",
+        tracking_url=tracking_url(order),
+    )
+    subject = render_to_string("notifications/email/delivery_failed_subject.txt", context)
+    return RenderedEmail(
+        subject=" ".join(subject.split()),
+        text=render_to_string("notifications/email/delivery_failed.txt", context),
+        html=render_to_string("notifications/email/delivery_failed.html", context),
+    )
+
+
 PARCEL_SHIPPED = "parcel_shipped"
 PARCEL_READY_FOR_PICKUP = "parcel_ready_for_pickup"
 PARCEL_DELIVERED = "parcel_delivered"
@@ -202,6 +249,8 @@ def _parcel_email(kind: str) -> Callable[[Order, str], RenderedEmail]:
 
 RENDERERS: dict[str, Callable[[Order, str], RenderedEmail]] = {
     ORDER_CONFIRMATION: _order_confirmation,
+    ORDER_CONFIRMED: _order_confirmed,
+    DELIVERY_FAILED: _delivery_failed,
     PARCEL_SHIPPED: _parcel_email(PARCEL_SHIPPED),
     PARCEL_READY_FOR_PICKUP: _parcel_email(PARCEL_READY_FOR_PICKUP),
     PARCEL_DELIVERED: _parcel_email(PARCEL_DELIVERED),

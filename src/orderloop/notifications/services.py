@@ -164,6 +164,25 @@ def order_confirmation_queue(*, order: Any) -> CustomerMessage | None:
     )
 
 
+def order_confirmed_queue(*, order: Any) -> CustomerMessage | None:
+    """ "Your order is confirmed", queued in the transaction that confirms the order, once per order
+    (rendered and sent by the task). The same channels and address rule as the confirmation above."""
+    channels = settings.ORDERLOOP.get("CONFIRMATION_EMAIL_CHANNELS", CONFIRMED_CHANNELS_DEFAULT)
+    if not order.customer_email or order.channel not in channels:
+        return None
+    from .emails import ORDER_CONFIRMED
+
+    return customer_message_queue(
+        order=order,
+        event_key=f"{ORDER_CONFIRMED}:{order.pk}",
+        kind=ORDER_CONFIRMED,
+        recipient=order.customer_email,
+        language=order.customer_language,
+        subject="",
+        body="",
+    )
+
+
 def _rendered(message: CustomerMessage) -> tuple[CustomerMessage, list[tuple[str, bytes, str]]]:
     """Render a message whose kind has a template (emails.RENDERERS) and keep the text on the row."""
     from .emails import render_customer_email

@@ -261,6 +261,9 @@ def order_list(
     created_from: date | None = None,
     created_to: date | None = None,
     q: str | None = Query(None, description="Number, email, phone or name."),
+    delivery_failed: bool | None = Query(
+        None, description="true: a parcel's latest news is a failed delivery attempt."
+    ),
     cursor: str | None = None,
     limit: int = 50,
 ) -> OrderPageOut:
@@ -275,6 +278,7 @@ def order_list(
         created_from=created_from,
         created_to=created_to,
         q=q,
+        delivery_failed=delivery_failed,
     )
     page = selectors.newest_first(selectors.order_list(filters=filters), cursor=cursor, limit=limit)
     return OrderPageOut(items=[list_item_out(order) for order in page.items], next_cursor=page.next_cursor)

@@ -9,7 +9,7 @@ from datetime import date, time
 import phonenumbers
 from django.utils.translation import gettext as _
 
-from .models import OrderStatus
+from .models import DeliveryKind, OrderStatus, Priority
 
 S = OrderStatus
 
@@ -32,6 +32,9 @@ CANCELLABLE = RESERVING
 
 # A held order may not move into (or further through) the warehouse.
 BLOCKED_BY_HOLD = frozenset({S.PICKING, S.PACKED, S.SHIPPED})
+# Nor may staff confirm it: someone is still checking it (a hold is released before confirming). An order
+# that waited for stock coming back `confirmed` on its own is not a confirmation and is not blocked.
+HOLD_BLOCKS_CONFIRMING_FROM = frozenset({S.NEW})
 
 # Moves that need every line fully reserved (nothing backordered).
 NEEDS_FULL_RESERVATION = frozenset({S.CONFIRMED, S.PICKING})
@@ -99,11 +102,27 @@ def is_cancellable(status: str) -> bool:
 
 def transition_blocker(*, current: str, to: str, on_hold: bool, backordered: bool) -> str | None:
     """Why a move the table allows must still wait: a stable code, or None when nothing blocks it."""
-    if on_hold and to in BLOCKED_BY_HOLD:
+    if on_hold and (to in BLOCKED_BY_HOLD or (to == S.CONFIRMED and current in HOLD_BLOCKS_CONFIRMING_FROM)):
         return "order_on_hold"
     if backordered and current == S.AWAITING_STOCK and to in NEEDS_FULL_RESERVATION:
         return "stock_not_reserved"
     return None
+
+
+def priority_for(*, delivery_kind: str, requested: str) -> str:
+    """An express delivery method makes the order express, whichever channel placed it (web, phone,
+    marketplace import, API); any other method keeps the priority asked for."""
+    return Priority.EXPRESS if delivery_kind == DeliveryKind.EXPRESS else requested
+
+
+def priority_after_method_change(*, old_kind: str, new_kind: str, current: str) -> str:
+    """The priority when an order's delivery method changes: express with an express method; back to
+    normal when it leaves an express method (the express priority came from the method)."""
+    if new_kind == DeliveryKind.EXPRESS:
+        return Priority.EXPRESS
+    if old_kind == DeliveryKind.EXPRESS and current == Priority.EXPRESS:
+        return Priority.NORMAL
+    return current
 
 
 # --- Intake input ----------------------------------------------------------------------------------

@@ -219,6 +219,7 @@ class _Plan:
     first_new_position: int
     address: dict[str, str] | None  # the new address, when it changes
     delivery_method: DeliveryMethod | None  # the new method, when it changes
+    priority: str | None  # the new priority, when the method change moves it (express or back)
     preferred: PreferredDelivery | None  # the new window, when it changes
     subtotal: Decimal
     delivery: Decimal
@@ -404,9 +405,16 @@ def _plan(
             address = values
             changes.append({"action": "shipping_address", "from": before, "to": values})
     method = None
+    priority = None
     if intake.delivery_method is not None and intake.delivery_method.pk != order.delivery_method_id:
         method = intake.delivery_method
         changes.append({"action": "delivery_method", "from": order.delivery_method.code, "to": method.code})
+        moved = domain.priority_after_method_change(
+            old_kind=order.delivery_method.kind, new_kind=method.kind, current=order.priority
+        )
+        if moved != order.priority:
+            priority = moved
+            changes.append({"action": "priority", "from": order.priority, "to": moved})
     if preferred_delivery is not None:
         changes.append(
             {
@@ -440,6 +448,7 @@ def _plan(
         first_new_position=first_new_position,
         address=address,
         delivery_method=method,
+        priority=priority,
         preferred=preferred_delivery,
         subtotal=subtotal,
         delivery=(method or order.delivery_method).price_amount,
@@ -517,6 +526,9 @@ def _write(plan: _Plan, *, actor: Actor, reason: str) -> Order:
     if plan.delivery_method is not None:
         order.delivery_method = plan.delivery_method
         update_fields.append("delivery_method")
+    if plan.priority is not None:
+        order.priority = plan.priority
+        update_fields.append("priority")
     if plan.preferred is not None:
         order.preferred_date = plan.preferred.date
         order.preferred_time_from = plan.preferred.time_from

@@ -61,6 +61,7 @@ class OrderFilterForm(forms.Form):
     )
     on_hold = forms.ChoiceField(label=_("On hold"), required=False, choices=YES_NO)
     sla = forms.ChoiceField(label=_("SLA breached"), required=False, choices=YES_NO)
+    delivery_failed = forms.ChoiceField(label=_("Delivery failed"), required=False, choices=YES_NO)
     created_from = forms.DateField(label=_("Created from"), required=False, widget=DATE_INPUT)
     created_to = forms.DateField(label=_("Created until"), required=False, widget=DATE_INPUT)
     closed_from = forms.DateField(label=_("Closed from"), required=False, widget=DATE_INPUT)
@@ -127,6 +128,7 @@ class OrderFilterForm(forms.Form):
             country=value("country"),
             region=value("region"),
             sla_breached=yes_no.get(value("sla") or ""),
+            delivery_failed=yes_no.get(value("delivery_failed") or ""),
         )
 
 
@@ -295,6 +297,8 @@ class PhoneOrderForm(forms.Form):
         fields["country"].widget.attrs.update(
             {
                 "hx-get": reverse("orders:delivery_options"),
+                # The method chosen so far stays selected where the new country offers it.
+                "hx-include": "[name=delivery_method]",
                 "hx-target": "#id_delivery_method",
                 "hx-swap": "innerHTML",
                 "hx-trigger": "change",

@@ -80,6 +80,8 @@ class OrderFilters:
     country: str | None = None
     region: str | None = None
     sla_breached: bool | None = None
+    # A parcel's latest news is a failed delivery attempt (shipping.selectors.failed_delivery_exists).
+    delivery_failed: bool | None = None
 
 
 def _as_datetime(value: date | datetime, *, end_of_day: bool) -> datetime:
@@ -126,6 +128,9 @@ def order_list(*, filters: OrderFilters) -> QuerySet[Order]:
         orders = orders.filter(Exists(closing), status__in=CLOSING_STATUSES)
     if filters.sla_breached is not None and order_has_field("sla_breached_at"):
         orders = orders.filter(sla_breached_at__isnull=not filters.sla_breached)
+    if filters.delivery_failed is not None:
+        failed = _failed_delivery()
+        orders = orders.filter(failed if filters.delivery_failed else ~failed)
     text = (filters.q or "").strip()
     if text:
         match = Q(number=text) | Q(customer_email__iexact=text) | Q(customer_name__icontains=text)
@@ -225,8 +230,15 @@ def _earlier_orders_exist() -> Q:
     return Q(Exists(by_phone)) | Q(Exists(by_email))
 
 
+def _failed_delivery() -> Any:
+    from orderloop.shipping.selectors import failed_delivery_exists  # shipping imports orders
+
+    return failed_delivery_exists()
+
+
 def with_list_annotations(orders: QuerySet[Order]) -> QuerySet[Order]:
-    """`is_repeat` (see above) and `closed_at`: when a closed order reached its current status."""
+    """`is_repeat` (see above), `closed_at`: when a closed order reached its current status, and
+    `delivery_failed`: a parcel's latest news is a failed delivery attempt."""
     closed = (
         OrderEvent.objects.filter(
             order=OuterRef("pk"), to_status=OuterRef("status"), to_status__in=CLOSING_STATUSES
@@ -234,7 +246,9 @@ def with_list_annotations(orders: QuerySet[Order]) -> QuerySet[Order]:
         .order_by("-id")
         .values("created_at")[:1]
     )
-    return orders.annotate(is_repeat=_earlier_orders_exist(), closed_at=Subquery(closed))
+    return orders.annotate(
+        is_repeat=_earlier_orders_exist(), closed_at=Subquery(closed), delivery_failed=_failed_delivery()
+    )
 
 
 def _express_rank() -> Any:

@@ -401,6 +401,7 @@ def order_place(
         comment=comment,
     )
     assert intake.delivery_method is not None and intake.payment_method is not None
+    priority = domain.priority_for(delivery_kind=intake.delivery_method.kind, requested=priority)
     if external_ref and Order.objects.filter(channel=channel, external_ref=external_ref).exists():
         raise _duplicate(channel, external_ref)
 
@@ -793,6 +794,11 @@ def _move(order: Order, to: str, *, actor: Actor, reason: str = "", note: str = 
         note=note,
         data=data,
     )
+    if to == OrderStatus.CONFIRMED and current == OrderStatus.NEW:
+        # The shop confirmed the order: the customer hears it, once, through the outbox (this transaction).
+        from orderloop.notifications.services import order_confirmed_queue  # notifications import orders
+
+        order_confirmed_queue(order=order)
     return order
 
 

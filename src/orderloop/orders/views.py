@@ -61,6 +61,7 @@ from .forms import (
     remove_field,
 )
 from .models import Channel, DeliveryMethod, EventKind, OrderStatus, PaymentKind, Priority
+from .related import order_related
 
 PAGE_SIZE = 50
 GROUP_SIZE = 25
@@ -328,16 +329,24 @@ def _render_card(
 ) -> HttpResponse:
     user = request.user
     order = _decorate([card.order])[0]
+    related = order_related(order)
+    order.delivery_failed = bool(related.delivery_failures)
     forms_by_name = {name: _make_form(name, None, card) for name in ACTIONS}
     forms_by_name.update(bound or {})
     allowed = card.allowed_next
     context = {
         "card": card,
         "order": order,
+        "related": related,
         "forms": forms_by_name,
         "action_error": action_error,
         "can": {name: user.has_perm(action.permission) for name, action in ACTIONS.items()},
-        "can_confirm": OrderStatus.CONFIRMED in allowed,
+        # A held order is not confirmed (the service refuses with order_on_hold): no button for it.
+        "can_confirm": OrderStatus.CONFIRMED in allowed
+        and domain.transition_blocker(
+            current=order.status, to=OrderStatus.CONFIRMED, on_hold=order.on_hold, backordered=False
+        )
+        is None,
         "can_edit": user.has_perm(EDIT) and editing.is_editable(order.status),
         "can_cancel_now": domain.is_cancellable(order.status) and OrderStatus.CANCELLED in allowed,
         "is_final": order.status in domain.FINAL,
@@ -614,10 +623,27 @@ def customer_lookup(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _delivery_choice(country: str, wanted: str) -> dict[str, Any]:
+    """The delivery options of `country` with the method staff had chosen still selected. When that
+    method is not offered there, nothing is selected (a blank first option: the required select makes
+    staff choose) and a note says so: the method never changes without a word."""
+    choices = delivery_choices(country)
+    offered = {code for code, _label in choices}
+    context: dict[str, Any] = {"choices": choices, "selected": wanted if wanted in offered else ""}
+    if wanted and wanted not in offered:
+        method = DeliveryMethod.objects.filter(code=wanted).first()
+        context["blank"] = True
+        context["delivery_note"] = _(
+            "%(method)s is not offered in %(country)s: choose another delivery method."
+        ) % {"method": method.name if method else wanted, "country": country}
+    return context
+
+
 @login_required
 @permission_required("orders.add_order", raise_exception=True)
 def customer_fill(request: HttpRequest) -> HttpResponse:
-    """The customer and address fields filled from an earlier order (the lookup's "Use" button)."""
+    """The customer and address fields filled from an earlier order (the lookup's "Use" button). The
+    delivery method staff chose stays (the earlier order's is only mentioned)."""
     try:
         order = selectors.order_by_number(str(request.GET.get("number") or ""))
     except OrderNotFound as exc:
@@ -636,14 +662,20 @@ def customer_fill(request: HttpRequest) -> HttpResponse:
             "line2": order.ship_line2,
         }
     )
+    # The form sends the method chosen so far; without one (no form), the earlier order's is taken.
+    chosen = str(request.GET.get("delivery_method", order.delivery_method.code))
     context = {
         "form": form,
         "customer_fields": [form[name] for name in CUSTOMER_FIELDS],
         "address_fields": [form[name] for name in ADDRESS_FIELDS],
         "delivery_oob": True,
-        "choices": delivery_choices(order.ship_country),
-        "selected": order.delivery_method.code,
+        **_delivery_choice(order.ship_country, chosen),
     }
+    if order.delivery_method.code != chosen and "delivery_note" not in context:
+        context["delivery_note"] = _("Their last order %(number)s went by %(method)s.") % {
+            "number": order.number,
+            "method": order.delivery_method.name,
+        }
     return render(request, "orders/_customer_fields.html", context)
 
 
@@ -651,7 +683,8 @@ def customer_fill(request: HttpRequest) -> HttpResponse:
 @permission_required("orders.add_order", raise_exception=True)
 def delivery_options(request: HttpRequest) -> HttpResponse:
     country = str(request.GET.get("country") or "").strip().upper()
-    context = {"choices": delivery_choices(country), "selected": request.GET.get("delivery_method")}
+    context = _delivery_choice(country, str(request.GET.get("delivery_method") or ""))
+    context["delivery_oob_note"] = True
     return render(request, "orders/_delivery_options.html", context)
 
 

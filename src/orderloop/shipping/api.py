@@ -15,6 +15,7 @@ from ninja import Router
 
 from orderloop.core.api_auth import require_perm
 from orderloop.core.errors import InvalidInput
+from orderloop.orders.promise import delivery_promise
 
 from . import labels, selectors, services
 from .adapters import adapter_for
@@ -427,6 +428,7 @@ def courier_deliveries(request: HttpRequest, date: date | None = None) -> list[D
             ),
             time_from=d.order.preferred_time_from.strftime("%H:%M") if d.order.preferred_time_from else None,
             time_to=d.order.preferred_time_to.strftime("%H:%M") if d.order.preferred_time_to else None,
+            promised_date=delivery_promise(d.order).day,
             cod_due=str(d.cod_due),
             currency=d.shipment.currency,
         )

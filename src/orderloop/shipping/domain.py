@@ -51,10 +51,13 @@ def rank(status: str) -> int:
 def should_apply(*, current: str, new: str, new_at: datetime | None, current_at: datetime | None) -> bool:
     """Whether an event with status `new` (happened at `new_at`) moves a shipment in `current` (whose
     status was set by an event at `current_at`). Never backwards: a lower stage is only recorded; within
-    a stage only a later event moves it; a final status never moves; cancelling is only for parcels that
-    have not left."""
-    if new not in RANK or current in FINAL or new == current:
+    a stage only a later event moves it (the same status again only for a later failed attempt); a final
+    status never moves; cancelling is only for parcels that have not left."""
+    if new not in RANK or current in FINAL:
         return False
+    if new == current:
+        # No news, except a later failed attempt: another try, with its own reason and next day.
+        return new == S.FAILED_ATTEMPT and new_at is not None and (current_at is None or new_at > current_at)
     if new == S.CANCELLED:
         return current in CANCELLABLE
     if rank(new) > rank(current):
@@ -104,6 +107,17 @@ POSTNORD_CODES: dict[str, str] = {
     "DELIVERY_REFUSED": S.RETURNED_TO_SENDER,
     "RETURNED": S.RETURNED_TO_SENDER,
 }
+# Why a carrier's attempt failed, in the words of FailureReason (anything else: "other", with the
+# carrier's own text).
+CARRIER_FAILURE_REASONS: dict[str, dict[str, str]] = {
+    AdapterKind.NOVA_POSHTA: {"111": "not_home"},
+}
+
+
+def carrier_failure_reason(adapter: str, code: str) -> str:
+    return CARRIER_FAILURE_REASONS.get(adapter, {}).get((code or "").strip(), "other")
+
+
 # For parcels going to a service point, "available for delivery" means it waits there.
 POSTNORD_PICKUP_OVERRIDES: dict[str, str] = {"AVAILABLE_FOR_DELIVERY": S.READY_FOR_PICKUP}
 

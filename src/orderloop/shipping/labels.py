@@ -30,6 +30,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 
 from orderloop.core.money import format_money
+from orderloop.orders.promise import delivery_promise, promise_text
 from orderloop.payments.invoices import _fonts
 
 from .models import Manifest, Shipment
@@ -160,12 +161,6 @@ def _draw_label(canvas: Canvas, shipment: Shipment, regular: str, bold: str) -> 
     weight = (Decimal(shipment.weight_g) / 1000).quantize(Decimal("0.001"))
     canvas.setFont(regular, 9)
     canvas.drawString(left, y, _("Weight: %(kg)s kg") % {"kg": f"{weight:.3f}"})
-    if shipment.estimated_delivery:
-        canvas.drawRightString(
-            right,
-            y,
-            _("Expected: %(day)s") % {"day": date_format(shipment.estimated_delivery, "SHORT_DATE_FORMAT")},
-        )
     y -= 8 * mm
     if shipment.cod_amount > 0:
         canvas.setFont(bold, 14)
@@ -175,16 +170,13 @@ def _draw_label(canvas: Canvas, shipment: Shipment, regular: str, bold: str) -> 
     else:
         canvas.setFont(regular, 9)
         canvas.drawString(left, y, _("Prepaid: nothing to collect"))
-    if order.preferred_date or order.preferred_time_from:
+    # The day (and the customer's hours) promised to the customer: the same text as on the order card,
+    # the courier's route and the customer's page (orders/promise.py).
+    promised = promise_text(delivery_promise(order))
+    if promised:
         y -= 6 * mm
-        canvas.setFont(regular, 9)
-        window = " – ".join(
-            t.strftime("%H:%M") for t in (order.preferred_time_from, order.preferred_time_to) if t
-        )
-        when = date_format(order.preferred_date, "SHORT_DATE_FORMAT") if order.preferred_date else ""
-        canvas.drawString(
-            left, y, _fit(_("Deliver: %(when)s") % {"when": f"{when} {window}".strip()}, regular, 9, inner)
-        )
+        canvas.setFont(bold, 10)
+        canvas.drawString(left, y, _fit(_("Deliver: %(when)s") % {"when": promised}, bold, 10, inner))
 
     # The sender at the bottom.
     warehouse = shipment.warehouse

@@ -180,6 +180,8 @@ class DeliveryOut(Schema):
     address: str
     time_from: str | None
     time_to: str | None
+    # The day promised to the customer (orders/promise.py: their chosen day, else the promised date).
+    promised_date: date | None = None
     cod_due: str
     currency: str
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -22,6 +22,7 @@ from .models import (
     CodCollection,
     CodHandover,
     DeliveryMethodService,
+    FailureReason,
     Manifest,
     PickupPoint,
     Shipment,
@@ -190,6 +191,8 @@ class CustomerShipment:
     carrier: str
     pickup_point: str
     timeline: list[TimelineStep] = field(default_factory=list)
+    # While the parcel's latest news is a failed attempt: why, and when it is tried again.
+    failure: DeliveryFailure | None = None
 
 
 def _customer_label(status: str) -> str:
@@ -201,6 +204,7 @@ def order_shipments_for_customer(order: Order) -> list[CustomerShipment]:
     tracking number and link, and the timeline of the events that moved the parcel (unknown carrier
     codes and staff-only facts left out)."""
     result = []
+    failures = {failure.shipment.pk: failure for failure in delivery_failures(order)}
     shipments = (
         Shipment.objects.filter(order=order)
         .exclude(status__in=[S.CANCELLED, S.DRAFT])
@@ -224,9 +228,89 @@ def order_shipments_for_customer(order: Order) -> list[CustomerShipment]:
                 carrier=shipment.carrier.display_name,
                 pickup_point=shipment.pickup_point.label if shipment.pickup_point else "",
                 timeline=steps,
+                failure=failures.get(shipment.pk),
             )
         )
     return result
+
+
+# --- Failed delivery attempts -------------------------------------------------------------------------------
+
+# Why a delivery failed, as the customer is told (staff read FailureReason's labels and the note).
+CUSTOMER_FAILURE_REASONS: dict[str, Any] = {
+    "not_home": _("nobody was at the address"),
+    "no_answer": _("we could not reach you by phone"),
+    "wrong_address": _("the address was incomplete or wrong"),
+    "no_cash": _("the payment could not be made at the door"),
+    "other": _("the delivery could not be completed"),
+}
+
+
+@dataclass
+class DeliveryFailure:
+    """A failed delivery attempt of one parcel: why, when, and when it is tried again (None: the carrier
+    has not said)."""
+
+    shipment: Shipment
+    reason: str
+    note: str
+    failed_at: datetime | None
+    next_attempt: date | None
+
+    @property
+    def reason_label(self) -> str:
+        return str(FailureReason(self.reason).label) if self.reason in FailureReason.values else self.reason
+
+    @property
+    def customer_reason(self) -> str:
+        return str(CUSTOMER_FAILURE_REASONS.get(self.reason, CUSTOMER_FAILURE_REASONS["other"]))
+
+
+def _failure(shipment: Shipment, event: ShipmentEvent | None) -> DeliveryFailure:
+    data = event.data if event is not None else {}
+    next_attempt = data.get("next_attempt")
+    return DeliveryFailure(
+        shipment=shipment,
+        reason=str(data.get("reason") or shipment.failure_reason or "other"),
+        note=str(data.get("note") or shipment.failure_note or (event.description if event else "")),
+        failed_at=event.occurred_at if event is not None else shipment.status_event_at,
+        next_attempt=date.fromisoformat(str(next_attempt)) if next_attempt else None,
+    )
+
+
+def _failed_events(shipments: Any) -> QuerySet[ShipmentEvent]:
+    return ShipmentEvent.objects.filter(
+        shipment__in=shipments, status=S.FAILED_ATTEMPT, applied=True
+    ).order_by("-occurred_at", "-id")
+
+
+def delivery_failures(order: Order) -> list[DeliveryFailure]:
+    """The order's parcels whose latest news is a failed delivery attempt: the order card's flag. It
+    clears by itself when the parcel moves on (out for delivery again, delivered, back to the sender)."""
+    shipments = list(
+        Shipment.objects.filter(order=order, status=S.FAILED_ATTEMPT)
+        .select_related("carrier", "courier")
+        .order_by("id")
+    )
+    latest: dict[int, ShipmentEvent] = {}
+    for event in _failed_events(shipments):
+        latest.setdefault(event.shipment_id, event)
+    return [_failure(shipment, latest.get(shipment.pk)) for shipment in shipments]
+
+
+def latest_delivery_failure(order: Order) -> DeliveryFailure | None:
+    """The order's most recent failed attempt, whatever happened since (what its email reports)."""
+    event = (
+        _failed_events(Shipment.objects.filter(order=order))
+        .select_related("shipment__carrier", "shipment__courier")
+        .first()
+    )
+    return _failure(event.shipment, event) if event is not None else None
+
+
+def failed_delivery_exists() -> Exists:
+    """For order querysets: the order has a parcel whose latest news is a failed attempt."""
+    return Exists(Shipment.objects.filter(order=OuterRef("pk"), status=S.FAILED_ATTEMPT))
 
 
 # --- The courier -------------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -42,7 +42,8 @@ from orderloop.orders import domain as order_domain
 from orderloop.orders import locks as order_locks
 from orderloop.orders.errors import OrderNotFound
 from orderloop.orders.models import LineAllocation, Order, OrderLine, PaymentKind
-from orderloop.orders.services import order_add_note, order_transition
+from orderloop.orders.promise import route_day
+from orderloop.orders.services import order_add_note, order_transition, shop_calendar
 
 from . import domain
 from .adapters import adapter_for
@@ -95,6 +96,7 @@ PARCEL_SHIPPED = "parcel_shipped"
 PARCEL_READY = "parcel_ready_for_pickup"
 PARCEL_DELIVERED = "parcel_delivered"
 NOTIFY_ON = {S.HANDED_OVER: PARCEL_SHIPPED, S.READY_FOR_PICKUP: PARCEL_READY, S.DELIVERED: PARCEL_DELIVERED}
+DELIVERY_FAILED = "delivery_failed"
 
 
 def _has_perm(actor: Actor, perm: str) -> bool:
@@ -548,7 +550,8 @@ def shipment_hand_over(
 ) -> Shipment:
     """The parcel leaves the warehouse: it goes on today's manifest of its carrier, its units come off
     stock, the order moves to `shipped` (on its first parcel) and the customer is told. A parcel for
-    the shop's own couriers needs the courier (and the delivery day, default today). A second handover
+    the shop's own couriers needs the courier (and the delivery day: by default the customer's chosen
+    day when it is later than today, else today — orders/promise.py). A second handover
     of the same parcel is refused (409 already_handed_over) and changes nothing."""
     with transaction.atomic():
         order, shipment = _locked(shipment_id)
@@ -584,7 +587,9 @@ def _hand_over(
     fields = ["manifest", "handed_over_at"]
     if courier is not None:
         shipment.courier = courier
-        shipment.delivery_date = delivery_date or day
+        # Without a day given, the customer's chosen day when it is later (a phone order for Friday goes
+        # on Friday's route), else today.
+        shipment.delivery_date = delivery_date or route_day(order, day)
         fields += ["courier", "delivery_date"]
     shipped = _ship_units(order, shipment, actor=actor)
     shipment.manifest = _manifest(shipment, day)
@@ -698,11 +703,24 @@ def _apply(
     if status == S.DELIVERED:
         shipment.delivered_at = when
         fields.append("delivered_at")
+    if status == S.FAILED_ATTEMPT and source in {EventSource.WEBHOOK, EventSource.POLL}:
+        # The carrier's failed attempt: why (its code in our words, its text) and, when it says, the
+        # day it tries again — what the order card and the customer are shown.
+        shipment.failure_reason = str((data or {}).get("reason") or FailureReason.OTHER)
+        shipment.failure_note = clean_text(description, 255)
+        fields += ["failure_reason", "failure_note"]
+        next_attempt = (data or {}).get("next_attempt")
+        if next_attempt:
+            shipment.estimated_delivery = date.fromisoformat(str(next_attempt))
+            fields.append("estimated_delivery")
     shipment.save(update_fields=fields)
     _sync_order(order, shipment, actor=actor)
     kind = NOTIFY_ON.get(ShipmentStatus(status))
     if kind:
         _notify(order, shipment, kind)
+    if status == S.FAILED_ATTEMPT:
+        # One email per failed attempt (a second failure is news again).
+        _notify(order, shipment, DELIVERY_FAILED, key=f"{DELIVERY_FAILED}:{shipment.pk}:{event.pk}")
     return True
 
 
@@ -765,15 +783,16 @@ def _returned_to_sender(order: Order, shipment: Shipment, *, actor: Actor) -> No
     )
 
 
-def _notify(order: Order, shipment: Shipment, kind: str) -> None:
-    """Queue the customer's email (rendered later by notifications/emails.py), once per shipment and kind."""
+def _notify(order: Order, shipment: Shipment, kind: str, *, key: str = "") -> None:
+    """Queue the customer's email (rendered later by notifications/emails.py), once per shipment and kind
+    (or once per `key`)."""
     if not order.customer_email:
         return
     from orderloop.notifications.services import customer_message_queue
 
     customer_message_queue(
         order=order,
-        event_key=f"{kind}:{shipment.pk}",
+        event_key=key or f"{kind}:{shipment.pk}",
         kind=kind,
         recipient=order.customer_email,
         language=order.customer_language,
@@ -852,6 +871,11 @@ def _one_event(
         # Take its units out of stock now, so stock and reservations follow the parcel.
         _hand_over(order, shipment, actor=None, source=source, occurred_at=event.occurred_at)
     before = ShipmentEvent.objects.filter(shipment=shipment).count()
+    data = dict(event.raw)
+    if status == S.FAILED_ATTEMPT:
+        data["reason"] = domain.carrier_failure_reason(shipment.carrier.adapter, event.code)
+        if event.expected_delivery is not None:
+            data["next_attempt"] = event.expected_delivery.isoformat()
     moved = _apply(
         order,
         shipment,
@@ -862,7 +886,7 @@ def _one_event(
         carrier_code=event.code,
         description=event.description,
         location=event.location,
-        data=dict(event.raw),
+        data=data,
     )
     if ShipmentEvent.objects.filter(shipment=shipment).count() == before:
         result.duplicates += 1
@@ -1029,8 +1053,18 @@ def delivery_mark_failed(*, shipment_id: int, actor: Actor, reason: str, note: s
             raise InvalidShipmentTransition(details={"from": shipment.status, "to": S.FAILED_ATTEMPT})
         shipment.failure_reason = reason
         shipment.failure_note = note
-        shipment.save(update_fields=["failure_reason", "failure_note"])
+        fields = ["failure_reason", "failure_note"]
         status = S.RETURNED_TO_SENDER if reason == FailureReason.REFUSED else S.FAILED_ATTEMPT
+        data: dict[str, Any] = {"reason": reason, "note": note}
+        if status == S.FAILED_ATTEMPT and shipment.courier_id is not None:
+            # Our courier tries again on the next working day (not before the customer's chosen day):
+            # the parcel moves to that day's route, which is the next attempt the order card and the
+            # customer are told about.
+            shipment.delivery_date = next_attempt_day(order, timezone.localdate())
+            shipment.route_position = None
+            fields += ["delivery_date", "route_position"]
+            data["next_attempt"] = shipment.delivery_date.isoformat()
+        shipment.save(update_fields=fields)
         attempts = ShipmentEvent.objects.filter(shipment=shipment, status=S.FAILED_ATTEMPT).count()
         _apply(
             order,
@@ -1040,9 +1074,16 @@ def delivery_mark_failed(*, shipment_id: int, actor: Actor, reason: str, note: s
             key=f"failed:{attempts + 1}:{timezone.now().isoformat()}",
             actor=actor,
             description=FailureReason(reason).label + (f": {note}" if note else ""),
-            data={"reason": reason, "note": note},
+            data=data,
         )
         return shipment
+
+
+def next_attempt_day(order: Order, today: date) -> date:
+    """Our courier's next try after a failed one: the next working day of the shop's calendar, or the
+    customer's chosen day when that is later."""
+    following = shop_calendar().next_working_day(today + timedelta(days=1))
+    return max(following, route_day(order, today))
 
 
 def delivery_record_cash(*, shipment_id: int, actor: Actor, amount: object) -> CodCollection | None:

@@ -25,6 +25,7 @@ from orderloop.core.errors import DomainError
 from orderloop.core.redirects import safe_next
 from orderloop.fulfillment.models import Wave
 from orderloop.inventory.models import Warehouse
+from orderloop.orders.promise import route_day
 
 from . import labels, selectors, services
 from .models import AdapterKind, Carrier, CarrierService, FailureReason, ShipmentStatus
@@ -196,6 +197,7 @@ def shipment(request: HttpRequest, shipment_id: int) -> HttpResponse:
             "couriers": couriers(),
             "reasons": FailureReason.choices,
             "today": timezone.localdate(),
+            "route_day": route_day(found.order, timezone.localdate()),
             "is_own_courier": found.carrier.adapter == AdapterKind.OWN_COURIER,
             "is_store": found.carrier.adapter == AdapterKind.STORE_PICKUP,
         },

@@ -85,6 +85,8 @@ class TrackingEvent:
     location: str = ""
     event_id: str = ""  # the carrier's id when it has one (dedupe); else code + time
     raw: Mapping[str, Any] = field(default_factory=dict)
+    # The day the carrier now expects to deliver (after a failed attempt: its next try), when it says.
+    expected_delivery: date | None = None
 
 
 @dataclass(frozen=True)

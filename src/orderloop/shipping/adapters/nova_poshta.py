@@ -73,7 +73,15 @@ def parse_time(value: Any) -> datetime | None:
 
 def parse_date(value: Any) -> date | None:
     text = str(value or "").strip()
-    for fmt in ("%d.%m.%Y", "%Y-%m-%d", "%d-%m-%Y", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S"):
+    for fmt in (
+        "%d.%m.%Y",
+        "%Y-%m-%d",
+        "%d-%m-%Y",
+        "%Y-%m-%d %H:%M:%S.%f",
+        "%Y-%m-%d %H:%M:%S",
+        "%d-%m-%Y %H:%M:%S",  # getStatusDocuments' ScheduledDeliveryDate
+        "%d.%m.%Y %H:%M:%S",
+    ):
         try:
             return datetime.strptime(text, fmt).date()
         except ValueError:
@@ -274,9 +282,16 @@ class NovaPoshtaCarrier:
                     event_id=f"{number}:{code}",
                     raw={
                         k: row[k]
-                        for k in ("Number", "StatusCode", "Status", "TrackingUpdateDate")
+                        for k in (
+                            "Number",
+                            "StatusCode",
+                            "Status",
+                            "TrackingUpdateDate",
+                            "ScheduledDeliveryDate",
+                        )
                         if k in row
                     },
+                    expected_delivery=parse_date(row.get("ScheduledDeliveryDate")),
                 )
             )
         return events
