@@ -64,8 +64,13 @@ def warehouse(db: Any) -> Warehouse:
 
 @pytest.fixture
 def media(settings: Any, tmp_path: Any) -> Any:
-    """Django's default storage (product pictures, return photos) in a directory of this test."""
+    """Django's default storage (product pictures) and the private documents storage (return photos and
+    labels) in directories of this test; returns the default storage's directory."""
     settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "documents": {**settings.STORAGES["documents"], "OPTIONS": {"location": str(tmp_path / "private")}},
+    }
     return tmp_path / "media"
 
 

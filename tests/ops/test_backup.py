@@ -1,7 +1,7 @@
 """Backup and restore (`manage.py backup`, `manage.py restore`, core/backup.py), on both engines: a shop
-with orders, a ledger, a return with its photo and label, backed up while it runs and restored into a
-fresh database and an empty media directory, has every order, every ledger row and every document back,
-byte for byte; restoring over existing data is refused."""
+with orders, a ledger, a return with its photo and label (in the private documents storage), backed up
+while it runs and restored into a fresh database and empty file directories, has every order, every
+ledger row and every document back, byte for byte; restoring over existing data is refused."""
 
 from __future__ import annotations
 
@@ -35,7 +35,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 RESTORED_SHOP = """
 import hashlib, json
-from django.core.files.storage import default_storage
 from orderloop.inventory.models import StockMovement
 from orderloop.orders.models import Order
 from orderloop.returns.models import ReturnPhoto, ReturnRequest
@@ -43,9 +42,9 @@ print(json.dumps({
     "orders": sorted(Order.objects.values_list("number", "status", "total_amount")),
     "ledger": sorted(StockMovement.objects.values_list("id", "reason", "on_hand_delta", "reserved_delta", "reference")),
     "documents": sorted(
-        [(photo.image.name, hashlib.sha256(default_storage.open(photo.image.name).read()).hexdigest())
+        [(photo.image.name, hashlib.sha256(photo.image.open("rb").read()).hexdigest())
          for photo in ReturnPhoto.objects.all()]
-        + [(rma.label_file.name, hashlib.sha256(default_storage.open(rma.label_file.name).read()).hexdigest())
+        + [(rma.label_file.name, hashlib.sha256(rma.label_file.open("rb").read()).hexdigest())
            for rma in ReturnRequest.objects.exclude(label_file="")]
     ),
 }, default=str))
@@ -96,8 +95,12 @@ def test_a_backup_restores_every_order_ledger_row_and_document(
 ) -> None:
     if connection.vendor == "postgresql":
         require_system_tool("pg_dump", "PostgreSQL's client tools take the dump")
-    media = tmp_path / "media"
+    media, private = tmp_path / "media", tmp_path / "private"
     settings.MEDIA_ROOT = str(media)
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "documents": {**settings.STORAGES["documents"], "OPTIONS": {"location": str(private)}},
+    }
     orders = [delivered(("TEE-S", 2)), delivered(("TEE-M", 1)), delivered(("EAR-1", 1))]
     order = orders[0]
     by_sku = {line.sku: line for line in order.lines.all()}
@@ -112,7 +115,7 @@ def test_a_backup_restores_every_order_ledger_row_and_document(
     returns.return_label_create(rma_id=rma.pk)
     rma = ReturnRequest.objects.get(pk=rma.pk)
     assert rma.label_file and ReturnPhoto.objects.filter(request=rma).count() == 1
-    source_env = process_env(MEDIA_ROOT=str(media))
+    source_env = process_env(MEDIA_ROOT=str(media), PRIVATE_MEDIA_ROOT=str(private))
 
     archive = tmp_path / "backups" / "orderloop.tar"
     made = _manage("backup", "--output", str(archive), env=source_env)
@@ -126,6 +129,7 @@ def test_a_backup_restores_every_order_ledger_row_and_document(
         **source_env,
         "DATABASE_URL": fresh_database,
         "MEDIA_ROOT": str(tmp_path / "restored-media"),
+        "PRIVATE_MEDIA_ROOT": str(tmp_path / "restored-private"),
     }
     restored = _manage("restore", str(archive), env=restored_env)
     assert restored.returncode == 0, restored.stderr
@@ -135,7 +139,7 @@ def test_a_backup_restores_every_order_ledger_row_and_document(
     ledger = _manage("check_stock_ledger", env=restored_env)
     assert ledger.returncode == 0 and ledger.stdout.startswith("OK"), ledger.stderr
     photo = ReturnPhoto.objects.get(request=rma)
-    restored_photo = tmp_path / "restored-media" / photo.image.name
+    restored_photo = tmp_path / "restored-private" / photo.image.name
     assert hashlib.sha256(restored_photo.read_bytes()).hexdigest() == hashlib.sha256(_png()).hexdigest()
 
     # Restoring over data is refused, and says why.
@@ -156,7 +160,12 @@ def test_restore_refuses_what_is_not_a_backup_of_this_engine(tmp_path: Path, fre
     )
     with tarfile.open(bogus, "w") as archive:
         archive.add(manifest, arcname="manifest.json")
-    env = {**process_env(), "DATABASE_URL": fresh_database, "MEDIA_ROOT": str(tmp_path / "media")}
+    env = {
+        **process_env(),
+        "DATABASE_URL": fresh_database,
+        "MEDIA_ROOT": str(tmp_path / "media"),
+        "PRIVATE_MEDIA_ROOT": str(tmp_path / "private"),
+    }
     refused = _manage("restore", str(bogus), env=env)
     assert refused.returncode != 0 and f"backup of a {other_engine} database" in refused.stderr
     not_a_backup = tmp_path / "notes.tar"
