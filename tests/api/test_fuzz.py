@@ -1,6 +1,7 @@
 """Schemathesis over the whole OpenAPI document: every operation, with an Admin and a Manager token,
-against the demo shop. No answer may be a server error (5xx) and every documented answer must match its
-schema (`not_a_server_error`, `response_schema_conformance`).
+against the demo shop. No answer may be a server error (5xx), and every answer must be one the document
+promises: a documented status, its content type and its schema (`not_a_server_error`,
+`status_code_conformance`, `content_type_conformance`, `response_schema_conformance`).
 
 Runs on PostgreSQL only (skipped on SQLite): PostgreSQL is the production engine and the stricter one
 (NUL bytes, time-zone offsets, numeric ranges), so what passes there passes on SQLite. Deterministic:
@@ -42,6 +43,8 @@ CONFIG = schemathesis.Config.from_dict(
         "checks": {
             "enabled": False,
             "not_a_server_error": {"enabled": True},
+            "status_code_conformance": {"enabled": True},
+            "content_type_conformance": {"enabled": True},
             "response_schema_conformance": {"enabled": True},
         },
     }

@@ -165,6 +165,14 @@ def test_a_page_form_over_the_limit_is_a_413_page(settings: Any) -> None:
     assert_page(response, 413, "The request is larger than this server accepts.")
 
 
+def test_a_form_with_more_fields_than_allowed_is_a_400(
+    api_client: Callable[[str], Client], settings: Any
+) -> None:
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 5
+    fields = {f"field{n}": "x" for n in range(10)}
+    assert_api_error(api_client("Admin").post("/api/v1/orders/imports", fields), 400, "bad_request")
+
+
 # --- Unknown API paths and wrong methods ------------------------------------------------------------
 
 
