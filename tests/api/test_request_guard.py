@@ -111,6 +111,12 @@ def test_a_nul_in_a_scanned_code_is_refused(api_client: Callable[[str], Client])
     assert body["details"] == {"code": NUL_MESSAGE}
 
 
+def test_a_nul_in_json_sent_as_plain_text_is_refused(api_client: Callable[[str], Client]) -> None:
+    body = json.dumps({"code": "odesa", "name": "Odesa\x00", "country": "UA"})
+    response = api_client("Admin").post("/api/v1/warehouses", body, content_type="text/plain")
+    assert assert_api_error(response, 422, "validation_error")["details"] == {"name": NUL_MESSAGE}
+
+
 def test_a_nul_in_a_json_key_is_refused(api_client: Callable[[str], Client]) -> None:
     response = api_client("Admin").post(
         "/api/v1/warehouses", {"code": "odesa", "na\x00me": "Odesa"}, content_type="application/json"
