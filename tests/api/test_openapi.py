@@ -130,6 +130,11 @@ def test_every_operation_documents_its_error_answers(document: dict[str, Any]) -
     assert missing == []
 
 
+def test_the_document_is_the_same_every_time_it_is_served() -> None:
+    first = api.get_openapi_schema()
+    assert api.get_openapi_schema() == first
+
+
 def test_unauthenticated_webhooks_do_not_claim_401(document: dict[str, Any]) -> None:
     webhook = document["paths"]["/api/v1/payments/stripe/webhook"]["post"]
     assert "401" not in webhook["responses"]

@@ -58,14 +58,15 @@ def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
     for path_item in schema.get("paths", {}).values():
         for method, operation in path_item.items():
             # A body written by hand (`openapi_extra`) from a model's JSON schema brings its own `$defs`;
-            # they belong with the other components, where its references point (REF_TEMPLATE).
+            # its references point at the components (REF_TEMPLATE), so they are published there too.
+            # (Read, never changed: ninja hands out the operation's own openapi_extra dict.)
             for content in operation.get("requestBody", {}).get("content", {}).values():
-                for name, definition in content.get("schema", {}).pop("$defs", {}).items():
+                for name, definition in content.get("schema", {}).get("$defs", {}).items():
                     components.setdefault(name, definition)
             responses = operation.setdefault("responses", {})
             for key in list(responses):  # ninja keys them by int
                 responses[str(key)] = responses.pop(key)
             for status in error_statuses(operation, method):
                 answer = responses.setdefault(str(status), {"description": DESCRIPTIONS[status]})
-                answer.setdefault("content", {"application/json": {"schema": ERROR_REF}})
+                answer.setdefault("content", {"application/json": {"schema": dict(ERROR_REF)}})
     return schema
