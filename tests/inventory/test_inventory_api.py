@@ -310,11 +310,16 @@ def test_malformed_bodies_are_4xx_not_500(warehouse_client, variant, warehouse, 
     assert set(response.json()) == {"code", "message", "details"}
 
 
-def test_nul_characters_do_not_crash(warehouse_client, variant, warehouse):
+def test_nul_characters_are_refused_naming_the_field(warehouse_client, variant, warehouse):
+    # The request guard (core/middleware.py) refuses them before any view: PostgreSQL cannot store them.
     response = post_json(warehouse_client, ADJUST, adjustment(note="a\x00b", reference="\x00"))
-    assert response.status_code == 201
-    assert StockMovement.objects.get().note == "ab"
-    assert_error(post_json(warehouse_client, ADJUST, adjustment(sku="TEE\x00")), 404, "variant_not_found")
+    body = assert_error(response, 422, "validation_error")
+    assert set(body["details"]) == {"note", "reference"}
+    body = assert_error(
+        post_json(warehouse_client, ADJUST, adjustment(sku="TEE\x00")), 422, "validation_error"
+    )
+    assert set(body["details"]) == {"sku"}
+    assert not StockMovement.objects.exists()
 
 
 # --- counts ----------------------------------------------------------------------------------------

@@ -8,15 +8,19 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled, ValidationError
 from ninja.errors import AuthorizationError as NinjaAuthorizationError
+from ninja.openapi.schema import OpenAPISchema
 
+from orderloop.api.openapi import document_errors
 from orderloop.catalog.api import router as catalog_router
 from orderloop.catalog.api import variants_router
+from orderloop.core import http_errors
 from orderloop.core.api_auth import TokenAuth, TokenRateThrottle
 from orderloop.core.errors import DomainError
 from orderloop.fulfillment.api import fulfilment_router, parcels_router, pick_lists_router, waves_router
@@ -45,7 +49,17 @@ from orderloop.shipping.api import (
 
 logger = logging.getLogger(__name__)
 
-api = NinjaAPI(
+
+class OrderloopAPI(NinjaAPI):
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        document_errors(schema)
+        return schema
+
+
+api = OrderloopAPI(
     title="Orderloop API",
     version="1",
     urls_namespace="api-v1",
@@ -135,6 +149,14 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
         exc.status_code, "error"
     )
     return error_response(request, exc.status_code, code, str(exc.message))
+
+
+@api.exception_handler(OperationalError)
+@api.exception_handler(InterfaceError)
+def on_database_unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """The database cannot be reached (or dropped the connection): temporary, so 503 and a retry."""
+    logger.error("database unavailable on %s %s", request.method, request.path, exc_info=exc)
+    return http_errors.service_unavailable(request)
 
 
 @api.exception_handler(Exception)

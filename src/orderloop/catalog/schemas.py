@@ -8,6 +8,8 @@ from typing import Any
 from ninja import Field, Schema
 from pydantic import field_validator
 
+from orderloop.core.shapes import InSchema
+
 from .models import Product, Variant
 
 PRICE_HELP = 'Decimal string, e.g. "129.90". A JSON number is refused: money is never a float.'
@@ -19,7 +21,7 @@ def _price_must_be_text(value: Any) -> Any:
     return value
 
 
-class VariantIn(Schema):
+class VariantIn(InSchema):
     sku: str = Field(..., max_length=64, examples=["TEE-RED-M"])
     price: str = Field(..., description=PRICE_HELP, examples=["129.90"])
     currency: str | None = Field(None, description="ISO 4217 code; the shop currency if missing.")
@@ -33,7 +35,7 @@ class VariantIn(Schema):
     _price_text = field_validator("price", mode="before")(_price_must_be_text)
 
 
-class VariantPatchIn(Schema):
+class VariantPatchIn(InSchema):
     sku: str | None = Field(None, max_length=64)
     price: str | None = Field(None, description=PRICE_HELP)
     currency: str | None = None
@@ -48,7 +50,7 @@ class VariantPatchIn(Schema):
     _price_text = field_validator("price", mode="before")(_price_must_be_text)
 
 
-class ProductUpdateIn(Schema):
+class ProductUpdateIn(InSchema):
     """PUT: the whole product (its variants have their own endpoints)."""
 
     name: str = Field(..., max_length=200)
@@ -65,7 +67,7 @@ class ProductIn(ProductUpdateIn):
     variants: list[VariantIn] = Field(default_factory=list)
 
 
-class ProductPatchIn(Schema):
+class ProductPatchIn(InSchema):
     name: str | None = Field(None, max_length=200)
     handle: str | None = None
     description: str | None = None
@@ -125,7 +127,7 @@ class ProductListOut(Schema):
     next_cursor: str | None
 
 
-class CategoryIn(Schema):
+class CategoryIn(InSchema):
     name: str = Field(..., max_length=120)
     slug: str | None = Field(None, description="Made from the name if missing.")
     name_translations: dict[str, str] = Field(default_factory=dict)

@@ -7,8 +7,6 @@ says why (`wrong_pick_scan`; at packing `wrong_item`, `too_many`, `unknown_code`
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -17,6 +15,7 @@ from ninja import Query, Router
 from orderloop.core.api_auth import require_perm
 from orderloop.core.errors import InvalidInput
 from orderloop.core.pagination import keyset_page
+from orderloop.core.shapes import UtcDateTime
 from orderloop.inventory.models import Warehouse
 
 from . import documents, selectors, services
@@ -30,6 +29,8 @@ from .schemas import (
     ParcelIn,
     ParcelLineOut,
     ParcelOut,
+    ParcelReasonIn,
+    ParcelScanIn,
     ParcelsOut,
     PickedUnitsOut,
     PickIn,
@@ -40,8 +41,6 @@ from .schemas import (
     QueueItemOut,
     QueueOut,
     ReallocatedOut,
-    ReasonIn,
-    ScanIn,
     ScanOut,
     ShortIn,
     ShortOut,
@@ -87,7 +86,7 @@ def queue(
     request: HttpRequest,
     warehouse: str,
     delivery_method: list[str] = Query([]),  # noqa: B008
-    placed_before: datetime | None = None,
+    placed_before: UtcDateTime | None = None,
     limit: int = 100,
 ) -> QueueOut:
     require_perm(request, VIEW)
@@ -120,8 +119,8 @@ def queue(
 )
 def pick_accuracy(
     request: HttpRequest,
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: UtcDateTime | None = None,
+    until: UtcDateTime | None = None,
     warehouse: str | None = None,
 ) -> AccuracyOut:
     require_perm(request, "fulfillment.view_scanrecord")
@@ -436,7 +435,7 @@ def parcel_detail(request: HttpRequest, parcel_id: int) -> ParcelOut:
     summary="Scan one unit into the parcel",
     description="Refused scans are recorded and answered 409 `wrong_item` (a mis-pick), `too_many` (an over-scan) or `unknown_code`.",
 )
-def parcel_scan(request: HttpRequest, parcel_id: int, payload: ScanIn) -> ScanOut:
+def parcel_scan(request: HttpRequest, parcel_id: int, payload: ParcelScanIn) -> ScanOut:
     require_perm(request, PACK)
     result = services.parcel_scan(parcel_id=parcel_id, code=payload.code, actor=request.user)
     if not result.accepted:
@@ -468,14 +467,14 @@ def parcel_pack(request: HttpRequest, parcel_id: int, payload: PackIn) -> Parcel
 
 
 @parcels_router.post("/{parcel_id}/cancel", response=ParcelOut, summary="Put an open parcel aside")
-def parcel_cancel(request: HttpRequest, parcel_id: int, payload: ReasonIn | None = None) -> ParcelOut:
+def parcel_cancel(request: HttpRequest, parcel_id: int, payload: ParcelReasonIn | None = None) -> ParcelOut:
     require_perm(request, PACK)
     reason = payload.reason if payload else ""
     return parcel_out(services.parcel_cancel(parcel_id=parcel_id, reason=reason, actor=request.user))
 
 
 @parcels_router.post("/{parcel_id}/reopen", response=ParcelOut, summary="Open a packed parcel again")
-def parcel_reopen(request: HttpRequest, parcel_id: int, payload: ReasonIn | None = None) -> ParcelOut:
+def parcel_reopen(request: HttpRequest, parcel_id: int, payload: ParcelReasonIn | None = None) -> ParcelOut:
     require_perm(request, PACK)
     reason = payload.reason if payload else ""
     return parcel_out(services.parcel_reopen(parcel_id=parcel_id, reason=reason, actor=request.user))

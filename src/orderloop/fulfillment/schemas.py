@@ -8,8 +8,10 @@ from typing import Any
 
 from ninja import Field, Schema
 
+from orderloop.core.shapes import InSchema, UtcDateTime
 
-class WaveIn(Schema):
+
+class WaveIn(InSchema):
     warehouse: str = Field(..., max_length=20, examples=["kyiv"])
     method: str = Field(..., description="`single`, `batch`, `zone` or `wave` (batches picked by zone).")
     max_orders: int | None = Field(None, description="Default 200 (`FULFILMENT_WAVE_MAX_ORDERS`).")
@@ -17,7 +19,7 @@ class WaveIn(Schema):
     delivery_methods: list[str] = Field(
         default_factory=list, max_length=50, description="Only these carriers."
     )
-    placed_before: datetime | None = Field(None, description="The cut-off: only orders placed before it.")
+    placed_before: UtcDateTime | None = Field(None, description="The cut-off: only orders placed before it.")
     orders: list[str] = Field(default_factory=list, max_length=5000, description="Only these order numbers.")
 
 
@@ -109,7 +111,7 @@ class PickListOut(Schema):
     rows: list[PickRowOut]
 
 
-class PickIn(Schema):
+class PickIn(InSchema):
     code: str = Field(
         ..., min_length=1, max_length=100, description="The bin's code or the product's barcode/SKU."
     )
@@ -132,7 +134,7 @@ class PickResultOut(Schema):
     pick_list_status: str
 
 
-class ShortIn(Schema):
+class ShortIn(InSchema):
     stock_id: int = Field(..., description="The row (from the list's rows) that was short.")
     found: int = Field(..., description="Units found in the bin (fewer than the row asks for).")
     reason: str = Field("not_found", max_length=100)
@@ -151,7 +153,7 @@ class ShortOut(Schema):
     pick_list_status: str
 
 
-class ParcelIn(Schema):
+class ParcelIn(InSchema):
     order: str = Field(..., max_length=20, description="The order number.")
     warehouse: str = Field(..., max_length=20)
 
@@ -190,7 +192,7 @@ class ParcelsOut(Schema):
     next_cursor: str | None
 
 
-class ScanIn(Schema):
+class ParcelScanIn(InSchema):
     code: str = Field(..., min_length=1, max_length=100, description="The product's barcode or SKU.")
 
 
@@ -202,12 +204,12 @@ class ScanOut(Schema):
     parcel: ParcelOut
 
 
-class PackIn(Schema):
+class PackIn(InSchema):
     box: str = Field(..., max_length=20, description="The box size code actually used.")
     weight_g: int = Field(..., description="The parcel's weight on the scale, grams.")
 
 
-class ReasonIn(Schema):
+class ParcelReasonIn(InSchema):
     reason: str = Field("", max_length=255)
 
 

@@ -16,11 +16,12 @@ from orderloop.catalog.csv_io import CsvFormatError, decode_upload
 from orderloop.core.api_auth import require_perm
 from orderloop.core.errors import InvalidInput
 from orderloop.core.idempotency import fingerprint, run_idempotent
+from orderloop.core.shapes import REF_TEMPLATE
 
 from . import selectors, services
 from .errors import ImportFileInvalid
 from .models import IMPORT_CHANNELS, OrderImport
-from .schemas import ImportAcceptedOut, ImportIn, ImportOut, ImportSummaryOut, ReportRowOut
+from .schemas import ImportAcceptedOut, ImportSummaryOut, OrderImportIn, OrderImportOut, ReportRowOut
 
 router = Router(tags=["order imports"])
 
@@ -41,7 +42,7 @@ _REQUEST_BODY = {
                 },
             }
         },
-        "application/json": {"schema": ImportIn.model_json_schema()},
+        "application/json": {"schema": OrderImportIn.model_json_schema(ref_template=REF_TEMPLATE)},
     },
 }
 
@@ -92,7 +93,7 @@ def _read_request(request: HttpRequest) -> dict[str, Any]:
         }
     try:
         raw = json.loads(request.body or b"null")
-        payload = ImportIn.model_validate(raw)
+        payload = OrderImportIn.model_validate(raw)
     except ValueError as exc:
         if isinstance(exc, pydantic.ValidationError):
             details = {
@@ -159,7 +160,7 @@ def import_list(request: HttpRequest, limit: int = 20) -> list[dict[str, Any]]:
     return [summary_out(job) for job in selectors.order_import_recent(limit=max(1, min(limit, 100)))]
 
 
-@router.get("/{import_id}", response=ImportOut, summary="An import's status, progress and report")
+@router.get("/{import_id}", response=OrderImportOut, summary="An import's status, progress and report")
 def import_detail(request: HttpRequest, import_id: int) -> dict[str, Any]:
     require_perm(request, PERMISSION)
     job = selectors.order_import_get(import_id=import_id)

@@ -7,6 +7,7 @@ from typing import Any
 
 from ninja import Field, Schema
 
+from orderloop.core.shapes import InSchema
 from orderloop.orders.models import Channel
 from orderloop.orders.schemas import OrderIn
 
@@ -19,7 +20,7 @@ class ImportedOrderIn(OrderIn):
     channel: Channel | None = None  # type: ignore[assignment]
 
 
-class ImportIn(Schema):
+class OrderImportIn(InSchema):
     format: ImportFormat | None = Field(None, description="csv or json; default: guessed from the content.")
     content: str | list[Any] | dict[str, Any] = Field(
         ..., description="The file's text; for JSON also the list of orders itself."
@@ -61,5 +62,5 @@ class ImportSummaryOut(Schema):
     finished_at: datetime | None
 
 
-class ImportOut(ImportSummaryOut):
+class OrderImportOut(ImportSummaryOut):
     report: list[ReportRowOut]

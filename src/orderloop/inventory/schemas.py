@@ -8,6 +8,8 @@ from typing import Annotated
 
 from ninja import Field, Schema
 
+from orderloop.core.shapes import InSchema
+
 # JSON integers only: "5", 5.5 and true are refused (422) instead of being coerced.
 StrictInt = Annotated[int, Field(strict=True)]
 
@@ -18,7 +20,7 @@ class ManualReason(StrEnum):
     return_ = "return"
 
 
-class WarehouseIn(Schema):
+class WarehouseIn(InSchema):
     code: str = Field(..., max_length=20, description="Unique code, e.g. `kyiv`.")
     name: str = Field(..., max_length=120)
     address_line: str = Field("", max_length=200)
@@ -29,7 +31,7 @@ class WarehouseIn(Schema):
     is_active: bool = True
 
 
-class WarehousePatch(Schema):
+class WarehousePatch(InSchema):
     code: str | None = Field(None, max_length=20)
     name: str | None = Field(None, max_length=120)
     address_line: str | None = Field(None, max_length=200)
@@ -51,7 +53,7 @@ class WarehouseOut(Schema):
     is_active: bool
 
 
-class BinIn(Schema):
+class BinIn(InSchema):
     zone: str = Field(..., max_length=10)
     aisle: str = Field(..., max_length=10)
     shelf: str = Field(..., max_length=10)
@@ -85,7 +87,7 @@ class StockPageOut(Schema):
     next_cursor: str | None
 
 
-class AdjustmentIn(Schema):
+class AdjustmentIn(InSchema):
     sku: str = Field(..., max_length=64, description="SKU or barcode.")
     warehouse: str = Field(..., max_length=20)
     quantity: StrictInt = Field(..., description="Signed change of on-hand units, not zero.")
@@ -94,14 +96,14 @@ class AdjustmentIn(Schema):
     reference: str = Field("", max_length=100)
 
 
-class CountIn(Schema):
+class CountIn(InSchema):
     sku: str = Field(..., max_length=64, description="SKU or barcode.")
     warehouse: str = Field(..., max_length=20)
     counted: StrictInt = Field(..., description="Units found on the shelf (0 or more).")
     note: str = Field("", max_length=255)
 
 
-class BinAssignIn(Schema):
+class BinAssignIn(InSchema):
     sku: str = Field(..., max_length=64)
     warehouse: str = Field(..., max_length=20)
     bin: str | None = Field(None, max_length=50, description="Bin code; null clears it.")

@@ -31,17 +31,17 @@ from .models import (
 )
 from .schemas import (
     AddressOut,
-    AllocationOut,
     AssignIn,
     CancelIn,
     ConfirmIn,
     CustomerOut,
     DeliveryMethodOut,
-    EventOut,
     HoldIn,
     MethodRefOut,
     MoneyOut,
     NoteIn,
+    OrderAllocationOut,
+    OrderEventOut,
     OrderIn,
     OrderLineOut,
     OrderListItemOut,
@@ -76,7 +76,9 @@ def line_out(line: OrderLine, allocations: list[Any] | None = None) -> OrderLine
         total=money_out(line.line_total),
         note=line.note,
         is_gift=line.is_gift,
-        allocations=[AllocationOut(warehouse=a.warehouse.code, quantity=a.quantity) for a in allocations],
+        allocations=[
+            OrderAllocationOut(warehouse=a.warehouse.code, quantity=a.quantity) for a in allocations
+        ],
     )
 
 
@@ -158,8 +160,8 @@ def list_item_out(order: Order) -> OrderListItemOut:
     )
 
 
-def event_out(event: OrderEvent) -> EventOut:
-    return EventOut(
+def event_out(event: OrderEvent) -> OrderEventOut:
+    return OrderEventOut(
         id=event.pk,
         kind=event.kind,
         from_status=event.from_status,
@@ -290,8 +292,8 @@ def order_detail(request: HttpRequest, number: str) -> OrderOut:
     return order_out(selectors.order_by_number(number))
 
 
-@router.get("/{number}/events", response=list[EventOut], summary="The order's timeline, oldest first")
-def order_timeline(request: HttpRequest, number: str) -> list[EventOut]:
+@router.get("/{number}/events", response=list[OrderEventOut], summary="The order's timeline, oldest first")
+def order_timeline(request: HttpRequest, number: str) -> list[OrderEventOut]:
     require_perm(request, "orders.view_order")
     order_id = selectors.order_id_by_number(number)
     return [event_out(event) for event in selectors.order_events(order_id=order_id)]
@@ -329,8 +331,8 @@ def order_release(request: HttpRequest, number: str) -> OrderOut:
     return _card(order_id)
 
 
-@router.post("/{number}/notes", response={201: EventOut}, summary="Add an internal note")
-def order_note(request: HttpRequest, number: str, payload: NoteIn) -> tuple[int, EventOut]:
+@router.post("/{number}/notes", response={201: OrderEventOut}, summary="Add an internal note")
+def order_note(request: HttpRequest, number: str, payload: NoteIn) -> tuple[int, OrderEventOut]:
     require_perm(request, "orders.note_order")
     order_id = selectors.order_id_by_number(number)
     return 201, event_out(services.order_add_note(order_id=order_id, actor=request.user, text=payload.text))

@@ -13,22 +13,22 @@ from django.http import HttpRequest
 from ninja import Field, Router
 
 from orderloop.core.api_auth import require_perm
-from orderloop.core.shapes import Shape
+from orderloop.core.shapes import InShape
 
 from . import domain, editing, selectors
 from .api import order_out
-from .schemas import AddressIn, LineIn, OrderOut, PreferredDeliveryIn, StrictInt
+from .schemas import AddressIn, OrderLineIn, OrderOut, PreferredDeliveryIn, StrictInt
 
 router = Router(tags=["orders"])
 
 
-class LineQuantityIn(Shape):
+class LineQuantityIn(InShape):
     position: StrictInt
     quantity: StrictInt
 
 
-class OrderEditIn(Shape):
-    add_lines: list[LineIn] = Field(default_factory=list, max_length=100)
+class OrderEditIn(InShape):
+    add_lines: list[OrderLineIn] = Field(default_factory=list, max_length=100)
     remove_lines: list[StrictInt] = Field(
         default_factory=list, max_length=100, description="Positions of the lines to remove."
     )
@@ -41,7 +41,7 @@ class OrderEditIn(Shape):
     reason: str = Field("", max_length=255, description="Why (kept on the timeline).")
 
 
-class QuantityIn(Shape):
+class QuantityIn(InShape):
     quantity: StrictInt
     reason: str = Field("", max_length=255)
 
@@ -50,16 +50,16 @@ class AddressChangeIn(AddressIn):
     reason: str = Field("", max_length=255)
 
 
-class DeliveryMethodIn(Shape):
+class DeliveryMethodIn(InShape):
     code: str = Field(..., max_length=40, description="A code from GET /delivery-methods.")
     reason: str = Field("", max_length=255)
 
 
-class LineAddIn(LineIn):
+class LineAddIn(OrderLineIn):
     reason: str = Field("", max_length=255)
 
 
-class MoveIn(Shape):
+class MoveIn(InShape):
     from_warehouse: str = Field(..., max_length=20, description="Warehouse code the units are reserved in.")
     to_warehouse: str = Field(..., max_length=20, description="Warehouse code to reserve them in instead.")
     quantity: StrictInt

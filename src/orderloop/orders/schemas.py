@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from ninja import Field, Schema
 
-from orderloop.core.shapes import Shape
+from orderloop.core.shapes import InShape, MoneyOut, Shape
 
 from .models import Channel, Priority
 
@@ -17,19 +17,14 @@ from .models import Channel, Priority
 StrictInt = Annotated[int, Field(strict=True)]
 
 
-class MoneyOut(Shape):
-    amount: str = Field(..., examples=["129.90"])
-    currency: str = Field(..., examples=["UAH"])
-
-
-class CustomerIn(Shape):
+class CustomerIn(InShape):
     name: str = Field(..., max_length=200)
     phone: str = Field(..., max_length=40, description="Any common format; stored as E.164.")
     email: str = Field("", max_length=254)
     language: str = Field("", max_length=8, description="en, uk, ru, sv or ar; default: the shop's.")
 
 
-class AddressIn(Shape):
+class AddressIn(InShape):
     country: str = Field(..., max_length=2, description="ISO 3166 two-letter code, e.g. `UA`.")
     region: str = Field("", max_length=100)
     city: str = Field("", max_length=100)
@@ -38,26 +33,26 @@ class AddressIn(Shape):
     line2: str = Field("", max_length=200)
 
 
-class LineIn(Shape):
+class OrderLineIn(InShape):
     sku: str = Field(..., max_length=64)
     quantity: StrictInt
     note: str = Field("", max_length=500, description="E.g. an engraving or a special wish.")
 
 
-class PreferredDeliveryIn(Shape):
+class PreferredDeliveryIn(InShape):
     date: Date | None = None
     time_from: Time | None = None
     time_to: Time | None = None
 
 
-class OrderIn(Shape):
+class OrderIn(InShape):
     channel: Channel
     external_ref: str = Field("", max_length=100, description="The channel's own id; unique per channel.")
     customer: CustomerIn
     shipping_address: AddressIn
     delivery_method: str = Field(..., max_length=40, description="A code from GET /delivery-methods.")
     payment_method: str = Field(..., max_length=40, description="A code from GET /payment-methods.")
-    lines: list[LineIn] = Field(..., min_length=1, max_length=100)
+    lines: list[OrderLineIn] = Field(..., min_length=1, max_length=100)
     priority: Priority = Priority.NORMAL
     preferred_delivery: PreferredDeliveryIn | None = None
     comment: str = Field("", max_length=2000)
@@ -83,7 +78,7 @@ class AddressOut(Shape):
     line2: str
 
 
-class AllocationOut(Shape):
+class OrderAllocationOut(Shape):
     warehouse: str
     quantity: int
 
@@ -100,7 +95,7 @@ class OrderLineOut(Shape):
     total: MoneyOut
     note: str
     is_gift: bool
-    allocations: list[AllocationOut]
+    allocations: list[OrderAllocationOut]
 
 
 class MethodRefOut(Shape):
@@ -174,7 +169,7 @@ class OrderPageOut(Shape):
     next_cursor: str | None
 
 
-class EventOut(Shape):
+class OrderEventOut(Shape):
     id: int
     kind: str
     from_status: str
@@ -186,24 +181,24 @@ class EventOut(Shape):
     created_at: datetime
 
 
-class CancelIn(Shape):
+class CancelIn(InShape):
     reason: str = Field(..., max_length=255)
     note: str = Field("", max_length=2000)
 
 
-class HoldIn(Shape):
+class HoldIn(InShape):
     reason: str = Field("", max_length=255)
 
 
-class ConfirmIn(Shape):
+class ConfirmIn(InShape):
     note: str = Field("", max_length=2000)
 
 
-class NoteIn(Shape):
+class NoteIn(InShape):
     text: str = Field(..., max_length=2000)
 
 
-class AssignIn(Shape):
+class AssignIn(InShape):
     username: str | None = Field(..., description="A staff user who may handle orders; null: nobody.")
 
 

@@ -34,15 +34,15 @@ from .schemas import (
     InvoiceOut,
     MoneyOut,
     PaymentOut,
+    PaymentRefundIn,
     PaymentRequestOut,
     PaymentsOut,
     RefundConfirmIn,
-    RefundIn,
     RefundOut,
     StatementImportOut,
     StatementRowOut,
+    StripeWebhookOut,
     TransferIn,
-    WebhookOut,
     dump,
 )
 
@@ -151,17 +151,24 @@ def _json(status: int, body: Any, replayed: bool) -> JsonResponse:
 @router.post(
     "/stripe/webhook",
     auth=None,
-    response={200: WebhookOut},
+    response={200: StripeWebhookOut},
     summary="Stripe webhook (signature-verified, no token)",
     description=(
         "Verifies `Stripe-Signature` with the webhook secret: a bad signature is a 400 and changes nothing. "
         "A replayed event id, or an event for an intent this shop does not know, is answered 200 and "
         "ignored (logged)."
     ),
+    # The raw body is read (the signature covers its bytes), so the event is documented by hand.
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"type": "object", "description": "A Stripe event."}}},
+        }
+    },
 )
-def stripe_webhook(request: HttpRequest) -> WebhookOut:
+def stripe_webhook(request: HttpRequest) -> StripeWebhookOut:
     result = services.stripe_webhook_receive(payload=request.body, headers=request.headers)
-    return WebhookOut(received=True, outcome=result.outcome)
+    return StripeWebhookOut(received=True, outcome=result.outcome)
 
 
 # --- Card intents ---------------------------------------------------------------------------------------
@@ -293,7 +300,7 @@ def cod_collected(
 def refund_create(
     request: HttpRequest,
     number: str,
-    payload: RefundIn,
+    payload: PaymentRefundIn,
     idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
 ) -> JsonResponse:
     require_perm(request, "payments.add_refund")

@@ -66,6 +66,14 @@ class WebhookSignatureInvalid(DomainError):
     default_message = _("The webhook signature is not valid.")
 
 
+class WebhookPayloadInvalid(DomainError):
+    """Correctly signed, but not an event as Stripe documents it: 400, so it is not mistaken for our fault."""
+
+    code = "webhook_payload_invalid"
+    http_status = 400
+    default_message = _("The webhook body is not an event Stripe sends.")
+
+
 class ProviderNotConfigured(DomainError):
     code = "payment_provider_not_configured"
     http_status = 503

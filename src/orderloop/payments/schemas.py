@@ -8,13 +8,10 @@ from typing import Any
 
 from ninja import Field, Schema
 
-
-class MoneyOut(Schema):
-    amount: str = Field(..., examples=["129.90"])
-    currency: str = Field(..., examples=["UAH"])
+from orderloop.core.shapes import InSchema, MoneyOut
 
 
-class AmountIn(Schema):
+class AmountIn(InSchema):
     amount: str = Field(
         ..., max_length=20, description="A decimal string, e.g. `129.90`.", examples=["129.90"]
     )
@@ -24,15 +21,15 @@ class TransferIn(AmountIn):
     reference: str = Field("", max_length=255, description="The bank's transaction reference.")
 
 
-class RefundIn(AmountIn):
+class PaymentRefundIn(AmountIn):
     reason: str = Field(..., min_length=1, max_length=255)
 
 
-class RefundConfirmIn(Schema):
+class RefundConfirmIn(InSchema):
     reference: str = Field("", max_length=255, description="For a bank refund: the transfer's reference.")
 
 
-class CaptureIn(Schema):
+class CaptureIn(InSchema):
     amount: str | None = Field(None, max_length=20, description="Default: all of the authorized amount.")
 
 
@@ -106,7 +103,7 @@ class IntentOut(Schema):
     amount: MoneyOut
 
 
-class WebhookOut(Schema):
+class StripeWebhookOut(Schema):
     received: bool
     outcome: str
 

@@ -7,10 +7,12 @@ from decimal import Decimal
 
 from ninja import Field, Schema
 
+from orderloop.core.shapes import InSchema
+
 from .models import CouponKind
 
 
-class CouponIn(Schema):
+class CouponIn(InSchema):
     code: str = Field(..., max_length=40)
     kind: CouponKind
     value: Decimal = Field(..., description="Percent (10 = 10 %) or an amount in `currency`.")

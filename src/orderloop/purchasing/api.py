@@ -29,10 +29,9 @@ from . import domain, selectors, services
 from .models import PurchaseOrder, Receipt, ReorderRule, Supplier, SupplierItem
 from .pdf import render_purchase_order_pdf
 from .schemas import (
-    AllocationOut,
+    BackorderServedOut,
     CloseIn,
     DraftsIn,
-    EventOut,
     LineOut,
     LineSetIn,
     MoneyOut,
@@ -40,11 +39,12 @@ from .schemas import (
     PriceImportOut,
     PriceIn,
     PriceOut,
+    PurchaseOrderEventOut,
     PurchaseOrderIn,
     PurchaseOrderOut,
     PurchaseOrderPageOut,
     PurchaseOrderPatch,
-    ReasonIn,
+    PurchaseOrderReasonIn,
     ReceiptIn,
     ReceiptLineOut,
     ReceiptOut,
@@ -169,7 +169,7 @@ def receipt_out(receipt: Receipt) -> ReceiptOut:
             for line in receipt.lines.select_related("line").order_by("line__position")
         ],
         allocated=[
-            AllocationOut(order=item["order"], sku=item["sku"], quantity=item["quantity"])
+            BackorderServedOut(order=item["order"], sku=item["sku"], quantity=item["quantity"])
             for item in receipt.allocations
         ],
     )
@@ -390,13 +390,13 @@ def purchase_needs(request: HttpRequest) -> list[NeedOut]:
 
 @replenishment_router.post(
     "/backorders/serve",
-    response=list[AllocationOut],
+    response=list[BackorderServedOut],
     summary="Serve backordered lines from stock already on hand (freed by cancellations or adjustments)",
 )
-def backorders_serve(request: HttpRequest) -> list[AllocationOut]:
+def backorders_serve(request: HttpRequest) -> list[BackorderServedOut]:
     require_perm(request, "orders.change_order")
     result = backorders.backorders_serve_available(actor=request.user)
-    return [AllocationOut(order=s.order_number, sku=s.sku, quantity=s.quantity) for s in result.served]
+    return [BackorderServedOut(order=s.order_number, sku=s.sku, quantity=s.quantity) for s in result.served]
 
 
 @replenishment_router.post(
@@ -522,7 +522,7 @@ def po_send(request: HttpRequest, number: str, payload: SendIn | None = None) ->
 
 
 @purchase_orders_router.post("/{number}/cancel", response=PurchaseOrderOut, summary="Call the order off")
-def po_cancel(request: HttpRequest, number: str, payload: ReasonIn) -> PurchaseOrderOut:
+def po_cancel(request: HttpRequest, number: str, payload: PurchaseOrderReasonIn) -> PurchaseOrderOut:
     require_perm(request, "purchasing.change_purchaseorder")
     return po_out(
         services.purchase_order_cancel(po_id=_po(number).pk, actor=request.user, reason=payload.reason)
@@ -542,11 +542,13 @@ def po_close(request: HttpRequest, number: str, payload: CloseIn | None = None) 
     return po_out(po)
 
 
-@purchase_orders_router.get("/{number}/events", response=list[EventOut], summary="The order's timeline")
-def po_events(request: HttpRequest, number: str) -> list[EventOut]:
+@purchase_orders_router.get(
+    "/{number}/events", response=list[PurchaseOrderEventOut], summary="The order's timeline"
+)
+def po_events(request: HttpRequest, number: str) -> list[PurchaseOrderEventOut]:
     require_perm(request, "purchasing.view_purchaseorder")
     return [
-        EventOut(
+        PurchaseOrderEventOut(
             id=event.pk,
             kind=event.kind,
             from_status=event.from_status,

@@ -8,20 +8,17 @@ from typing import Annotated, Any
 
 from ninja import Field, Schema
 
+from orderloop.core.shapes import InSchema, MoneyOut
+
 # JSON integers only: "5", 5.5 and true are refused (422) instead of being coerced.
 StrictInt = Annotated[int, Field(strict=True)]
 Price = Annotated[str, Field(max_length=20, description="A decimal string, e.g. `4.50`.", examples=["4.50"])]
 
 
-class MoneyOut(Schema):
-    amount: str = Field(..., examples=["129.90"])
-    currency: str = Field(..., examples=["EUR"])
-
-
 # --- Suppliers ----------------------------------------------------------------------------------------
 
 
-class SupplierIn(Schema):
+class SupplierIn(InSchema):
     code: str = Field(..., max_length=40, description="Unique code, e.g. `linenco`.")
     name: str = Field(..., max_length=200)
     currency: str = Field(..., description="ISO 4217: the price list's and purchase orders' default.")
@@ -38,7 +35,7 @@ class SupplierIn(Schema):
     is_active: bool = True
 
 
-class SupplierPatch(Schema):
+class SupplierPatch(InSchema):
     name: str | None = Field(None, max_length=200)
     currency: str | None = None
     email: str | None = Field(None, max_length=254)
@@ -76,7 +73,7 @@ class SupplierPageOut(Schema):
     next_cursor: str | None
 
 
-class PriceIn(Schema):
+class PriceIn(InSchema):
     sku: str = Field(..., max_length=64)
     price: Price
     currency: str | None = Field(None, description="Default: the supplier's currency.")
@@ -108,7 +105,7 @@ class PriceImportOut(Schema):
 # --- Reorder rules -------------------------------------------------------------------------------------
 
 
-class ReorderRuleIn(Schema):
+class ReorderRuleIn(InSchema):
     sku: str = Field(..., max_length=64)
     warehouse: str = Field(..., max_length=20)
     method: str = Field(..., description="`min_max` or `reorder_point`.")
@@ -176,7 +173,7 @@ class NeedOut(Schema):
     covered: bool
 
 
-class DraftsIn(Schema):
+class DraftsIn(InSchema):
     keys: list[str] | None = Field(None, description="Suggestion keys to order; default: every one.")
     quantities: dict[str, StrictInt] = Field(default_factory=dict, description="key → quantity override.")
     warehouse: str | None = None
@@ -186,41 +183,41 @@ class DraftsIn(Schema):
 # --- Purchase orders -----------------------------------------------------------------------------------
 
 
-class LineIn(Schema):
+class PurchaseOrderLineIn(InSchema):
     sku: str = Field(..., max_length=64)
     quantity: StrictInt
     unit_price: Price | None = Field(None, description="Default: the supplier's price list.")
 
 
-class PurchaseOrderIn(Schema):
+class PurchaseOrderIn(InSchema):
     supplier: str
     warehouse: str
     currency: str | None = Field(None, description="Default: the supplier's currency.")
     expected_date: date | None = None
     note: str = Field("", max_length=2000)
-    lines: list[LineIn] = Field(..., min_length=1)
+    lines: list[PurchaseOrderLineIn] = Field(..., min_length=1)
 
 
-class PurchaseOrderPatch(Schema):
+class PurchaseOrderPatch(InSchema):
     expected_date: date | None = None
     note: str | None = Field(None, max_length=2000)
 
 
-class LineSetIn(Schema):
+class LineSetIn(InSchema):
     sku: str = Field(..., max_length=64)
     quantity: StrictInt = Field(..., description="0 removes the line.")
     unit_price: Price | None = None
 
 
-class SendIn(Schema):
+class SendIn(InSchema):
     expected_date: date | None = Field(None, description="Default: today + the longest lead time.")
 
 
-class ReasonIn(Schema):
+class PurchaseOrderReasonIn(InSchema):
     reason: str = Field(..., min_length=1, max_length=255)
 
 
-class CloseIn(Schema):
+class CloseIn(InSchema):
     reason: str = Field("", max_length=255)
 
 
@@ -258,7 +255,7 @@ class PurchaseOrderPageOut(Schema):
     next_cursor: str | None
 
 
-class EventOut(Schema):
+class PurchaseOrderEventOut(Schema):
     id: int
     kind: str
     from_status: str
@@ -272,7 +269,7 @@ class EventOut(Schema):
 # --- Receipts ------------------------------------------------------------------------------------------
 
 
-class ReceiptLineIn(Schema):
+class ReceiptLineIn(InSchema):
     code: str = Field(
         "", max_length=64, description="SKU, barcode or the supplier's SKU (what a scanner reads)."
     )
@@ -280,7 +277,7 @@ class ReceiptLineIn(Schema):
     quantity: StrictInt = 1
 
 
-class ReceiptIn(Schema):
+class ReceiptIn(InSchema):
     lines: list[ReceiptLineIn] = Field(..., min_length=1)
     note: str = Field("", max_length=500)
 
@@ -291,7 +288,7 @@ class ReceiptLineOut(Schema):
     over: int
 
 
-class AllocationOut(Schema):
+class BackorderServedOut(Schema):
     order: str
     sku: str
     quantity: int
@@ -305,7 +302,7 @@ class ReceiptOut(Schema):
     created_at: datetime
     note: str
     lines: list[ReceiptLineOut]
-    allocated: list[AllocationOut]
+    allocated: list[BackorderServedOut]
 
 
 def dump(schema: Schema) -> dict[str, Any]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -21,6 +20,7 @@ from orderloop.core.errors import InvalidInput, NotFound
 from orderloop.core.idempotency import run_idempotent
 from orderloop.core.money import Money
 from orderloop.core.pagination import keyset_page
+from orderloop.core.shapes import UtcDateTime
 from orderloop.orders.errors import OrderNotFound
 from orderloop.orders.models import Order
 
@@ -31,24 +31,24 @@ from .models import CreditNote, ReturnChannel, ReturnPolicy, ReturnRequest, Retu
 from .schemas import (
     BankConfirmIn,
     BankDetailsIn,
-    EventOut,
     ExchangeIn,
     InspectIn,
     MoneyOut,
     PolicyIn,
     PolicyOut,
     QuoteOut,
-    ReasonIn,
     ReceiveIn,
-    RefundIn,
     RefundRowOut,
+    ReturnEventOut,
     ReturnIn,
     ReturnLineOut,
     ReturnOut,
     ReturnPageOut,
     ReturnRateOut,
+    ReturnReasonIn,
+    ReturnRefundIn,
+    ReturnScanIn,
     ReturnSummaryOut,
-    ScanIn,
     TransitIn,
 )
 
@@ -131,7 +131,7 @@ def return_out(rma: ReturnRequest) -> ReturnOut:
         else None,
         rejection_reason=rma.rejection_reason,
         events=[
-            EventOut(
+            ReturnEventOut(
                 kind=e.kind,
                 from_status=e.from_status,
                 to_status=e.to_status,
@@ -238,8 +238,8 @@ def policy_delete(request: HttpRequest, country: str) -> tuple[int, None]:
 def analytics(
     request: HttpRequest,
     group_by: str = "variant",
-    since: datetime | None = None,
-    until: datetime | None = None,
+    since: UtcDateTime | None = None,
+    until: UtcDateTime | None = None,
 ) -> list[ReturnRateOut]:
     require_perm(request, "returns.view_returnrequest")
     if group_by not in selectors.GROUPS:
@@ -258,7 +258,7 @@ def analytics(
 
 
 @router.post("/scan", response=ReturnOut, summary="Receive a return by scanning its RMA barcode")
-def receive_scan(request: HttpRequest, payload: ScanIn) -> ReturnOut:
+def receive_scan(request: HttpRequest, payload: ReturnScanIn) -> ReturnOut:
     require_perm(request, "returns.receive_return")
     rma = services.return_receive_scan(
         code=payload.code, actor=request.user, warehouse_code=payload.warehouse
@@ -402,7 +402,7 @@ def return_approve(request: HttpRequest, number: str) -> ReturnOut:
 
 
 @router.post("/{number}/reject", response=ReturnOut, summary="Reject a requested return, with a reason")
-def return_reject(request: HttpRequest, number: str, payload: ReasonIn) -> ReturnOut:
+def return_reject(request: HttpRequest, number: str, payload: ReturnReasonIn) -> ReturnOut:
     require_perm(request, "returns.approve_return")
     return return_out(
         services.return_reject(rma_id=_rma_id(number), actor=request.user, reason=payload.reason)
@@ -410,7 +410,7 @@ def return_reject(request: HttpRequest, number: str, payload: ReasonIn) -> Retur
 
 
 @router.post("/{number}/close", response=ReturnOut, summary="Close a return (withdrawn, or nothing owed)")
-def return_close(request: HttpRequest, number: str, payload: ReasonIn) -> ReturnOut:
+def return_close(request: HttpRequest, number: str, payload: ReturnReasonIn) -> ReturnOut:
     require_perm(request, "returns.approve_return")
     return return_out(
         services.return_close(rma_id=_rma_id(number), actor=request.user, reason=payload.reason)
@@ -465,7 +465,7 @@ def return_inspect(request: HttpRequest, number: str, payload: InspectIn) -> Ret
 def return_refund(
     request: HttpRequest,
     number: str,
-    payload: RefundIn,
+    payload: ReturnRefundIn,
     idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
 ) -> JsonResponse:
     require_perm(request, "returns.refund_return")
@@ -549,11 +549,11 @@ def return_exchange(
     return _json(status, return_out(rma).model_dump(mode="json"), replayed)
 
 
-@router.post("/{number}/notes", response={201: EventOut}, summary="An internal note on the return")
-def return_note(request: HttpRequest, number: str, payload: ReasonIn) -> tuple[int, EventOut]:
+@router.post("/{number}/notes", response={201: ReturnEventOut}, summary="An internal note on the return")
+def return_note(request: HttpRequest, number: str, payload: ReturnReasonIn) -> tuple[int, ReturnEventOut]:
     require_perm(request, "returns.view_returnrequest")
     event = services.return_add_note(rma_id=_rma_id(number), actor=request.user, text=payload.reason)
-    return 201, EventOut(
+    return 201, ReturnEventOut(
         kind=event.kind,
         from_status="",
         to_status="",

@@ -7,6 +7,8 @@ from typing import Any
 
 from ninja import Field, Schema
 
+from orderloop.core.shapes import InSchema, MoneyOut
+
 from .models import ReturnStatus
 
 
@@ -15,12 +17,7 @@ def _status() -> Any:
     return Field(..., json_schema_extra={"enum": list(ReturnStatus.values)})
 
 
-class MoneyOut(Schema):
-    amount: str = Field(..., examples=["129.90"])
-    currency: str = Field(..., examples=["UAH"])
-
-
-class ReturnLineIn(Schema):
+class ReturnLineIn(InSchema):
     sku: str = Field(..., min_length=1, max_length=64, description="The order line's SKU.")
     quantity: int = Field(..., ge=1, le=10_000)
     reason: str = Field(
@@ -29,7 +26,7 @@ class ReturnLineIn(Schema):
     )
 
 
-class ReturnIn(Schema):
+class ReturnIn(InSchema):
     order: str = Field(..., min_length=1, max_length=20, description="The order number.")
     lines: list[ReturnLineIn] = Field(..., min_length=1, max_length=100)
     method: str = Field(..., description="drop_off, courier_pickup or post")
@@ -43,32 +40,32 @@ class ReturnIn(Schema):
     bank_holder: str = Field("", max_length=200, description="The account holder (with `bank_iban`).")
 
 
-class BankDetailsIn(Schema):
+class BankDetailsIn(InSchema):
     bank_iban: str = Field(..., min_length=1, max_length=64)
     bank_holder: str = Field(..., min_length=1, max_length=200)
 
 
-class ReasonIn(Schema):
+class ReturnReasonIn(InSchema):
     reason: str = Field(..., min_length=1, max_length=255)
 
 
-class TransitIn(Schema):
+class TransitIn(InSchema):
     tracking_ref: str = Field("", max_length=100)
 
 
-class ReceiveIn(Schema):
+class ReceiveIn(InSchema):
     warehouse: str = Field(
         "", max_length=20, description="Where it arrived (default: where it shipped from)."
     )
 
 
-class ScanIn(ReceiveIn):
+class ReturnScanIn(ReceiveIn):
     code: str = Field(
         ..., min_length=1, max_length=100, description="The RMA barcode or return tracking number."
     )
 
 
-class InspectionItemIn(Schema):
+class InspectionItemIn(InSchema):
     line_id: int
     quantity: int = Field(..., ge=1, le=10_000)
     grade: str = Field(..., description="as_new, good, damaged or missing")
@@ -77,27 +74,27 @@ class InspectionItemIn(Schema):
     note: str = Field("", max_length=255)
 
 
-class InspectIn(Schema):
+class InspectIn(InSchema):
     items: list[InspectionItemIn] = Field(..., min_length=1, max_length=500)
 
 
-class RefundIn(Schema):
+class ReturnRefundIn(InSchema):
     deduction: str = Field("0", max_length=20, description="Taken off the refund (a decimal string).")
     deduction_reason: str = Field("", max_length=255)
     bank_iban: str = Field("", max_length=50, description="For a refund by bank transfer (cash on delivery).")
     bank_holder: str = Field("", max_length=200)
 
 
-class BankConfirmIn(Schema):
+class BankConfirmIn(InSchema):
     reference: str = Field(..., min_length=1, max_length=255)
 
 
-class ExchangeItemIn(Schema):
+class ExchangeItemIn(InSchema):
     sku: str = Field(..., min_length=1, max_length=64)
     quantity: int = Field(..., ge=1, le=10_000)
 
 
-class ExchangeIn(Schema):
+class ExchangeIn(InSchema):
     items: list[ExchangeItemIn] = Field(..., min_length=1, max_length=100)
 
 
@@ -112,7 +109,7 @@ class ReturnLineOut(Schema):
     inspections: list[dict[str, object]]
 
 
-class EventOut(Schema):
+class ReturnEventOut(Schema):
     kind: str
     from_status: str
     to_status: str
@@ -157,7 +154,7 @@ class ReturnOut(Schema):
     credit_note: str | None
     credit_note_url: str | None
     rejection_reason: str
-    events: list[EventOut]
+    events: list[ReturnEventOut]
 
 
 class ReturnSummaryOut(Schema):
@@ -184,7 +181,7 @@ class QuoteOut(Schema):
     due: MoneyOut
 
 
-class PolicyIn(Schema):
+class PolicyIn(InSchema):
     window_days: int = Field(..., ge=1, le=3650)
     conditions: list[str] = Field(default_factory=list)
     non_returnable_categories: list[str] = Field(default_factory=list, description="Category slugs.")

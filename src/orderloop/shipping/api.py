@@ -25,28 +25,28 @@ from .schemas import (
     BatchIn,
     BatchOut,
     CarrierOut,
+    CarrierWebhookOut,
     CashIn,
     CashOut,
     CodDayOut,
     CodHandoverIn,
     DeliveredIn,
     DeliveryOut,
-    EventOut,
     FailedIn,
     HandOverIn,
-    ImportIn,
-    ImportOut,
     ManifestOut,
+    PickupPointImportIn,
+    PickupPointImportOut,
     PickupPointOut,
     PickupPointsOut,
     RateOut,
-    ReasonIn,
     RouteIn,
     ServiceOut,
     ShipmentIn,
     ShipmentOut,
+    ShipmentReasonIn,
     ShipmentsOut,
-    WebhookOut,
+    TrackingEventOut,
 )
 
 shipping_router = Router(tags=["shipping"])
@@ -91,7 +91,7 @@ def shipment_out(shipment: Shipment, *, events: bool = True) -> ShipmentOut:
         last_error=shipment.last_error,
         label_url=reverse("api-v1:shipment_label", args=[shipment.pk]),
         events=[
-            EventOut(
+            TrackingEventOut(
                 status=e.status,
                 carrier_code=e.carrier_code,
                 description=e.description,
@@ -165,8 +165,10 @@ def pickup_points(
     )
 
 
-@shipping_router.post("/pickup-points/import", response=ImportOut, summary="Import a carrier's pickup points")
-def pickup_points_import(request: HttpRequest, payload: ImportIn) -> ImportOut:
+@shipping_router.post(
+    "/pickup-points/import", response=PickupPointImportOut, summary="Import a carrier's pickup points"
+)
+def pickup_points_import(request: HttpRequest, payload: PickupPointImportIn) -> PickupPointImportOut:
     require_perm(request, services.IMPORT_POINTS)
     result = services.pickup_points_import(
         carrier_code=payload.carrier,
@@ -175,7 +177,9 @@ def pickup_points_import(request: HttpRequest, payload: ImportIn) -> ImportOut:
         postal_code=payload.postal_code,
         actor=request.user,
     )
-    return ImportOut(created=result.created, updated=result.updated, deactivated=result.deactivated)
+    return PickupPointImportOut(
+        created=result.created, updated=result.updated, deactivated=result.deactivated
+    )
 
 
 @shipping_router.get(
@@ -282,7 +286,7 @@ def shipment_book(request: HttpRequest, shipment_id: int) -> ShipmentOut:
 
 
 @shipments_router.post("/{shipment_id}/cancel", response=ShipmentOut, summary="Cancel before handover")
-def shipment_cancel(request: HttpRequest, shipment_id: int, payload: ReasonIn) -> ShipmentOut:
+def shipment_cancel(request: HttpRequest, shipment_id: int, payload: ShipmentReasonIn) -> ShipmentOut:
     require_perm(request, MANAGE)
     services.shipment_cancel(shipment_id=shipment_id, actor=request.user, reason=payload.reason)
     return shipment_out(selectors.shipment_get(shipment_id=shipment_id))
@@ -481,7 +485,7 @@ def cod_handover(request: HttpRequest, payload: CodHandoverIn) -> tuple[int, Cod
 
 @webhooks_router.post(
     "/webhooks/{carrier}",
-    response={200: WebhookOut},
+    response={200: CarrierWebhookOut},
     summary="A carrier's tracking webhook (signature-verified, no token)",
     description=(
         "Signed with the carrier's shared secret: `X-Orderloop-Signature: sha256=<hex HMAC-SHA256 of the body>`, "
@@ -490,10 +494,24 @@ def cod_handover(request: HttpRequest, payload: CodHandoverIn) -> tuple[int, Cod
         "delivery (what was signed) is taken once: a replay answers `replayed: true` and changes nothing; "
         "a repeated event within a new delivery is counted as a duplicate."
     ),
+    # The raw body is read (the signature covers its bytes), so it is documented by hand.
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "description": "The carrier's event document, as it sends it.",
+                    }
+                }
+            },
+        }
+    },
 )
-def webhook(request: HttpRequest, carrier: str) -> WebhookOut:
+def webhook(request: HttpRequest, carrier: str) -> CarrierWebhookOut:
     result = services.webhook_receive(carrier_code=carrier, payload=request.body, headers=request.headers)
-    return WebhookOut(
+    return CarrierWebhookOut(
         received=True,
         applied=result.applied,
         recorded=result.recorded,

@@ -6,6 +6,8 @@ from datetime import date, datetime
 
 from ninja import Schema
 
+from orderloop.core.shapes import InSchema
+
 
 class ServiceOut(Schema):
     key: str
@@ -42,14 +44,14 @@ class PickupPointsOut(Schema):
     items: list[PickupPointOut]
 
 
-class ImportIn(Schema):
+class PickupPointImportIn(InSchema):
     carrier: str
     country: str = "UA"
     city: str = ""
     postal_code: str = ""
 
 
-class ImportOut(Schema):
+class PickupPointImportOut(Schema):
     created: int
     updated: int
     deactivated: int
@@ -64,17 +66,17 @@ class RateOut(Schema):
     error: str = ""
 
 
-class ShipmentIn(Schema):
+class ShipmentIn(InSchema):
     parcel: int
     service: str = ""
     pickup_point: int | None = None
 
 
-class BatchIn(Schema):
+class BatchIn(InSchema):
     wave: int
 
 
-class EventOut(Schema):
+class TrackingEventOut(Schema):
     status: str
     carrier_code: str
     description: str
@@ -106,7 +108,7 @@ class ShipmentOut(Schema):
     needs_attention: bool
     last_error: str
     label_url: str
-    events: list[EventOut]
+    events: list[TrackingEventOut]
 
 
 class ShipmentsOut(Schema):
@@ -126,29 +128,29 @@ class BatchOut(Schema):
     labels_url: str
 
 
-class HandOverIn(Schema):
+class HandOverIn(InSchema):
     courier: str = ""
     delivery_date: date | None = None
 
 
-class ReasonIn(Schema):
+class ShipmentReasonIn(InSchema):
     reason: str = ""
 
 
-class DeliveredIn(Schema):
+class DeliveredIn(InSchema):
     cash_collected: str | None = None
 
 
-class FailedIn(Schema):
+class FailedIn(InSchema):
     reason: str
     note: str = ""
 
 
-class RouteIn(Schema):
+class RouteIn(InSchema):
     position: int | None = None
 
 
-class CashIn(Schema):
+class CashIn(InSchema):
     amount: str
 
 
@@ -199,7 +201,7 @@ class CodDayOut(Schema):
     reconciled: bool
 
 
-class CodHandoverIn(Schema):
+class CodHandoverIn(InSchema):
     courier: str
     date: date
     currency: str
@@ -207,7 +209,7 @@ class CodHandoverIn(Schema):
     note: str = ""
 
 
-class WebhookOut(Schema):
+class CarrierWebhookOut(Schema):
     received: bool
     applied: int
     recorded: int

@@ -24,7 +24,13 @@ from django.db import transaction
 from orderloop.core.money import Money
 
 from .. import domain
-from ..errors import ProviderDeclined, ProviderError, ProviderNotConfigured, WebhookSignatureInvalid
+from ..errors import (
+    ProviderDeclined,
+    ProviderError,
+    ProviderNotConfigured,
+    WebhookPayloadInvalid,
+    WebhookSignatureInvalid,
+)
 from ..models import PaymentStatus, RefundStatus
 from .base import ProviderEvent, ProviderPayment, ProviderRefund, ProviderRefundLine
 
@@ -61,13 +67,49 @@ def capture_method() -> str:
     return "manual" if _setting("STRIPE_CAPTURE_METHOD", "automatic") == "manual" else "automatic"
 
 
+# The largest amount in minor units our DecimalField(max_digits=12, decimal_places=2) columns can hold.
+MAX_MINOR_UNITS = 10**10
+
+
+class MalformedObject(ValueError):
+    """A Stripe object whose field is not what Stripe documents (a webhook's body: 400, not a 500)."""
+
+
+def _mapping(value: Any, field: str) -> Mapping[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise MalformedObject(f"{field} is not an object")
+    return value
+
+
+def _minor_units(value: Any, field: str) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < MAX_MINOR_UNITS:
+        raise MalformedObject(f"{field} is not an amount in minor units")
+    return value
+
+
+def _text(value: Any, field: str, max_length: int) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str) or len(value) > max_length:
+        raise MalformedObject(f"{field} is not a text of at most {max_length} characters")
+    return value
+
+
+def _currency(value: Any) -> str:
+    return _text(value, "currency", 3).upper()
+
+
 def intent_payment(intent: Mapping[str, Any]) -> ProviderPayment:
     """Our view of a PaymentIntent object."""
-    currency = str(intent.get("currency") or "").upper()
+    currency = _currency(intent.get("currency"))
     status = intent.get("status")
     error = intent.get("last_payment_error") or {}
     message = str(error.get("message") or "")[:500] if isinstance(error, Mapping) else ""
-    received = int(intent.get("amount_received") or 0)
+    received = _minor_units(intent.get("amount_received"), "amount_received")
     if status == "succeeded":
         ours = PaymentStatus.CAPTURED
     elif status == "requires_capture":
@@ -78,14 +120,15 @@ def intent_payment(intent: Mapping[str, Any]) -> ProviderPayment:
         ours = PaymentStatus.FAILED
     else:
         ours = PaymentStatus.PENDING
+    amount = _minor_units(intent.get("amount"), "amount")
     return ProviderPayment(
-        reference=str(intent.get("id") or ""),
+        reference=_text(intent.get("id"), "id", 255),
         status=ours,
-        amount=domain.from_minor_units(int(intent.get("amount") or 0), currency) if currency else Decimal(0),
+        amount=domain.from_minor_units(amount, currency) if currency else Decimal(0),
         captured_amount=domain.from_minor_units(received, currency) if currency else Decimal(0),
         client_secret=str(intent.get("client_secret") or ""),
         failure_message=message,
-        local_id=str((intent.get("metadata") or {}).get("payment_id") or ""),
+        local_id=str(_mapping(intent.get("metadata"), "metadata").get("payment_id") or "")[:50],
     )
 
 
@@ -189,19 +232,27 @@ class StripeCardProvider:
             raise ProviderNotConfigured(details={"setting": "STRIPE_WEBHOOK_SECRET"})
         signature = headers.get("Stripe-Signature") or headers.get("stripe-signature") or ""
         try:
-            stripe.Webhook.construct_event(payload, signature, str(secret))
+            stripe.WebhookSignature.verify_header(payload, signature, str(secret))
         except (stripe.SignatureVerificationError, ValueError) as exc:
             raise WebhookSignatureInvalid() from exc
-        # Verified: read the JSON ourselves (plain dicts, whatever the SDK's object model).
-        event = json.loads(payload)
-        return normalize_event(event)
+        # Verified: read the JSON ourselves (plain dicts, whatever the SDK's object model). Signed by
+        # Stripe, yet not an event as Stripe documents it: refused as the request's fault, never a 500.
+        try:
+            return normalize_event(json.loads(payload))
+        except ValueError as exc:  # MalformedObject, or not JSON at all
+            raise WebhookPayloadInvalid(details={"reason": str(exc)[:200]}) from exc
 
 
-def normalize_event(event: Mapping[str, Any]) -> ProviderEvent:
-    event_type = str(event.get("type") or "")
-    obj = (event.get("data") or {}).get("object") or {}
+def normalize_event(event: Any) -> ProviderEvent:
+    if not isinstance(event, Mapping):
+        raise MalformedObject("the event is not an object")
+    event_id = _text(event.get("id"), "id", 255)
+    if not event_id:
+        raise MalformedObject("the event has no id")
+    event_type = _text(event.get("type"), "type", 100)
+    obj = _mapping(_mapping(event.get("data"), "data").get("object"), "data.object")
     base: dict[str, Any] = {
-        "event_id": str(event.get("id") or ""),
+        "event_id": event_id,
         "type": event_type,
         "payload": dict(event),
     }
@@ -217,21 +268,26 @@ def normalize_event(event: Mapping[str, Any]) -> ProviderEvent:
             )
         return ProviderEvent(kind="payment", payment_reference=payment.reference, payment=payment, **base)
     if event_type in REFUND_EVENTS:
-        currency = str(obj.get("currency") or "").upper()
+        currency = _currency(obj.get("currency"))
+        items = _mapping(obj.get("refunds"), "refunds").get("data") or []
+        if not isinstance(items, list):
+            raise MalformedObject("refunds.data is not a list")
         refunds = tuple(
             ProviderRefundLine(
-                reference=str(item.get("id") or ""),
-                amount=domain.from_minor_units(int(item.get("amount") or 0), currency),
+                reference=_text(item.get("id"), "refund id", 255),
+                amount=domain.from_minor_units(_minor_units(item.get("amount"), "refund amount"), currency),
                 status=REFUND_STATUS.get(str(item.get("status")), RefundStatus.PROCESSING),
-                local_id=str((item.get("metadata") or {}).get("refund_id") or ""),
+                local_id=str(_mapping(item.get("metadata"), "refund metadata").get("refund_id") or "")[:50],
             )
-            for item in ((obj.get("refunds") or {}).get("data") or [])
+            for item in (_mapping(item, "refund") for item in items)
         )
         return ProviderEvent(
             kind="refunds",
-            payment_reference=str(obj.get("payment_intent") or ""),
+            payment_reference=_text(obj.get("payment_intent"), "payment_intent", 255),
             refunds=refunds,
-            amount_refunded=domain.from_minor_units(int(obj.get("amount_refunded") or 0), currency)
+            amount_refunded=domain.from_minor_units(
+                _minor_units(obj.get("amount_refunded"), "amount_refunded"), currency
+            )
             if currency
             else Decimal(0),
             currency=currency,
