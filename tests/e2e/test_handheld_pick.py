@@ -77,6 +77,18 @@ def test_the_pick_screen_fits_a_412_px_handheld(handheld: Any, pick_list: PickLi
     for selector in ("#id_code", "#pick-scan-form button[type=submit]", "#pick-rows", "[data-quantity-key]"):
         box = page.locator(selector).first.bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= HANDHELD["width"], selector
+    # The menu folds behind one button on the handheld, and opens over the page with every job's pages.
+    menu = page.locator(".mainnav .menubar")
+    expect(menu).to_be_hidden()
+    page.click(".menu-toggle")
+    expect(menu).to_be_visible()
+    expect(page.locator(".menu-toggle")).to_have_attribute("aria-expanded", "true")
+    page.locator('.mainnav details[data-menu="warehouse"] > summary').click()
+    expect(
+        page.locator('.mainnav details[data-menu="warehouse"] a[href="/fulfilment/pick/"]')
+    ).to_be_visible()
+    box = menu.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= HANDHELD["width"]
 
 
 def test_one_scan_confirms_one_unit_and_the_quantity_key_a_count(

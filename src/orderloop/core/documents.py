@@ -7,6 +7,7 @@ rendered on request by such views and never written to disk."""
 from __future__ import annotations
 
 from datetime import datetime
+from os import PathLike
 from typing import Any
 
 from django.core.files.storage import Storage, storages
@@ -36,7 +37,7 @@ class DocumentStorage(Storage):
     def get_available_name(self, name: str, max_length: int | None = None) -> str:
         return self._target().get_available_name(name, max_length=max_length)
 
-    def generate_filename(self, filename: str) -> str:
+    def generate_filename(self, filename: str | PathLike[str]) -> str:
         return self._target().generate_filename(filename)
 
     def path(self, name: str) -> str:

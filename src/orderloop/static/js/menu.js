@@ -18,4 +18,18 @@
   });
   document.addEventListener("click", (event) => closeOthers(event.target));
   document.addEventListener("focusin", (event) => closeOthers(event.target));
+
+  // On a narrow screen the whole menu folds behind one button (orderloop.css), so a handheld keeps the
+  // page for the work. Without this script the menu simply wraps.
+  document.addEventListener("DOMContentLoaded", () => {
+    const nav = document.querySelector(".mainnav");
+    const toggle = nav && nav.querySelector(".menu-toggle");
+    if (!toggle) return;
+    nav.classList.add("menu-collapsible");
+    toggle.hidden = false;
+    toggle.addEventListener("click", () => {
+      const open = nav.classList.toggle("open");
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    });
+  });
 })();
