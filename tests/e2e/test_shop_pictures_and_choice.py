@@ -272,6 +272,7 @@ def test_checkout_shows_prepayment_and_rest_live_and_books_a_delivery_window(
         day,
         "10:00:00",
     )
-    expect(page.get_by_test_id("preferred-window")).to_contain_text("10:00–14:00")
-    expect(page.get_by_test_id("preferred-window")).to_contain_text(str(day.year))
+    # The confirmation promises the chosen day and window (the one delivery promise every place shows).
+    expect(page.get_by_test_id("promise")).to_contain_text("10:00–14:00")
+    expect(page.get_by_test_id("promise")).to_contain_text(str(day.year))
     context.close()
