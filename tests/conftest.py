@@ -140,3 +140,20 @@ def run_tasks() -> None:
     from django.core.management import call_command
 
     call_command("db_worker", batch=True, queue_name="*", no_startup_delay=True, verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def _order_numbers_from_1001(request: pytest.FixtureRequest) -> None:
+    """On PostgreSQL order numbers come from a sequence (orders/services.py), which a test's rollback or
+    flush does not rewind: each database test starts it again at 1001, as SQLite's counter row starts."""
+    marker = request.node.get_closest_marker("django_db")
+    uses_db = marker is not None or {"db", "transactional_db"} & set(request.fixturenames)
+    if not uses_db or os.environ.get("DATABASE_URL", "").split(":")[0] not in {"postgres", "postgresql"}:
+        return
+    request.getfixturevalue("db")
+    from django.db import connection
+
+    from orderloop.orders.services import ORDER_NUMBER_SEQUENCE
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT setval(%s, 1001, false)", [ORDER_NUMBER_SEQUENCE])

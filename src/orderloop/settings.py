@@ -167,8 +167,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Tasks ------------------------------------------------------------------------------------------
 # The database backend makes the queue an outbox: a task enqueued inside a transaction commits with it.
-# django-tasks-db's backend with a cheaper enqueue (core/task_backend.py).
-TASKS = {"default": {"BACKEND": "orderloop.core.task_backend.DatabaseBackend"}}
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # --- Auth -------------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -347,7 +346,8 @@ MIDDLEWARE.insert(
 MIDDLEWARE.append("axes.middleware.AxesMiddleware")
 AUTHENTICATION_BACKENDS = [
     "orderloop.backoffice.auth.StaffLockoutBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, answering an API token's user from the permissions read with the token.
+    "orderloop.core.api_auth.PermissionsBackend",
 ]
 AXES_FAILURE_LIMIT = int(os.environ.get("STAFF_LOGIN_FAILURE_LIMIT", "10"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("STAFF_LOGIN_LOCKOUT_MINUTES", "15")))

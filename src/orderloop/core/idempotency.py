@@ -33,8 +33,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from . import fastsql
-from .errors import Conflict, InvalidInput
+from . import rawsql
+from .errors import Conflict, DomainError, InvalidInput
 from .models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
@@ -100,40 +100,80 @@ def _claim(scope: str, key: str, request_hash: str) -> int | None:
     savepoint around an INSERT that may fail: a concurrent holder of the same key makes PostgreSQL wait
     for it, as the plain INSERT did.
     """
-    column = functools.partial(fastsql.column, IdempotencyKey)
+    column = functools.partial(rawsql.column, IdempotencyKey)
     empty_json = "'{}'::jsonb" if connection.vendor == "postgresql" else "'{}'"
     columns = ", ".join(
         column(name)
         for name in ("scope", "key", "request_hash", "status_code", "response_body", "created_at")
     )
-    row = fastsql.fetch_one(
-        f"INSERT INTO {fastsql.table(IdempotencyKey)} ({columns}) VALUES (%s, %s, %s, 0, {empty_json}, %s) "
+    row = rawsql.fetch_one(
+        f"INSERT INTO {rawsql.table(IdempotencyKey)} ({columns}) VALUES (%s, %s, %s, 0, {empty_json}, %s) "
         f"ON CONFLICT ({column('scope')}, {column('key')}) DO NOTHING RETURNING {column('id')}",
         [scope, key, request_hash, connection.ops.adapt_datetimefield_value(timezone.now())],
     )
     return int(row[0]) if row else None
 
 
-def _store_answer(record_id: int, status_code: int, body: Any) -> None:
-    # Hand-written (core/fastsql.py): the ORM's UPDATE cost more Python than the statement itself.
-    column = functools.partial(fastsql.column, IdempotencyKey)
-    body_field = IdempotencyKey._meta.get_field("response_body")
+def _prepared_body(body: Any) -> Any:
     # Encoded JSON goes in as text, which both engines store as the JSON it spells.
-    stored = body.text if isinstance(body, EncodedJson) else body_field.get_db_prep_save(body, connection)
-    fastsql.execute(
-        f"UPDATE {fastsql.table(IdempotencyKey)} SET {column('status_code')} = %s, "
+    body_field = IdempotencyKey._meta.get_field("response_body")
+    return body.text if isinstance(body, EncodedJson) else body_field.get_db_prep_save(body, connection)
+
+
+def _store_answer(record_id: int, status_code: int, body: Any) -> None:
+    column = functools.partial(rawsql.column, IdempotencyKey)
+    rawsql.execute(
+        f"UPDATE {rawsql.table(IdempotencyKey)} SET {column('status_code')} = %s, "
         f"{column('response_body')} = %s WHERE {column('id')} = %s",
-        [status_code, stored, record_id],
+        [status_code, _prepared_body(body), record_id],
     )
 
 
+def _insert_answer(scope: str, key: str, request_hash: str, status_code: int, body: Any) -> bool:
+    """Write the key row with its answer in the current transaction; False when the key is taken (a
+    concurrent request with this key committed first: PostgreSQL waits for it, as for `_claim`)."""
+    column = functools.partial(rawsql.column, IdempotencyKey)
+    columns = ", ".join(
+        column(name)
+        for name in ("scope", "key", "request_hash", "status_code", "response_body", "created_at")
+    )
+    row = rawsql.fetch_one(
+        f"INSERT INTO {rawsql.table(IdempotencyKey)} ({columns}) VALUES (%s, %s, %s, %s, %s, %s) "
+        f"ON CONFLICT ({column('scope')}, {column('key')}) DO NOTHING RETURNING {column('id')}",
+        [
+            scope,
+            key,
+            request_hash,
+            status_code,
+            _prepared_body(body),
+            connection.ops.adapt_datetimefield_value(timezone.now()),
+        ],
+    )
+    return row is not None
+
+
+class _AnsweredMeanwhile(Exception):
+    """Rolls back an action whose key a concurrent request with the same key answered first."""
+
+
 def run_idempotent(
-    *, scope: str, key: str | None, request_body: Any, action: Callable[[], tuple[int, Any]]
+    *,
+    scope: str,
+    key: str | None,
+    request_body: Any,
+    action: Callable[[], tuple[int, Any]],
+    only_writes_here: bool = False,
 ) -> Answer:
     """Run `action` (returning status and a JSON-ready body, or an EncodedJson) once per (scope, key)
     and body. A replayed answer's body is the decoded JSON.
 
     Without a key the action simply runs in a transaction.
+
+    `only_writes_here`: the action's every effect is a write to this database (no call to anything
+    outside it), so it may run and be rolled back. Then the key row is written once, with the answer,
+    at the end of the action's transaction (one statement instead of a claim and an update): a
+    request repeating a committed key runs the action, meets the key and rolls back, and answers what
+    was stored; a duplicate arriving at the same time does the same when the first one commits.
     """
     if key is None:
         with transaction.atomic():
@@ -141,6 +181,8 @@ def run_idempotent(
         return Answer(status_code=status_code, body=body)
     key = clean_key(key)
     request_hash = fingerprint(request_body)
+    if only_writes_here:
+        return _run_then_record(scope, key, request_hash, action)
     with transaction.atomic():
         record_id = _claim(scope, key, request_hash)
         if record_id is None:
@@ -151,6 +193,30 @@ def run_idempotent(
         status_code, body = action()
         _store_answer(record_id, status_code, body)
         return Answer(status_code=status_code, body=body)
+
+
+def _run_then_record(
+    scope: str, key: str, request_hash: str, action: Callable[[], tuple[int, Any]]
+) -> Answer:
+    try:
+        with transaction.atomic():
+            status_code, body = action()
+            if _insert_answer(scope, key, request_hash, status_code, body):
+                return Answer(status_code=status_code, body=body)
+            raise _AnsweredMeanwhile
+    except _AnsweredMeanwhile:
+        pass
+    except DomainError:
+        # Refused, perhaps because of what a committed request with this key did (it took the last
+        # unit): that request's answer is this key's answer.
+        answer = _stored(scope, key, request_hash)
+        if answer is None:
+            raise
+        return answer
+    answer = _stored(scope, key, request_hash)
+    if answer is None:  # committed and purged in between: vanishingly rare, safe to retry
+        raise IdempotencyKeyBusy(details={"key": key})
+    return answer
 
 
 def idempotency_keys_purge(*, older_than: timedelta) -> int:

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from django.db import IntegrityError, models, transaction
 
-from . import fastsql
+from . import rawsql
 
 
 def _increment(model: type[models.Model], key_field: str, key: int | str) -> int | None:
-    last = fastsql.column(model, "last_number")
-    row = fastsql.fetch_one(
-        f"UPDATE {fastsql.table(model)} SET {last} = {last} + 1 "
-        f"WHERE {fastsql.column(model, key_field)} = %s RETURNING {last}",
+    last = rawsql.column(model, "last_number")
+    row = rawsql.fetch_one(
+        f"UPDATE {rawsql.table(model)} SET {last} = {last} + 1 "
+        f"WHERE {rawsql.column(model, key_field)} = %s RETURNING {last}",
         [key],
     )
     return int(row[0]) if row else None

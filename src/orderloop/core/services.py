@@ -16,7 +16,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 from django.utils import timezone
 
-from . import fastsql, history, roles
+from . import history, rawsql, roles
 from .errors import InvalidInput, NotFound
 from .models import ApiToken
 
@@ -79,16 +79,16 @@ def _token_sql(vendor: str) -> str:
     """The live token with this prefix, its user, and the user's permissions (own and through its
     groups) as one comma-joined column: one statement per API request instead of the ORM's two."""
     user_model = get_user_model()
-    token, user = fastsql.table(ApiToken), fastsql.table(user_model)
-    perm, content_type = fastsql.table(Permission), fastsql.table(ContentType)
-    user_perms = fastsql.table(User.user_permissions.through)
-    group_perms = fastsql.table(Group.permissions.through)
-    user_groups = fastsql.table(User.groups.through)
-    q = fastsql.q
+    token, user = rawsql.table(ApiToken), rawsql.table(user_model)
+    perm, content_type = rawsql.table(Permission), rawsql.table(ContentType)
+    user_perms = rawsql.table(User.user_permissions.through)
+    group_perms = rawsql.table(Group.permissions.through)
+    user_groups = rawsql.table(User.groups.through)
+    q = rawsql.q
     label = f"ct.{q('app_label')} || '.' || p.{q('codename')}"
     return (
-        f"SELECT {fastsql.select_list(ApiToken, 't')}, {fastsql.select_list(user_model, 'u')}, "
-        f"(SELECT {fastsql.string_agg(label)} FROM {perm} p "
+        f"SELECT {rawsql.select_list(ApiToken, 't')}, {rawsql.select_list(user_model, 'u')}, "
+        f"(SELECT {rawsql.string_agg(label)} FROM {perm} p "
         f"JOIN {content_type} ct ON ct.{q('id')} = p.{q('content_type_id')} "
         f"WHERE p.{q('id')} IN (SELECT {q('permission_id')} FROM {user_perms} WHERE {q('user_id')} = u.{q('id')} "
         f"UNION SELECT gp.{q('permission_id')} FROM {group_perms} gp "
@@ -98,9 +98,14 @@ def _token_sql(vendor: str) -> str:
     )
 
 
+# The attribute of a token-authenticated user that holds the permissions read with the token.
+TOKEN_PERMISSIONS = "api_token_permissions"
+
+
 def api_token_authenticate(plaintext: str) -> ApiToken | None:
-    """The token with its active user, whose permissions are loaded (cached on the user the way
-    ModelBackend caches them, `_perm_cache`, for the rest of the request); None for anything else."""
+    """The token with its active user, whose permissions are loaded with it (kept on the user under
+    TOKEN_PERMISSIONS, which core/api_auth.PermissionsBackend answers from for the rest of the request);
+    None for anything else."""
     try:
         kind, prefix, secret = plaintext.strip().split("_", 2)
     except ValueError:
@@ -109,17 +114,17 @@ def api_token_authenticate(plaintext: str) -> ApiToken | None:
     # would otherwise make PostgreSQL raise (a 500 instead of a 401).
     if kind != TOKEN_PREFIX or not _PREFIX_RE.fullmatch(prefix):
         return None
-    row = fastsql.fetch_one(_token_sql(connection.vendor), [prefix])
+    row = rawsql.fetch_one(_token_sql(connection.vendor), [prefix])
     if row is None:
         return None
-    token = fastsql.rows_to_models(ApiToken, [row[:-1]], related=["user"])[0]
+    token = rawsql.rows_to_models(ApiToken, [row[:-1]], related=["user"])[0]
     if not hmac.compare_digest(token.key_hash, _hash(secret)):
         return None
     user = token.user
     if not user.is_active:
         return None
     if not user.is_superuser:
-        user._perm_cache = set(row[-1].split(",")) if row[-1] else set()  # type: ignore[attr-defined]
+        setattr(user, TOKEN_PERMISSIONS, frozenset(row[-1].split(",")) if row[-1] else frozenset())
     now = timezone.now()
     # Record use at most once a minute so a busy integration does not write on every request.
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -15,7 +16,7 @@ from django.db.models import F, Max
 from django.utils.translation import gettext as _
 
 from orderloop.catalog.models import Variant
-from orderloop.core import fastsql
+from orderloop.core import rawsql
 from orderloop.core.actors import actor_id as _actor_id
 from orderloop.core.errors import InvalidInput
 from orderloop.core.text import clean_text
@@ -145,11 +146,11 @@ def _move_reserved(stock_id: int, *, delta: int) -> tuple[int, int] | None:
     """`reserved += delta` in one conditional UPDATE (reserving: only while on hand covers it; releasing:
     only what is reserved), returning the row's (on_hand, reserved) after it, or None when the rule did
     not hold. RETURNING (PostgreSQL, SQLite ≥ 3.35) saves reading the row back for the ledger."""
-    on_hand, reserved = fastsql.column(StockLevel, "on_hand"), fastsql.column(StockLevel, "reserved")
+    on_hand, reserved = rawsql.column(StockLevel, "on_hand"), rawsql.column(StockLevel, "reserved")
     guard = f"{on_hand} >= {reserved} + %s" if delta > 0 else f"{reserved} >= %s"
-    row = fastsql.fetch_one(
-        f"UPDATE {fastsql.table(StockLevel)} SET {reserved} = {reserved} + %s "
-        f"WHERE {fastsql.column(StockLevel, 'id')} = %s AND {guard} RETURNING {on_hand}, {reserved}",
+    row = rawsql.fetch_one(
+        f"UPDATE {rawsql.table(StockLevel)} SET {reserved} = {reserved} + %s "
+        f"WHERE {rawsql.column(StockLevel, 'id')} = %s AND {guard} RETURNING {on_hand}, {reserved}",
         [delta, stock_id, abs(delta)],
     )
     return (int(row[0]), int(row[1])) if row else None
@@ -164,8 +165,7 @@ def _ledger_row(
     actor: Actor,
     reference: str,
 ) -> StockLevel:
-    movement = fastsql.new(
-        StockMovement,
+    movement = StockMovement(
         stock_id=stock_id,
         reason=reason,
         reserved_delta=reserved_delta,
@@ -174,8 +174,8 @@ def _ledger_row(
         reference=clean_text(reference, 100),
         actor_id=_actor_id(actor),
     )
-    fastsql.insert([movement])  # one per reservation and release: a hot spot of placing an order
-    return fastsql.new(StockLevel, pk=stock_id, on_hand=after[0], reserved=after[1])
+    rawsql.insert([movement])  # one per reservation and release: a hot spot of placing an order
+    return StockLevel(pk=stock_id, on_hand=after[0], reserved=after[1])
 
 
 def _in_transaction() -> contextlib.AbstractContextManager[Any]:
@@ -205,6 +205,64 @@ def stock_reserve(*, stock_id: int, quantity: int, actor: Actor, reference: str)
             actor=actor,
             reference=reference,
         )
+
+
+def stock_reserve_many(
+    takes: Sequence[tuple[int, int]], *, actor: Actor, reference: str
+) -> dict[int, tuple[int, int]]:
+    """Reserve (stock_id, quantity) takes in one conditional UPDATE and write their ledger rows in one
+    INSERT; all or nothing, refusing (InsufficientStock) rather than oversell. Inside the caller's
+    transaction, which should hold the rows' locks already (orders/locks.py), as placing an order does.
+    Returns each row's (on_hand, reserved) after the change.
+    """
+    wanted: dict[int, int] = {}
+    for stock_id, quantity in takes:
+        if quantity <= 0:
+            raise InvalidQuantity(details={"quantity": "must be positive"})
+        wanted[stock_id] = wanted.get(stock_id, 0) + quantity
+    if not wanted:
+        return {}
+    with _in_transaction():
+        after = _reserve_rows(wanted)
+        short = sorted(set(wanted) - set(after))
+        if short:
+            raise InsufficientStock(details={"stock_id": short[0], "requested": wanted[short[0]]})
+        rawsql.insert(
+            [
+                StockMovement(
+                    stock_id=stock_id,
+                    reason=MovementReason.RESERVATION,
+                    reserved_delta=quantity,
+                    on_hand_after=after[stock_id][0],
+                    reserved_after=after[stock_id][1],
+                    reference=clean_text(reference, 100),
+                    actor_id=_actor_id(actor),
+                )
+                for stock_id, quantity in sorted(wanted.items())
+            ]
+        )
+        return after
+
+
+def _reserve_rows(wanted: dict[int, int]) -> dict[int, tuple[int, int]]:
+    """`reserved += quantity` on every row that still has it available, in one statement; the rows
+    changed, with their (on_hand, reserved) after it. One row is a plain conditional UPDATE; several
+    join a VALUES list (`column1`, `column2` on both engines)."""
+    if len(wanted) == 1:
+        [(stock_id, quantity)] = wanted.items()
+        moved = _move_reserved(stock_id, delta=quantity)
+        return {stock_id: moved} if moved is not None else {}
+    stock = rawsql.table(StockLevel)
+    on_hand, reserved = rawsql.column(StockLevel, "on_hand"), rawsql.column(StockLevel, "reserved")
+    values = ", ".join(["(CAST(%s AS bigint), CAST(%s AS integer))"] * len(wanted))
+    rows = rawsql.fetch_all(
+        f"UPDATE {stock} SET {reserved} = {stock}.{reserved} + v.column2 FROM (VALUES {values}) AS v "
+        f"WHERE {stock}.{rawsql.column(StockLevel, 'id')} = v.column1 "
+        f"AND {stock}.{on_hand} >= {stock}.{reserved} + v.column2 "
+        f"RETURNING {stock}.{rawsql.column(StockLevel, 'id')}, {stock}.{on_hand}, {stock}.{reserved}",
+        [value for item in sorted(wanted.items()) for value in item],
+    )
+    return {int(stock_id): (int(hand), int(held)) for stock_id, hand, held in rows}
 
 
 def stock_release(*, stock_id: int, quantity: int, actor: Actor, reference: str) -> StockLevel:

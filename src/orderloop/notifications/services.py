@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from orderloop.core import fastsql
+from orderloop.core import rawsql
 from orderloop.core.errors import NotFound
 from orderloop.core.outbox import enqueue_with_transaction
 from orderloop.core.workers import lease, with_reconnect
@@ -119,8 +119,7 @@ def customer_message_queue(
         # `fresh`: the fact was created in this transaction (a new order), so nobody wrote its message
         # yet: no lookup and no savepoint.
         with contextlib.nullcontext() if fresh else transaction.atomic():
-            message = fastsql.new(
-                CustomerMessage,
+            message = CustomerMessage(
                 order=order,
                 event_key=event_key[:120],
                 kind=kind[:40],
@@ -130,7 +129,7 @@ def customer_message_queue(
                 subject=" ".join(subject.split())[:255],
                 body=body,
             )
-            fastsql.insert([message])  # one per placed order
+            rawsql.insert([message])  # one per placed order
     except IntegrityError:
         return CustomerMessage.objects.get(event_key=event_key, channel=channel)
     from .tasks import send_customer_message

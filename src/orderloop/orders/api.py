@@ -229,6 +229,7 @@ def order_create(
         key=idempotency_key,
         request_body=payload.model_dump(mode="json"),
         action=place,
+        only_writes_here=True,  # placing writes to the database only (the confirmation is a task row)
     )
     fresh = isinstance(answer.body, EncodedJson)
     response: HttpResponse = (

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from django.db import connection
 from django.db.models import QuerySet
 
-from orderloop.core import fastsql
+from orderloop.core import rawsql
 from orderloop.inventory.models import StockLevel, Warehouse
 
 from .models import Order
@@ -33,13 +33,13 @@ def stock_rows_for_allocation(variant_ids: Iterable[int]) -> list[StockLevel]:
     ids = sorted(set(variant_ids))
     if not ids:
         return []
-    # Hand-written (core/fastsql.py): every placement runs it.
-    q = fastsql.q
+    # Hand-written (core/rawsql.py): every placement runs it.
+    q = rawsql.q
     lock = " FOR NO KEY UPDATE OF s" if connection.features.has_select_for_update_of else ""
-    return fastsql.fetch_models(
+    return rawsql.fetch_models(
         StockLevel,
-        f"SELECT {fastsql.select_list(StockLevel, 's')}, {fastsql.select_list(Warehouse, 'w')} "
-        f"FROM {fastsql.table(StockLevel)} s JOIN {fastsql.table(Warehouse)} w ON w.{q('id')} = s.{q('warehouse_id')} "
+        f"SELECT {rawsql.select_list(StockLevel, 's')}, {rawsql.select_list(Warehouse, 'w')} "
+        f"FROM {rawsql.table(StockLevel)} s JOIN {rawsql.table(Warehouse)} w ON w.{q('id')} = s.{q('warehouse_id')} "
         f"WHERE s.{q('variant_id')} IN ({', '.join(['%s'] * len(ids))}) AND w.{q('is_active')} "
         f"ORDER BY s.{q('id')}{lock}",
         ids,

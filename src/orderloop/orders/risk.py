@@ -27,7 +27,7 @@ from django.db import connection
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from orderloop.core import fastsql
+from orderloop.core import rawsql
 from orderloop.core.errors import Conflict
 from orderloop.core.money import format_money
 
@@ -315,37 +315,50 @@ def risk_assess(
     """
     rules = rules or risk_settings()
     basket = basket_of(lines)
-    # Hand-written statements (core/fastsql.py): placing an order runs all three.
-    q, orders = fastsql.q, fastsql.table(Order)
+    # One statement (core/rawsql.py), each part bounded by an index: placing an order runs it.
+    q, orders = rawsql.q, rawsql.table(Order)
     before, before_params = (
         ("", []) if before_order_id is None else (f" AND {q('id')} < %s", [before_order_id])
     )
     not_cancelled = f"{q('status')} <> %s"
-
-    def exists(column: str, value: str) -> bool:
-        sql = f"SELECT 1 FROM {orders} WHERE {q(column)} = %s AND {not_cancelled}{before} LIMIT 1"
-        return fastsql.fetch_one(sql, [value, OrderStatus.CANCELLED.value, *before_params]) is not None
-
-    # Two EXISTS rather than one OR: each stops at the first row of its index.
-    repeat = exists("customer_phone", phone) or bool(email and exists("customer_email", email))
-    refused = 0
+    cancelled = OrderStatus.CANCELLED.value
+    # PostgreSQL matches a UNION's column types branch by branch: typed NULLs.
+    no_count, no_number = "CAST(NULL AS bigint)", "CAST(NULL AS varchar)"
+    # Rows tagged by what they answer: 'p'/'e' an earlier order with the same phone / email (each an
+    # EXISTS that stops at the first row of its index, rather than one OR), 'r' the count of refused
+    # orders (cash on delivery only), 'd' the recent orders with the same phone and basket.
+    parts = [
+        f"SELECT 'p', {no_count}, {no_number} FROM (SELECT 1 FROM {orders} WHERE {q('customer_phone')} = %s "
+        f"AND {not_cancelled}{before} LIMIT 1) p"
+    ]
+    params: list[Any] = [phone, cancelled, *before_params]
+    if email:
+        parts.append(
+            f"SELECT 'e', {no_count}, {no_number} FROM (SELECT 1 FROM {orders} WHERE {q('customer_email')} = %s "
+            f"AND {not_cancelled}{before} LIMIT 1) e"
+        )
+        params += [email, cancelled, *before_params]
     if payment_kind == PaymentKind.COD and COD_WITH_REFUSALS not in rules.disabled:
         same_customer = f"{q('customer_phone')} = %s" + (f" OR {q('customer_email')} = %s" if email else "")
-        row = fastsql.fetch_one(
-            f"SELECT COUNT(*) FROM {orders} WHERE ({same_customer}) AND {q('status')} = %s{before}",
-            [phone, *([email] if email else []), OrderStatus.REFUSED.value, *before_params],
+        parts.append(
+            f"SELECT 'r', COUNT(*), {no_number} FROM {orders} WHERE ({same_customer}) AND {q('status')} = %s{before}"
         )
-        refused = int(row[0]) if row else 0
-    recent: list[tuple[str, Basket]] = []
+        params += [phone, *([email] if email else []), OrderStatus.REFUSED.value, *before_params]
     key = basket_key(basket)
     if key and DUPLICATE_ORDER not in rules.disabled:
         since = connection.ops.adapt_datetimefield_value(now - rules.duplicate_window)
-        rows = fastsql.fetch_all(
-            f"SELECT {q('number')} FROM {orders} WHERE {q('basket_key')} = %s AND {q('created_at')} >= %s "
-            f"AND {q('customer_phone')} = %s AND {not_cancelled}{before} ORDER BY {q('id')} DESC LIMIT %s",
-            [key, since, phone, OrderStatus.CANCELLED.value, *before_params, MAX_DUPLICATES_SHOWN],
+        parts.append(
+            f"SELECT 'd', {q('id')}, {q('number')} FROM (SELECT {q('id')}, {q('number')} FROM {orders} "
+            f"WHERE {q('basket_key')} = %s AND {q('created_at')} >= %s AND {q('customer_phone')} = %s "
+            f"AND {not_cancelled}{before} ORDER BY {q('id')} DESC LIMIT %s) d"
         )
-        recent = [(number, basket) for (number,) in reversed(rows)]
+        params += [key, since, phone, cancelled, *before_params, MAX_DUPLICATES_SHOWN]
+    rows = rawsql.fetch_all(" UNION ALL ".join(parts), params)
+    repeat = any(tag in ("p", "e") for tag, _count, _number in rows)
+    refused = next((int(count) for tag, count, _number in rows if tag == "r"), 0)
+    recent: list[tuple[str, Basket]] = [
+        (number, basket) for _id, number in sorted((int(i), n) for tag, i, n in rows if tag == "d")
+    ]
     data = RiskInput(
         payment_kind=payment_kind,
         phone=phone,

@@ -5,7 +5,6 @@ event)."""
 from __future__ import annotations
 
 import contextlib
-import uuid
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -15,13 +14,13 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from orderloop.catalog.models import Product, Variant
-from orderloop.core import fastsql
+from orderloop.core import rawsql
 from orderloop.core.actors import actor_id as _actor_id
 from orderloop.core.errors import InvalidInput, PermissionDeniedError
 from orderloop.core.i18n import names_validated
@@ -30,7 +29,7 @@ from orderloop.core.sequences import next_in_sequence
 from orderloop.core.text import at_most_characters, clean_text
 from orderloop.inventory.errors import InsufficientStock
 from orderloop.inventory.selectors import country_codes
-from orderloop.inventory.services import stock_release, stock_reserve
+from orderloop.inventory.services import stock_release, stock_reserve_many
 from orderloop.promotions import domain as promotions_domain
 from orderloop.promotions.services import coupon_claim, coupon_claim_record, coupon_release
 
@@ -74,6 +73,30 @@ def _order_setting(name: str, default: Any) -> Any:
     return settings.ORDERLOOP.get(name, default)
 
 
+def _new_event(
+    order: Order,
+    *,
+    kind: str,
+    actor: Actor,
+    from_status: str = "",
+    to_status: str = "",
+    reason: str = "",
+    note: str = "",
+    data: dict[str, Any] | None = None,
+) -> OrderEvent:
+    """An order's event, not yet written."""
+    return OrderEvent(
+        order=order,
+        kind=kind,
+        from_status=from_status,
+        to_status=to_status,
+        actor_id=_actor_id(actor),
+        reason=clean_text(reason, 255),
+        note=clean_text(note, MAX_TEXT),
+        data=data or {},
+    )
+
+
 def _event(
     order: Order,
     *,
@@ -85,18 +108,17 @@ def _event(
     note: str = "",
     data: dict[str, Any] | None = None,
 ) -> OrderEvent:
-    event = fastsql.new(
-        OrderEvent,
-        order=order,
+    event = _new_event(
+        order,
         kind=kind,
+        actor=actor,
         from_status=from_status,
         to_status=to_status,
-        actor_id=_actor_id(actor),
-        reason=clean_text(reason, 255),
-        note=clean_text(note, MAX_TEXT),
-        data=data or {},
+        reason=reason,
+        note=note,
+        data=data,
     )
-    fastsql.insert([event])  # every status change writes one: the ORM's create is a hot spot
+    rawsql.insert([event])  # every status change writes one
     return event
 
 
@@ -229,17 +251,17 @@ def payment_method_rename(*, code: str, name: str, name_translations: object, ac
 # errors on `intake` (field → message, the first message per field wins).
 
 
-# Hand-written reads (core/fastsql.py) for the statements every placement runs.
+# Hand-written reads (core/rawsql.py) for the statements every placement runs.
 
 MethodT = TypeVar("MethodT", DeliveryMethod, PaymentMethod)
 
 
 def _active_by_code(model: type[MethodT], code: str) -> MethodT | None:
     """The active delivery or payment method with this (unique) code."""
-    q = fastsql.q
-    found = fastsql.fetch_models(
+    q = rawsql.q
+    found = rawsql.fetch_models(
         model,
-        f"SELECT {fastsql.select_list(model, 'm')} FROM {fastsql.table(model)} m "
+        f"SELECT {rawsql.select_list(model, 'm')} FROM {rawsql.table(model)} m "
         f"WHERE m.{q('code')} = %s AND m.{q('is_active')}",
         [code],
     )
@@ -249,11 +271,11 @@ def _active_by_code(model: type[MethodT], code: str) -> MethodT | None:
 def _variants_with_products(skus: set[str]) -> list[Variant]:
     if not skus:
         return []
-    q = fastsql.q
-    return fastsql.fetch_models(
+    q = rawsql.q
+    return rawsql.fetch_models(
         Variant,
-        f"SELECT {fastsql.select_list(Variant, 'v')}, {fastsql.select_list(Product, 'p')} "
-        f"FROM {fastsql.table(Variant)} v JOIN {fastsql.table(Product)} p ON p.{q('id')} = v.{q('product_id')} "
+        f"SELECT {rawsql.select_list(Variant, 'v')}, {rawsql.select_list(Product, 'p')} "
+        f"FROM {rawsql.table(Variant)} v JOIN {rawsql.table(Product)} p ON p.{q('id')} = v.{q('product_id')} "
         f"WHERE v.{q('sku')} IN ({', '.join(['%s'] * len(skus))})",
         sorted(skus),
         related=["product"],
@@ -339,11 +361,25 @@ def _check_delivery_currency(intake: _Intake) -> None:
         )
 
 
-def _next_order_number() -> str:
-    """The next number, without gaps or duplicates, taken inside the placing transaction
-    (core/sequences.py)."""
+# Order numbers are unique and increasing, not gapless (invoices and credit notes are the gapless ones):
+# on PostgreSQL they come from this sequence (migration 0010), taken by the order's INSERT itself, so no
+# row is locked until commit; a rolled-back placement leaves a gap. SQLite keeps the counter row
+# (core/sequences.py), which costs nothing there: its writers queue on the database lock anyway.
+ORDER_NUMBER_SEQUENCE = "orders_order_number_seq"
+
+
+def _insert_order(order: Order) -> None:
+    """Write the new order and give it its number."""
+    if connection.vendor == "postgresql":
+        rawsql.insert(
+            [order],
+            expressions={"number": f"CAST(nextval('{ORDER_NUMBER_SEQUENCE}') AS varchar)"},
+            returning=["number"],
+        )
+        return
     start = int(_order_setting("ORDER_NUMBER_START", 1001))
-    return str(next_in_sequence(OrderCounter, key_field="name", key=COUNTER_NAME, start=start))
+    order.number = str(next_in_sequence(OrderCounter, key_field="name", key=COUNTER_NAME, start=start))
+    rawsql.insert([order])
 
 
 def _reference(number: str) -> str:
@@ -476,11 +512,7 @@ def order_place(
         try:
             # A savepoint only where the insert can fail on a duplicate external reference.
             with transaction.atomic() if external_ref else contextlib.nullcontext():
-                order = fastsql.new(
-                    Order,
-                    # The real number is taken last (see below); nobody outside this transaction
-                    # ever sees this one.
-                    number=f"~{uuid.uuid4().hex[:19]}",
+                order = Order(
                     channel=channel,
                     external_ref=external_ref,
                     status=status,
@@ -514,7 +546,7 @@ def order_place(
                     risk_flags=[flag.as_json() for flag in risk_flags],
                     basket_key=risk.basket_key(risk.basket_of(basket)),
                 )
-                fastsql.insert([order])
+                _insert_order(order)
         except IntegrityError:
             if external_ref and Order.objects.filter(channel=channel, external_ref=external_ref).exists():
                 raise _duplicate(channel, external_ref) from None
@@ -522,8 +554,7 @@ def order_place(
         if claim is not None:
             coupon_claim_record(claim, order=order)
         line_rows = [
-            fastsql.new(
-                OrderLine,
+            OrderLine(
                 order=order,
                 position=index + 1,
                 variant=variant,
@@ -539,8 +570,7 @@ def order_place(
         ]
         if gift is not None and gift_plan is not None:
             line_rows.append(
-                fastsql.new(
-                    OrderLine,
+                OrderLine(
                     order=order,
                     position=len(line_rows) + 1,
                     variant=gift,
@@ -552,16 +582,15 @@ def order_place(
                     is_gift=True,
                 )
             )
-        order_lines = fastsql.insert(line_rows)
+        order_lines = rawsql.insert(line_rows)
         takes = sorted(
             (stock_id, index, quantity)
             for index, plan in enumerate(all_plans)
             for stock_id, quantity in plan.takes
         )
-        allocations = fastsql.insert(
+        allocations = rawsql.insert(
             [
-                fastsql.new(
-                    LineAllocation,
+                LineAllocation(
                     line=order_lines[index],
                     stock_id=stock_id,
                     warehouse=warehouse_of[stock_id],
@@ -574,41 +603,39 @@ def order_place(
         order.placed_lines = [  # type: ignore[attr-defined]
             (order_line, [a for a in allocations if a.line is order_line]) for order_line in order_lines
         ]
-        _event(
-            order,
-            kind=EventKind.PLACED,
+        # The stock rows are locked (orders/locks.py) and the plan fits them, so the reservation cannot
+        # fail now; it still refuses rather than oversell.
+        stock_reserve_many(
+            [(stock_id, quantity) for stock_id, _index, quantity in takes],
             actor=actor,
-            to_status=status,
-            data={
-                "channel": channel,
-                "strategy": strategy,
-                **({"coupon": claim.code, "discount": str(discount.amount)} if claim else {}),
-                **({"gift": gift.sku} if gift is not None and gift_plan is not None else {}),
-                "backordered": [
-                    {"sku": line.sku, "quantity": line.quantity_backordered}
-                    for line in order_lines
-                    if line.quantity_backordered
-                ],
-            },
+            reference=_reference(order.number),
         )
-        for flag in risk_flags:
-            _event(order, kind=EventKind.RISK_FLAGGED, actor=None, reason=flag.code, data=flag.as_json())
+        # The placement's events, written here and only here (one INSERT).
+        placed_data = {
+            "channel": channel,
+            "strategy": strategy,
+            **({"coupon": claim.code, "discount": str(discount.amount)} if claim else {}),
+            **({"gift": gift.sku} if gift is not None and gift_plan is not None else {}),
+            "backordered": [
+                {"sku": line.sku, "quantity": line.quantity_backordered}
+                for line in order_lines
+                if line.quantity_backordered
+            ],
+        }
+        rawsql.insert(
+            [
+                _new_event(order, kind=EventKind.PLACED, actor=actor, to_status=status, data=placed_data),
+                *(
+                    _new_event(
+                        order, kind=EventKind.RISK_FLAGGED, actor=None, reason=flag.code, data=flag.as_json()
+                    )
+                    for flag in risk_flags
+                ),
+            ]
+        )
         from orderloop.notifications.services import order_confirmation_queue  # notifications import orders
 
         order_confirmation_queue(order=order)
-        # The order counter is the one row every placement locks, until commit: take it as late as
-        # possible, so placements queue on it for a few statements, not for the whole transaction
-        # (with the number taken first, 16 clients got half the orders through). The stock rows are
-        # already locked (the lock order of orders/locks.py), so the reservations cannot fail now.
-        order.number = _next_order_number()
-        fastsql.execute(
-            f"UPDATE {fastsql.table(Order)} SET {fastsql.q('number')} = %s WHERE {fastsql.q('id')} = %s",
-            [order.number, order.pk],
-        )
-        for stock_id, _index, quantity in takes:  # ascending stock id: the lock order
-            stock_reserve(
-                stock_id=stock_id, quantity=quantity, actor=actor, reference=_reference(order.number)
-            )
         _issue_invoice_on_placement(order, actor=actor)
     return order
 
