@@ -147,6 +147,11 @@ if DATABASE_URL:
             "max_size": pool_size,
             "timeout": 30,
         }
+    # DATABASE_SERVER_SIDE_BINDING=1: psycopg sends values apart from the statement text (Django's
+    # `server_side_binding` option), and prepares a statement a connection runs often (psycopg's
+    # prepare_threshold), so PostgreSQL parses and plans it once per connection instead of once a run.
+    if os.environ.get("DATABASE_SERVER_SIDE_BINDING", "").strip().lower() in {"1", "true", "yes", "on"}:
+        DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
 else:
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": str(DEFAULT_SQLITE_PATH)}}
 

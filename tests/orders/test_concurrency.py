@@ -136,3 +136,61 @@ def test_cancel_returns_stock_while_others_order(stocked):
     stock.refresh_from_db()
     assert stock.reserved == 0
     assert ledger_mismatches() == []
+
+
+def test_two_api_requests_for_the_last_unit_place_one_order(stocked, make_staff):
+    stocked("LAST", 1)
+    token = api_token_create(user=make_staff("Manager", username="integration"), name="shop").plaintext
+
+    def attempt(index: int) -> int:
+        response = Client(HTTP_AUTHORIZATION=f"Bearer {token}").post(
+            "/api/v1/orders",
+            data=json.dumps(payload(("LAST", 1))),
+            content_type="application/json",
+            headers={"Idempotency-Key": f"buyer-{index}"},
+        )
+        return response.status_code
+
+    assert sorted(run_in_threads(2, attempt)) == [201, 409]
+    stock = StockLevel.objects.get()
+    assert (stock.on_hand, stock.reserved) == (1, 1)
+    assert StockMovement.objects.filter(reason="reservation").count() == 1
+    assert ledger_mismatches() == []
+
+
+def test_a_retry_racing_its_first_request_for_the_last_unit_gets_the_first_answer(stocked, make_staff):
+    stocked("LAST", 1)
+    token = api_token_create(user=make_staff("Manager", username="integration"), name="shop").plaintext
+    body = json.dumps(payload(("LAST", 1)))
+
+    def attempt(index: int):
+        response = Client(HTTP_AUTHORIZATION=f"Bearer {token}").post(
+            "/api/v1/orders", data=body, content_type="application/json", headers={"Idempotency-Key": "retry"}
+        )
+        return response.status_code, response.json()
+
+    results = run_in_threads(2, attempt)
+    assert [status for status, _ in results] == [201, 201]
+    assert results[0][1]["number"] == results[1][1]["number"]
+    assert Order.objects.count() == 1
+    assert StockLevel.objects.get().reserved == 1
+    assert ledger_mismatches() == []
+
+
+def test_orders_of_several_lines_racing_for_the_last_units_never_oversell(stocked):
+    stocked("A", 3)
+    stocked("B", 3)
+
+    def attempt(index: int) -> str:
+        lines = [("A", 1), ("B", 1)] if index % 2 else [("B", 1), ("A", 1)]
+        try:
+            place(*lines, customer=customer(name=f"Buyer {index}"))
+            return "ok"
+        except InsufficientStock:
+            return "insufficient_stock"
+
+    results = run_in_threads(8, attempt)
+    assert results.count("ok") == 3
+    assert [(s.on_hand, s.reserved) for s in StockLevel.objects.order_by("variant__sku")] == [(3, 3), (3, 3)]
+    assert StockMovement.objects.filter(reason="reservation").count() == 6
+    assert ledger_mismatches() == []

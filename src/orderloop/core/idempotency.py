@@ -16,6 +16,11 @@ written into that row before commit.
 
 A refused request (any domain error) rolls back with its key row: nothing is written, and retrying the
 same key performs the action again. Only committed answers are replayed.
+
+An action that only writes to this database (placing an order: its confirmation is a task row) may run
+and be rolled back, so there the key row is written once, with its answer, at the end of the action's
+transaction (`only_writes_here`): a duplicate runs the action, meets the committed key, rolls back and
+answers what is stored.
 """
 
 from __future__ import annotations
