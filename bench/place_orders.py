@@ -278,8 +278,65 @@ def cpu_seconds(server_group: int | None) -> tuple[float, float]:
     return database, server
 
 
+class BackendSampler:
+    """CPU of the PostgreSQL backends serving the bench database only (their process title names it), so
+    that other databases on the same server (other work on the machine) do not count. Sampled every
+    0.1 s while running: a backend that ends (pgbench's, at its end) keeps its last sample, so up to
+    0.1 s of its CPU can be missed."""
+
+    def __init__(self, database: str | None) -> None:
+        self.marker = f" {database} ".encode() if database else None
+        self.start: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _sample(self) -> dict[int, float]:
+        tick = os.sysconf("SC_CLK_TCK")
+        found = {}
+        for entry in os.scandir("/proc"):
+            if not entry.name.isdigit():
+                continue
+            try:
+                cmdline = Path(entry.path, "cmdline").read_bytes()
+                if not cmdline.startswith(b"postgres: ") or self.marker not in cmdline.replace(b"\0", b" "):
+                    continue
+                stat = Path(entry.path, "stat").read_text()
+            except OSError:
+                continue
+            fields = stat[stat.rindex(")") + 2 :].split()
+            found[int(entry.name)] = (int(fields[11]) + int(fields[12])) / tick
+        return found
+
+    def __enter__(self) -> BackendSampler:
+        if self.marker is not None:
+            self.start = self._sample()
+            self.last = dict(self.start)
+            self.thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self.stop.wait(0.1):
+            self.last.update(self._sample())
+
+    def __exit__(self, *exc: object) -> None:
+        if self.marker is not None:
+            self.stop.set()
+            self.thread.join()
+            self.last.update(self._sample())
+
+    def seconds(self) -> float:
+        return sum(value - self.start.get(pid, 0.0) for pid, value in self.last.items())
+
+
 def load(
-    port: int, token: str, clients: int, seconds: float, hot: bool, server_group: int | None = None
+    port: int,
+    token: str,
+    clients: int,
+    seconds: float,
+    hot: bool,
+    server_group: int | None = None,
+    database: str | None = None,
 ) -> dict[str, float]:
     latencies: list[float] = []
     errors: dict[str, int] = {}
@@ -325,10 +382,11 @@ def load(
     database_before, server_before = cpu_seconds(server_group)
     started = time.monotonic()
     threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    with BackendSampler(database) as backends:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
     wall = time.monotonic() - started
     client_cpu = time.process_time() - cpu_before
     database_after, server_after = cpu_seconds(server_group)
@@ -337,7 +395,8 @@ def load(
     return {
         # Where the machine's CPU went, per placed order.
         "server_cpu_ms": (server_after - server_before) * per_order,
-        "database_cpu_ms": (database_after - database_before) * per_order,
+        # The bench database's backends only, when known; else every PostgreSQL process.
+        "database_cpu_ms": (backends.seconds() if database else database_after - database_before) * per_order,
         # CPU the load generator itself used, in cores (it shares the machine with the server).
         "client_cores": client_cpu / wall,
         "orders": len(latencies),
@@ -457,8 +516,9 @@ def run_pgbench(
     script_path.parent.mkdir(exist_ok=True)
     script_path.write_text(script)
     parts = urlsplit(bench_url)
-    database_before, _server = cpu_seconds(None)
     children_before = os.times()
+    sampler = BackendSampler(parts.path.lstrip("/"))
+    sampler.__enter__()
     result = subprocess.run(
         [
             pgbench,
@@ -487,7 +547,7 @@ def run_pgbench(
         check=False,
     )
     children_after = os.times()
-    database_after, _server = cpu_seconds(None)
+    sampler.__exit__()
     match = re.search(r"tps = ([0-9.]+)", result.stdout)
     failed = re.search(r"number of failed transactions: (\d+)", result.stdout)
     processed = re.search(r"number of transactions actually processed: (\d+)", result.stdout)
@@ -502,7 +562,7 @@ def run_pgbench(
     )
     return (
         float(match.group(1)),
-        (database_after - database_before) * per_transaction,
+        sampler.seconds() * per_transaction,
         pgbench_cpu * per_transaction,
     )
 
@@ -537,7 +597,15 @@ def main() -> int:
         load(port, token, 2, 2.0, args.hot)  # warm-up: imports, connections, caches
         results = {}
         for clients in client_counts:
-            result = load(port, token, clients, args.seconds, args.hot, server_group=server.pid)
+            result = load(
+                port,
+                token,
+                clients,
+                args.seconds,
+                args.hot,
+                server_group=server.pid,
+                database=None if args.sqlite else BENCH_DB,
+            )
             results[clients] = result
             print(
                 f"  {clients:>3} clients: {result['orders_per_s']:8.1f} orders/s   p50 {result['p50_ms']:7.1f} ms   "
@@ -576,7 +644,9 @@ def main() -> int:
             p99s = []
             for round_number in range(1, args.rounds + 1):
                 settle(bench_url)
-                mine = load(port, token, top, args.seconds, args.hot, server_group=server.pid)
+                mine = load(
+                    port, token, top, args.seconds, args.hot, server_group=server.pid, database=BENCH_DB
+                )
                 settle(bench_url)
                 lean_tps, lean_database_ms, _lean_pgbench_ms = run_pgbench(
                     bench_url, lean, top, int(args.seconds), "prepared", "lean", lean_defines

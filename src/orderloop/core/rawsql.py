@@ -14,10 +14,11 @@ ORM's compiler would apply. Works on SQLite and PostgreSQL (`%s` placeholders, R
 from __future__ import annotations
 
 import functools
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from django.db import connection, models
+from django.db import connection, connections, models
 
 M = TypeVar("M", bound=models.Model)
 
@@ -77,27 +78,50 @@ def execute(sql: str, params: Sequence[Any]) -> int:
 # --- Rows to model instances ------------------------------------------------------------------------
 
 
+# Per database connection (one per thread; converters are bound to its backend), per model.
+_CONVERTERS: weakref.WeakKeyDictionary[Any, dict[type[models.Model], list[tuple[int, Any, list[Any]]]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 def _converters(model: type[models.Model]) -> list[tuple[int, Any, list[Any]]]:
     """Per concrete field whose values the ORM's compiler converts: its position, its column expression
-    and the converters (the backend's, then the field's own `from_db_value`)."""
+    and the converters (the backend's, then the field's own `from_db_value`); worked out once per model
+    and connection."""
+    db = connections[connection.alias]
+    per_model = _CONVERTERS.setdefault(db, {})
+    found = per_model.get(model)
+    if found is None:
+        found = per_model[model] = _converters_of(model, db)
+    return found
+
+
+def _converters_of(model: type[models.Model], db: Any) -> list[tuple[int, Any, list[Any]]]:
     per_field = []
     for index, field in enumerate(model._meta.concrete_fields):
         col = field.get_col(model._meta.db_table)
-        converters = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+        converters = db.ops.get_db_converters(col) + col.get_db_converters(db)
         if converters:
             per_field.append((index, col, converters))
     return per_field
 
 
+@functools.cache
+def _attnames(model: type[models.Model]) -> list[str]:
+    return [f.attname for f in model._meta.concrete_fields]
+
+
 def _instance(model: type[M], values: Sequence[Any]) -> M:
     values = list(values)
-    for index, col, functions in _converters(model):
-        value = values[index]
-        for converter in functions:
-            value = converter(value, col, connection)
-        values[index] = value
-    names = [f.attname for f in model._meta.concrete_fields]
-    return model.from_db(connection.alias, names, values)
+    converters = _converters(model)
+    if converters:
+        db = connections[connection.alias]
+        for index, col, functions in converters:
+            value = values[index]
+            for converter in functions:
+                value = converter(value, col, db)
+            values[index] = value
+    return model.from_db(connection.alias, _attnames(model), values)
 
 
 def rows_to_models(model: type[M], rows: Iterable[Sequence[Any]], related: Sequence[str] = ()) -> list[M]:
