@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "orderloop.shipping",
     "orderloop.storefront",
     "orderloop.backoffice",
+    "orderloop.demo",
 ]
 
 MIDDLEWARE = [

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from orderloop.catalog.csv_io import CsvFormatError, decode_upload
 from orderloop.core.errors import DomainError
 from orderloop.orders.errors import OrderNotFound
+from orderloop.orders.links import card_payments_enabled, order_pay_url
 
 from . import selectors, services
 from .errors import InvoiceNotFound
@@ -232,8 +233,6 @@ def pay(request: HttpRequest, token: str) -> HttpResponse:
 
 def _card_pay_url(order: Any) -> str:
     """The storefront's card payment page for what the order owes now, where card payments are on."""
-    from orderloop.storefront.selectors import card_payments_enabled, order_pay_url
-
     if not card_payments_enabled() or order.payment_method.kind not in {"card", "prepayment"}:
         return ""
     return order_pay_url(order)

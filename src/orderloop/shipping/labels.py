@@ -30,6 +30,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 
 from orderloop.core.money import format_money
+from orderloop.orders.links import tracking_url
 from orderloop.orders.promise import delivery_promise, promise_text
 from orderloop.payments.invoices import _fonts
 
@@ -69,8 +70,6 @@ def tracking_link(shipment: Shipment) -> str:
     """The carrier's tracking page, or the shop's follow-the-order page for its own couriers."""
     if shipment.tracking_url:
         return shipment.tracking_url
-    from orderloop.storefront.selectors import tracking_url
-
     return tracking_url(shipment.order)
 
 

@@ -3,8 +3,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from orderloop.demo import tables
 from orderloop.demo.loader import load_demo_data
+from orderloop.demo.tables import DEMO_PASSWORD, DEMO_USERS
 
 
 class Command(BaseCommand):
@@ -24,7 +24,7 @@ class Command(BaseCommand):
         if getattr(settings, "PRODUCTION", False) and not options["allow_production"]:
             raise CommandError(
                 "refusing to load demo data in production: it creates staff users whose password is "
-                f"{tables.DEMO_PASSWORD!r}; pass --allow-production if you really mean it"
+                f"{DEMO_PASSWORD!r}; pass --allow-production if you really mean it"
             )
         summary = load_demo_data()
         if summary is None:
@@ -36,5 +36,5 @@ class Command(BaseCommand):
             f"{summary.warehouses} warehouses with {summary.bins} bins, "
             f"{summary.stock_rows} stock rows ({summary.units} units), {summary.orders} orders, "
             f"{summary.pictures} product pictures.\n"
-            f"Demo logins (password {tables.DEMO_PASSWORD}): {', '.join(tables.DEMO_USERS)}"
+            f"Demo logins (password {DEMO_PASSWORD}): {', '.join(DEMO_USERS)}"
         )
