@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.conf import settings
@@ -27,52 +27,80 @@ from ._common import MAX_QUANTITY, MAX_TEXT, Actor, _staff_user
 # --- Suppliers ------------------------------------------------------------------------------------
 
 _SUPPLIER_TEXT = {"name": 200, "contact_name": 200, "phone": 40, "address": 1000, "notes": MAX_TEXT}
+_LEFT_OUT = object()  # a refused value that is not kept in the cleaned values
+
+Checked = tuple[Any, str | None]  # (the clean value, the error message or None)
+
+
+def _check_code(value: Any) -> Checked:
+    code = clean_text(value, 100).lower()
+    if not code or len(code) > 40 or not all(ch.isalnum() or ch in "-_" for ch in code):
+        return code, _("Use up to 40 letters, digits, hyphens or underscores.")
+    return code, None
+
+
+def _check_email(value: Any) -> Checked:
+    email = clean_text(value, 254)
+    if email:
+        try:
+            validate_email(email)
+        except DjangoValidationError:
+            return email, _("Not a valid email address.")
+    return email, None
+
+
+def _check_language(value: Any) -> Checked:
+    language = clean_text(value, 8).lower() or settings.LANGUAGE_CODE
+    if language not in {code for code, _name in settings.LANGUAGES}:
+        return language, _("Not a language this shop speaks.")
+    return language, None
+
+
+def _check_currency(value: Any) -> Checked:
+    try:
+        return normalize_currency(value), None
+    except MoneyError:
+        return _LEFT_OUT, _("Not an ISO 4217 currency code.")
+
+
+def _whole_number(low: int, high: int) -> Callable[[Any], Checked]:
+    def check(value: Any) -> Checked:
+        if isinstance(value, bool) or not low <= value <= high:
+            return value, _("Use a whole number from %(low)s to %(high)s.") % {"low": low, "high": high}
+        return value, None
+
+    return check
+
+
+def _text(length: int) -> Callable[[Any], Checked]:
+    return lambda value: (clean_text(value, length), None)
+
+
+_SUPPLIER_CHECKS: dict[str, Callable[[Any], Checked]] = {
+    "code": _check_code,
+    "email": _check_email,
+    "language": _check_language,
+    "currency": _check_currency,
+    "lead_time_days": _whole_number(0, 365),
+    "min_order_quantity": _whole_number(1, MAX_QUANTITY),
+    "pack_size": _whole_number(1, MAX_QUANTITY),
+    **{name: _text(length) for name, length in _SUPPLIER_TEXT.items()},
+}
 
 
 def _supplier_values(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The given fields (None: not given) cleaned; every refused field named in one InvalidInput."""
     values: dict[str, Any] = {}
     errors: dict[str, str] = {}
     for name, value in raw.items():
         if value is None:
             continue
-        if name == "code":
-            code = clean_text(value, 100).lower()
-            if not code or len(code) > 40 or not all(ch.isalnum() or ch in "-_" for ch in code):
-                errors["code"] = _("Use up to 40 letters, digits, hyphens or underscores.")
-            values["code"] = code
-        elif name in _SUPPLIER_TEXT:
-            values[name] = clean_text(value, _SUPPLIER_TEXT[name])
-        elif name == "email":
-            email = clean_text(value, 254)
-            if email:
-                try:
-                    validate_email(email)
-                except DjangoValidationError:
-                    errors["email"] = _("Not a valid email address.")
-            values["email"] = email
-        elif name == "language":
-            language = clean_text(value, 8).lower() or settings.LANGUAGE_CODE
-            if language not in {code for code, _name in settings.LANGUAGES}:
-                errors["language"] = _("Not a language this shop speaks.")
-            values["language"] = language
-        elif name == "currency":
-            try:
-                values["currency"] = normalize_currency(value)
-            except MoneyError:
-                errors["currency"] = _("Not an ISO 4217 currency code.")
-        elif name == "lead_time_days":
-            if isinstance(value, bool) or not 0 <= value <= 365:
-                errors[name] = _("Use a whole number from %(low)s to %(high)s.") % {"low": 0, "high": 365}
-            values[name] = value
-        elif name in {"min_order_quantity", "pack_size"}:
-            if isinstance(value, bool) or not 1 <= value <= MAX_QUANTITY:
-                errors[name] = _("Use a whole number from %(low)s to %(high)s.") % {
-                    "low": 1,
-                    "high": MAX_QUANTITY,
-                }
-            values[name] = value
-        else:
-            values[name] = value
+        check = _SUPPLIER_CHECKS.get(name)
+        clean, error = check(value) if check is not None else (value, None)
+        if error is not None:
+            errors[name] = error
+        if clean is not _LEFT_OUT:
+            values[name] = clean
     if "name" in values and not values["name"]:
         errors["name"] = _("This field is required.")
     if errors:
