@@ -1,6 +1,7 @@
 """Every write to stock. Each change of on_hand or reserved is one conditional UPDATE (no read-then-write)
 plus one ledger row, in one transaction. Zero rows updated means the rule did not hold: we raise and the
-transaction rolls back, so nothing is half-written.
+transaction rolls back, so nothing is half-written. A change whose available quantity crosses the row's
+reorder point or zero also records a stock-level event (levels.py).
 """
 
 from __future__ import annotations
