@@ -66,7 +66,9 @@ def consume_events() -> list[str]:
     enqueue in turn (a message's sending), so a test can look at what they wrote first."""
     outcomes: list[str] = []
     while True:
-        queued = list(DBTaskResult.objects.filter(task_path__endswith=".consume_event").ready().order_by("id"))
+        queued = list(
+            DBTaskResult.objects.filter(task_path__endswith=".consume_event").ready().order_by("id")
+        )
         if not queued:
             return outcomes
         for row in queued:
