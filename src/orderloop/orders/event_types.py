@@ -48,8 +48,6 @@ class OrderPlaced(Payload):
 class OrderStatusChanged(TransitionPayload):
     number: str
     reason: str = ""
-    # The SLA rule whose breach ended with this move (the SLA clock is per status), if any.
-    sla_breach_cleared: str = ""
 
 
 class OrderCancelled(OrderStatusChanged):

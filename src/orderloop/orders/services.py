@@ -418,8 +418,9 @@ def order_place(
     is added (when the gift is in stock); the thank-you note flag follows `THANK_YOU_NOTE` unless given;
     the promised delivery date comes from the reserving warehouses' cut-off and handling days and the
     delivery method's transit days. Placing also issues the invoice of a bank-transfer order and records
-    `order.placed`, in this transaction (the customer's confirmation email reacts to that event). `free_delivery`: the delivery method is not
-    charged (a replacement the shop sends at its own cost, e.g. an exchange under a free-returns policy).
+    `order.placed`, in this transaction (the customer's confirmation email reacts to that event).
+    `free_delivery`: the delivery method is not charged (a replacement the shop sends at its own cost,
+    e.g. an exchange under a free-returns policy).
     """
     external_ref = clean_text(external_ref, 1000)
     comment = (comment or "").replace("\x00", "").strip()
@@ -881,7 +882,12 @@ def _move(
         to,
         actor=actor,
         update_fields=fields,
-        data={"number": order.number, "reason": clean_text(reason, 255), **data, **(event_data or {})},
+        data={
+            "number": order.number,
+            "reason": clean_text(reason, 255),
+            **{key: value for key, value in data.items() if key != "sla_breach_cleared"},  # timeline only
+            **(event_data or {}),
+        },
     )
     _event(
         order,
