@@ -24,6 +24,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F, QuerySet
 
+from orderloop.core import events
 from orderloop.inventory.models import StockLevel
 from orderloop.inventory.services import stock_reserve
 from orderloop.payments import domain as payment_domain
@@ -275,6 +276,17 @@ def backorders_allocate(
                     "still_backordered": still_waiting,
                     "waited_from": waited_from(order) if order.status == S.AWAITING_STOCK else "",
                 },
+            )
+            events.record(
+                "order.stock_allocated",
+                order.pk,
+                {
+                    "number": order.number,
+                    "allocated": [item.as_json() for item in served_by_order[order_id]],
+                    "still_backordered": still_waiting,
+                    "reference": reference,
+                },
+                actor=actor,
             )
             if still_waiting or order.status != S.AWAITING_STOCK:
                 continue

@@ -564,6 +564,14 @@ def _write(plan: _Plan, *, actor: Actor, reason: str) -> Order:
     if plan.backordered_now:
         data["backordered"] = sum(plan.backordered_now.values())
     services._event(order, kind=EventKind.EDIT, actor=actor, reason=reason, data=data)
+    services._record_edit(
+        order,
+        actor=actor,
+        reason=reason,
+        changes=plan.changes,
+        totals=data.get("totals"),
+        backordered=data.get("backordered", 0),
+    )
     if plan.backordered_now and order.status != S.AWAITING_STOCK:
         services._move(order, S.AWAITING_STOCK, actor=actor, reason="edit_backordered")
     if totals_after["total"] != totals_before["total"]:
@@ -918,22 +926,24 @@ def order_line_move_allocation(
             LineAllocation.objects.create(
                 line=line, stock_id=target_stock_id, warehouse=target, quantity=quantity
             )
+        changes = [
+            {
+                "action": "move_allocation",
+                "position": line.position,
+                "sku": line.sku,
+                "from_warehouse": source.warehouse.code,
+                "to_warehouse": target.code,
+                "quantity": quantity,
+            }
+        ]
+        services._record_edit(order, actor=actor, reason=reason, changes=changes)
         services._event(
             order,
             kind=EventKind.EDIT,
             actor=actor,
             reason=reason,
             data={
-                "changes": [
-                    {
-                        "action": "move_allocation",
-                        "position": line.position,
-                        "sku": line.sku,
-                        "from_warehouse": source.warehouse.code,
-                        "to_warehouse": target.code,
-                        "quantity": quantity,
-                    }
-                ],
+                "changes": changes,
                 "stock": [
                     {"warehouse": source.warehouse.code, "stock_id": source.stock_id, "reserved": -quantity},
                     {"warehouse": target.code, "stock_id": target_stock_id, "reserved": quantity},
