@@ -4,9 +4,10 @@ Each service locks the order row first (orders/locks.py; then payment and refund
 rows, recomputes the order's payment state with `domain.payment_state` and moves the order through
 `orders.services.order_transition` where the order's table allows (`domain.order_moves`).
 
-When a refund reaches the customer (the provider's answer or webhook, staff confirming a bank transfer),
-the returns area is told in the same transaction (`returns.services.return_refunds_moved`): a return is
-`refunded` only once its money has moved.
+Every status a payment or refund row reaches appends its domain event in the same transaction
+(payments/transitions.py, through core's StateMachine). Other areas react to those events instead of
+being called from here: the returns area consumes `refund.succeeded` (a return is `refunded` only once
+its money has moved).
 
 Calls to a provider never happen inside a transaction (DESIGN.md §4). A card payment is three steps:
 (1) write a pending Payment and commit; (2) call Stripe with an idempotency key made of the row id;
@@ -40,6 +41,7 @@ from orderloop.orders.models import Order, OrderStatus, PaymentKind
 from orderloop.orders.services import Actor, order_transition
 
 from . import domain, selectors, tasks
+from .transitions import payment_created, payment_move, refund_created, refund_move
 from .adapters import provider_for
 from .adapters.base import ProviderEvent, ProviderPayment
 from .adapters.stripe_card import StripeCardProvider
@@ -131,14 +133,6 @@ def _sync(order: Order, *, actor: Actor, reason: str) -> OrderPaymentState:
     return state
 
 
-def _refunds_moved(order: Order, *, actor: Actor) -> None:
-    """A refund of the locked order changed status: a return waiting for its refund becomes refunded once
-    all its money reached the customer (in this transaction, so the two never disagree)."""
-    from orderloop.returns.services import return_refunds_moved
-
-    return_refunds_moved(order_id=order.pk, actor=actor)
-
-
 def payment_state_sync(
     *, order_id: int, actor: Actor, reason: str = "payment_state_sync"
 ) -> OrderPaymentState:
@@ -148,13 +142,12 @@ def payment_state_sync(
         return _sync(order, actor=actor, reason=reason)
 
 
-def _set_status(payment: Payment, result: ProviderPayment) -> bool:
+def _set_status(payment: Payment, result: ProviderPayment, order: Order, *, actor: Actor) -> bool:
     """Apply a provider's view to a locked payment; a stale or impossible move is ignored (logged)."""
     if not domain.payment_can_move(payment.status, result.status):
         logger.info("payment %s: ignoring %s → %s", payment.pk, payment.status, result.status)
         return False
     changed = payment.status != result.status
-    payment.status = result.status
     if result.status == PaymentStatus.CAPTURED:
         captured = result.captured_amount or payment.amount
         payment.captured_amount = min(captured, payment.amount)
@@ -164,7 +157,9 @@ def _set_status(payment: Payment, result: ProviderPayment) -> bool:
     if not payment.provider_reference and result.reference:
         payment.provider_reference = result.reference
         changed = True
-    if changed:
+    if payment.status != result.status:
+        payment_move(payment, result.status, order, actor=actor)
+    elif changed:
         payment.save()
     return changed
 
@@ -176,7 +171,7 @@ def _payment_apply(payment_id: int, result: ProviderPayment, *, actor: Actor, re
             raise PaymentNotFound()
         order = _lock_order(order_id)
         payment = Payment.objects.select_for_update().get(pk=payment_id)
-        _set_status(payment, result)
+        _set_status(payment, result, order, actor=actor)
         _sync(order, actor=actor, reason=reason)
         return payment
 
@@ -224,7 +219,7 @@ def card_payment_start(*, order_id: int, actor: Actor) -> Payment:
         )
         if existing is not None:
             return existing
-        return Payment.objects.create(
+        payment = Payment.objects.create(
             order=order,
             method_kind=PaymentKind.CARD,
             provider=Provider.STRIPE,
@@ -233,6 +228,8 @@ def card_payment_start(*, order_id: int, actor: Actor) -> Payment:
             status=PaymentStatus.PENDING,
             recorded_by_id=_actor_id(actor),
         )
+        payment_created(payment, order, actor=actor)
+        return payment
 
 
 def card_payment_open(*, payment_id: int) -> CardIntent:
@@ -372,17 +369,15 @@ def _apply_event(event: ProviderEvent) -> tuple[str, str, Payment | None]:
     message = ""
     if event.kind == "payment" and event.payment is not None:
         before = payment.status
-        if not _set_status(payment, event.payment) and before != event.payment.status:
+        if not _set_status(payment, event.payment, order, actor=None) and before != event.payment.status:
             message = f"stale: payment is {before}"
     else:
-        message = _apply_charge_refunds(payment, event)
+        message = _apply_charge_refunds(payment, event, order)
     _sync(order, actor=None, reason=f"stripe:{event.type}")
-    if event.kind != "payment":
-        _refunds_moved(order, actor=None)
     return WebhookOutcome.PROCESSED, message, payment
 
 
-def _apply_charge_refunds(payment: Payment, event: ProviderEvent) -> str:
+def _apply_charge_refunds(payment: Payment, event: ProviderEvent, order: Order) -> str:
     refunds = list(Refund.objects.select_for_update().filter(payment=payment).order_by("id"))
     by_reference = {r.provider_reference: r for r in refunds if r.provider_reference}
     by_id = {str(r.pk): r for r in refunds}
@@ -396,10 +391,11 @@ def _apply_charge_refunds(payment: Payment, event: ProviderEvent) -> str:
                 if not refund.provider_reference:
                     refund.provider_reference = line.reference
                 if refund.status != line.status and domain.refund_can_move(refund.status, line.status):
-                    refund.status = line.status
-                refund.save()
+                    refund_move(refund, line.status, order, provider=payment.provider, actor=None)
+                else:
+                    refund.save()
             elif line.status == RefundStatus.SUCCEEDED:
-                Refund.objects.create(
+                created = Refund.objects.create(
                     order_id=payment.order_id,
                     payment=payment,
                     amount=line.amount,
@@ -409,18 +405,18 @@ def _apply_charge_refunds(payment: Payment, event: ProviderEvent) -> str:
                     reason="refunded in Stripe",
                     confirmed_at=timezone.now(),
                 )
+                refund_created(created, order, provider=payment.provider, actor=None)
                 notes.append(f"new refund {line.reference}")
         return "; ".join(notes)
     # Without the refund list: what Stripe says was refunded closes our processing refunds in order.
     done = sum((r.amount for r in refunds if r.status == RefundStatus.SUCCEEDED), ZERO)
     for refund in refunds:
         if refund.status == RefundStatus.PROCESSING and done + refund.amount <= event.amount_refunded:
-            refund.status = RefundStatus.SUCCEEDED
-            refund.save()
+            refund_move(refund, RefundStatus.SUCCEEDED, order, provider=payment.provider, actor=None)
             done += refund.amount
     if event.amount_refunded > done:
         charge_id = str((event.payload.get("data") or {}).get("object", {}).get("id") or "charge")
-        Refund.objects.create(
+        created = Refund.objects.create(
             order_id=payment.order_id,
             payment=payment,
             amount=event.amount_refunded - done,
@@ -430,6 +426,7 @@ def _apply_charge_refunds(payment: Payment, event: ProviderEvent) -> str:
             reason="refunded in Stripe",
             confirmed_at=timezone.now(),
         )
+        refund_created(created, order, provider=payment.provider, actor=None)
         notes.append("refund made in Stripe recorded")
     return "; ".join(notes)
 
@@ -446,7 +443,7 @@ def _record_captured(
     reference: str,
     actor: Actor,
 ) -> Payment:
-    return Payment.objects.create(
+    payment = Payment.objects.create(
         order=order,
         method_kind=kind,
         provider=provider,
@@ -457,6 +454,8 @@ def _record_captured(
         status=PaymentStatus.CAPTURED,
         recorded_by_id=_actor_id(actor),
     )
+    payment_created(payment, order, actor=actor)
+    return payment
 
 
 def payment_record_cod_collected(*, order_id: int, amount: object, actor: Actor) -> Payment:
@@ -520,6 +519,7 @@ def _plan_refunds(order: Order, *, amount: Decimal, reason: str, actor: Actor, c
         total = sum((r.remaining for r in refundable), ZERO)
         raise AmountTooLarge(details={"amount": str(max(total, ZERO))}) from None
     automatic = {r.payment_id for r in refundable if r.automatic}
+    providers = {p.pk: p.provider for p in payments}
     now = timezone.now()
     rows = []
     for payment_id, part in parts:
@@ -537,6 +537,7 @@ def _plan_refunds(order: Order, *, amount: Decimal, reason: str, actor: Actor, c
                 confirmed_at=now if sent else None,
             )
         )
+        refund_created(rows[-1], order, provider=providers[payment_id], actor=actor)
         if sent:  # the outbox: sent after commit by the caller, or by the task should the caller die
             enqueue_with_transaction(tasks.send_refund, refund_id=rows[-1].pk)
     return rows
@@ -567,7 +568,8 @@ def refund_send(*, refund_id: int) -> Refund:
         raise RefundNotFound()
     if refund.status != RefundStatus.PROCESSING or refund.provider_reference:
         return refund
-    provider = provider_for(refund.payment.provider)
+    provider_code = refund.payment.provider
+    provider = provider_for(provider_code)
     try:
         result = provider.refund(
             reference=refund.payment.provider_reference,
@@ -584,12 +586,12 @@ def refund_send(*, refund_id: int) -> Refund:
         refund = Refund.objects.select_for_update().get(pk=refund_id)
         if reference and not refund.provider_reference:
             refund.provider_reference = reference
-        if refund.status != status and domain.refund_can_move(refund.status, status):
-            refund.status = status
         refund.failure_message = (failure or "")[:500]
-        refund.save()
+        if refund.status != status and domain.refund_can_move(refund.status, status):
+            refund_move(refund, status, order, provider=provider_code, actor=None)
+        else:
+            refund.save()
         _sync(order, actor=None, reason="refund")
-        _refunds_moved(order, actor=None)
         return refund
 
 
@@ -614,14 +616,12 @@ def refund_confirm(*, refund_id: int, actor: Actor, reference: str = "") -> Refu
         refund.confirmed_by_id = _actor_id(actor)
         refund.confirmed_at = timezone.now()
         if automatic:
-            refund.status = RefundStatus.PROCESSING
+            refund_move(refund, RefundStatus.PROCESSING, order, provider=refund.payment.provider, actor=actor)
             enqueue_with_transaction(tasks.send_refund, refund_id=refund.pk)
         else:
-            refund.status = RefundStatus.SUCCEEDED
             refund.provider_reference = (reference or "").strip()[:255]
-        refund.save()
+            refund_move(refund, RefundStatus.SUCCEEDED, order, provider=refund.payment.provider, actor=actor)
         _sync(order, actor=actor, reason="refund_confirmed")
-        _refunds_moved(order, actor=actor)
     return refund_send(refund_id=refund_id) if automatic else refund
 
 
@@ -632,13 +632,12 @@ def refund_cancel(*, refund_id: int, actor: Actor) -> Refund:
         if order_id is None:
             raise RefundNotFound()
         order = _lock_order(order_id)
-        refund = Refund.objects.select_for_update().get(pk=refund_id)
+        refund = Refund.objects.select_for_update().select_related("payment").get(pk=refund_id)
         if refund.status != RefundStatus.PENDING:
             raise RefundNotPending(details={"status": refund.status})
-        refund.status = RefundStatus.CANCELLED
         refund.confirmed_by_id = _actor_id(actor)
         refund.confirmed_at = timezone.now()
-        refund.save()
+        refund_move(refund, RefundStatus.CANCELLED, order, provider=refund.payment.provider, actor=actor)
         _sync(order, actor=actor, reason="refund_cancelled")
         return refund
 

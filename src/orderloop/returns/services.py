@@ -1,9 +1,11 @@
 """Every write of the returns area.
 
 Each service is one `transaction.atomic`: it locks the order row first (orders/locks.py), then the
-return row (returns/locks.py), checks the return's transition table (domain.RETURN_TRANSITIONS), writes,
-and appends a ReturnEvent (who, when, from → to, why). Stock moves through inventory.services (a ledger
-row each), money through payments.services, the order's status through orders.services.order_transition.
+return row (returns/locks.py), and moves the return through core's StateMachine (returns/transitions.py:
+the table of domain.RETURN_TRANSITIONS, the domain event `return.<status>` and a ReturnEvent row: who,
+when, from → to, why). Stock moves through inventory.services (a ledger row each), money through
+payments.services, the order's status through orders.services.order_transition. The customer's emails
+are notifications' reactions to the return's events (notifications/reactions/returns.py).
 
 Outside systems are never called inside a transaction (DESIGN.md §4): the return label comes from the
 shipping port after the approving transaction committed (`return_label_create`, also queued as a task),
@@ -31,7 +33,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, ngettext
 
-from orderloop.core import roles
+from orderloop.core import events, roles
 from orderloop.core.actors import actor_id as _actor_id
 from orderloop.core.errors import InvalidInput
 from orderloop.core.money import Money, MoneyError
@@ -80,6 +82,7 @@ from .models import (
 )
 from .photos import PhotoUpload, check_photos
 from .shipping_port import ReturnParcel, return_shipping
+from .transitions import RETURNS, money, move, opened, subject, timeline
 
 logger = logging.getLogger(__name__)
 
@@ -94,50 +97,6 @@ SLA_MESSAGE = gettext_noop(
 )
 
 
-def _event(
-    rma: ReturnRequest,
-    *,
-    kind: str,
-    actor: Actor,
-    from_status: str = "",
-    to_status: str = "",
-    reason: str = "",
-    data: dict[str, Any] | None = None,
-) -> ReturnEvent:
-    return ReturnEvent.objects.create(
-        request=rma,
-        kind=kind,
-        from_status=from_status,
-        to_status=to_status,
-        actor_id=_actor_id(actor),
-        reason=clean_text(reason, 255),
-        data=data or {},
-    )
-
-
-def _move(
-    rma: ReturnRequest, to: str, *, actor: Actor, reason: str = "", data: dict[str, Any] | None = None
-) -> None:
-    """Move a locked return: check the table, write the status, append the event."""
-    current = rma.status
-    if not domain.can_move(current, to):
-        raise InvalidReturnTransition(
-            details={"from": current, "to": to, "allowed": domain.allowed_next(current)}
-        )
-    rma.status = to
-    rma.status_changed_at = timezone.now()
-    rma.save()
-    _event(
-        rma,
-        kind=ReturnEventKind.STATUS_CHANGE,
-        actor=actor,
-        from_status=current,
-        to_status=to,
-        reason=reason,
-        data=data,
-    )
-
-
 def _locked(rma_id: int) -> tuple[Order, ReturnRequest]:
     locked = return_for_update(rma_id)
     if locked is None:
@@ -150,41 +109,6 @@ def _lock_order(order_id: int) -> Order:
     if order is None:
         raise OrderNotFound()
     return order
-
-
-# --- Customer messages ------------------------------------------------------------------------------------
-
-RETURN_MESSAGES = ("return_approved", "return_rejected", "return_received", "refund_sent", "exchange_created")
-
-
-def _message(rma: ReturnRequest, kind: str) -> None:
-    """Tell the customer, in their language, in this transaction (sent by the task worker)."""
-    from orderloop.notifications.services import customer_message_queue
-
-    order = rma.order
-    if not order.customer_email:
-        return
-    language = order.customer_language or settings.LANGUAGE_CODE
-    with translation.override(language):
-        context = {
-            "rma": rma,
-            "order": order,
-            "shop_name": settings.ORDERLOOP.get("SHOP_NAME", ""),
-            "return_url": selectors.return_url(rma),
-            "refund": Money.of(rma.refund_amount, rma.currency).format(language),
-            "method": ReturnMethod(rma.method).label if rma.method in ReturnMethod.values else rma.method,
-        }
-        subject = render_to_string(f"returns/email/{kind}_subject.txt", context)
-        body = render_to_string(f"returns/email/{kind}.txt", context)
-    customer_message_queue(
-        order=order,
-        event_key=f"return:{rma.pk}:{kind}",
-        kind=kind,
-        recipient=order.customer_email,
-        language=language,
-        subject=subject,
-        body=body,
-    )
 
 
 # --- Policies ---------------------------------------------------------------------------------------------
@@ -460,18 +384,14 @@ def _create(
             for item in lines
         ]
     )
-    _event(
+    opened(
         rma,
-        kind=ReturnEventKind.OPENED,
         actor=actor,
-        to_status=status,
-        reason=channel,
-        data={
-            "lines": [
-                {"sku": order_lines[i.order_line_id].sku, "quantity": i.quantity, "reason": i.reason}
-                for i in lines
-            ]
-        },
+        channel=channel,
+        lines=[
+            {"sku": order_lines[i.order_line_id].sku, "quantity": i.quantity, "reason": i.reason}
+            for i in lines
+        ],
     )
     return rma
 
@@ -530,7 +450,7 @@ def return_open_for_refused(*, order_id: int, actor: Actor) -> ReturnRequest:
             note="",
             lines=lines,
         )
-        _move(rma, S.APPROVED, actor=actor, reason="refused at delivery")
+        move(rma, S.APPROVED, actor=actor, reason="refused at delivery")
         return rma
 
 
@@ -538,9 +458,8 @@ def return_open_for_refused(*, order_id: int, actor: Actor) -> ReturnRequest:
 
 
 def _approve(rma: ReturnRequest, *, actor: Actor, reason: str = "") -> None:
-    _move(rma, S.APPROVED, actor=actor, reason=reason)
+    move(rma, S.APPROVED, actor=actor, reason=reason)
     enqueue_with_transaction(tasks.create_return_label, rma_id=rma.pk)
-    _message(rma, "return_approved")
 
 
 def return_approve(*, rma_id: int, actor: Actor) -> ReturnRequest:
@@ -556,10 +475,8 @@ def return_reject(*, rma_id: int, actor: Actor, reason: str) -> ReturnRequest:
         raise InvalidInput(details={"reason": _("Tell the customer why.")})
     with transaction.atomic():
         order, rma = _locked(rma_id)
-        _move(rma, S.REJECTED, actor=actor, reason=reason)
         rma.rejection_reason = reason
-        rma.save(update_fields=["rejection_reason", "updated_at"])
-        _message(rma, "return_rejected")
+        move(rma, S.REJECTED, actor=actor, reason=reason)
         _order_after_return(order, actor=actor)
         return rma
 
@@ -572,7 +489,7 @@ def return_close(*, rma_id: int, actor: Actor, reason: str) -> ReturnRequest:
         raise InvalidInput(details={"reason": _("A reason is required.")})
     with transaction.atomic():
         order, rma = _locked(rma_id)
-        _move(rma, S.CLOSED, actor=actor, reason=reason)
+        move(rma, S.CLOSED, actor=actor, reason=reason)
         _order_after_return(order, actor=actor)
         return rma
 
@@ -652,12 +569,9 @@ def return_label_create(*, rma_id: int) -> ReturnRequest:
                 f"{rma.number}-{uuid.uuid4().hex[:12]}.pdf", ContentFile(label.pdf), save=False
             )
         rma.save()
-        _event(
-            rma,
-            kind=ReturnEventKind.LABEL,
-            actor=None,
-            data={"tracking_ref": rma.tracking_ref, "carrier": rma.carrier},
-        )
+        label_data = {"tracking_ref": rma.tracking_ref, "carrier": rma.carrier}
+        events.record("return.label_issued", rma.pk, {**subject(rma), **label_data})
+        timeline(rma, kind=ReturnEventKind.LABEL, actor=None, data=label_data)
         return rma
 
 
@@ -665,10 +579,15 @@ def return_mark_in_transit(*, rma_id: int, actor: Actor, tracking_ref: str = "")
     """The customer sent the parcel (staff by hand, or carrier tracking)."""
     with transaction.atomic():
         _order, rma = _locked(rma_id)
-        _move(rma, S.IN_TRANSIT, actor=actor, data={"tracking_ref": tracking_ref} if tracking_ref else None)
         if tracking_ref.strip():
             rma.tracking_ref = clean_text(tracking_ref, 100)
-            rma.save(update_fields=["tracking_ref", "updated_at"])
+        move(
+            rma,
+            S.IN_TRANSIT,
+            actor=actor,
+            data={"tracking_ref": tracking_ref} if tracking_ref else None,
+            payload={"tracking_ref": rma.tracking_ref},
+        )
         return rma
 
 
@@ -699,13 +618,12 @@ def return_receive(*, rma_id: int, actor: Actor, warehouse_code: str = "") -> Re
             if warehouse is None:
                 raise InvalidInput(details={"warehouse": _("Unknown warehouse.")})
             rma.warehouse = warehouse
-        _move(rma, S.RECEIVED, actor=actor)
+        RETURNS.check(rma.status, S.RECEIVED)
         now = timezone.now()
         terms = domain.PolicyTerms.from_json(rma.policy)
         rma.received_at = now
         rma.refund_due_at = domain.refund_due_at(now, terms.refund_due_days)
-        rma.save()
-        _message(rma, "return_received")
+        move(rma, S.RECEIVED, actor=actor)
         return rma
 
 
@@ -723,7 +641,7 @@ def return_add_note(*, rma_id: int, actor: Actor, text: str) -> ReturnEvent:
         raise InvalidInput(details={"text": _("This field is required.")})
     with transaction.atomic():
         _order, rma = _locked(rma_id)
-        return _event(rma, kind=ReturnEventKind.NOTE, actor=actor, reason=text)
+        return timeline(rma, kind=ReturnEventKind.NOTE, actor=actor, reason=text)
 
 
 # --- Inspection --------------------------------------------------------------------------------------------
@@ -812,10 +730,7 @@ def return_inspect(*, rma_id: int, items: Sequence[InspectionInput], actor: Acto
     Two inspectors at once: the second finds the return inspected already (409) and nothing is booked twice."""
     with transaction.atomic():
         order, rma = _locked(rma_id)
-        if not domain.can_move(rma.status, S.INSPECTED):
-            raise InvalidReturnTransition(
-                details={"from": rma.status, "to": S.INSPECTED, "allowed": domain.allowed_next(rma.status)}
-            )
+        RETURNS.check(rma.status, S.INSPECTED)
         lines = {line.pk: line for line in rma.lines.select_related("variant", "order_line")}
         errors: dict[str, str] = {}
         counted: dict[int, int] = defaultdict(int)
@@ -882,8 +797,8 @@ def return_inspect(*, rma_id: int, items: Sequence[InspectionInput], actor: Acto
                     "refund": refund,
                 }
             )
-        _event(rma, kind=ReturnEventKind.INSPECTION, actor=actor, data={"items": booked})
-        _move(rma, S.INSPECTED, actor=actor)
+        timeline(rma, kind=ReturnEventKind.INSPECTION, actor=actor, data={"items": booked})
+        move(rma, S.INSPECTED, actor=actor, payload={"items": booked})
         return rma
 
 
@@ -988,7 +903,7 @@ def return_refund_request(
     payments still hold), the payments' refund rows (card first), the credit note, status
     `refund_pending`. The return becomes `refunded` (the customer's email, the order's status) only when
     the money moved: the provider confirmed the card refund, or staff the bank transfer
-    (`return_bank_refund_confirm`) — payments tells us (`return_refunds_moved`). A refund by bank
+    (`return_bank_refund_confirm`), or the `refund.succeeded` event says so (returns/consumers.py). A refund by bank
     transfer (cash on delivery, transfers) goes to the IBAN and holder given here, or else to those the
     customer gave with the request."""
     from orderloop.payments.models import RefundStatus
@@ -996,14 +911,7 @@ def return_refund_request(
 
     with transaction.atomic():
         order, rma = _locked(rma_id)
-        if not domain.can_move(rma.status, S.REFUND_PENDING):
-            raise InvalidReturnTransition(
-                details={
-                    "from": rma.status,
-                    "to": S.REFUND_PENDING,
-                    "allowed": domain.allowed_next(rma.status),
-                }
-            )
+        RETURNS.check(rma.status, S.REFUND_PENDING)
         amount_off = _deduction(deduction, order.currency)
         reason = clean_text(deduction_reason, 255)
         if amount_off > 0 and not reason:
@@ -1033,15 +941,20 @@ def return_refund_request(
         rma.deduction_reason = reason
         rma.refund_amount = total
         rma.refund_ids = [row.pk for row in rows]
-        _move(
+        move(
             rma,
             S.REFUND_PENDING,
             actor=actor,
             reason=reason,
             data={"amount": str(total), "refunds": rma.refund_ids},
+            payload={
+                "refund": money(total, order.currency),
+                "refund_ids": rma.refund_ids,
+                "by_transfer": by_transfer,
+            },
         )
         _credit_note_issue(rma, quote, total=total, settlement="refund", actor=actor)
-        _event(
+        timeline(
             rma,
             kind=ReturnEventKind.REFUND,
             actor=actor,
@@ -1056,9 +969,10 @@ def return_refund_request(
 
 
 def return_refunds_moved(*, order_id: int, actor: Actor) -> list[ReturnRequest]:
-    """A refund of the order changed status (the payments area calls this inside its transaction, the
-    order row locked): each `refund_pending` return whose refunds have all reached the customer becomes
-    `refunded`, the customer gets the "refunded" email, and the order follows its returns."""
+    """A refund of the order reached the customer (`refund.succeeded`, consumed in returns/consumers.py;
+    or this area's own confirm and send paths, in their transaction): each `refund_pending` return whose
+    refunds have all succeeded becomes `refunded` (`return.refunded`: notifications send the "refunded"
+    email), and the order follows its returns. Does nothing a second time."""
     done: list[ReturnRequest] = []
     with transaction.atomic():
         waiting = ReturnRequest.objects.filter(order_id=order_id, status=S.REFUND_PENDING)
@@ -1067,8 +981,13 @@ def return_refunds_moved(*, order_id: int, actor: Actor) -> list[ReturnRequest]:
             if rma.status != S.REFUND_PENDING or not selectors.refunds_succeeded(rma):
                 continue
             rma.refunded_at = timezone.now()
-            _move(rma, S.REFUNDED, actor=actor, data={"amount": str(rma.refund_amount)})
-            _message(rma, "refund_sent")
+            move(
+                rma,
+                S.REFUNDED,
+                actor=actor,
+                data={"amount": str(rma.refund_amount)},
+                payload={"refund": money(rma.refund_amount, rma.currency)},
+            )
             done.append(rma)
         if done:
             _order_after_return(_lock_order(order_id), actor=actor)
@@ -1087,6 +1006,8 @@ def return_refund_send(*, rma_id: int) -> ReturnRequest:
     for refund in selectors.refund_rows(rma):
         if refund.status == RefundStatus.PROCESSING and not refund.provider_reference:
             refund_send(refund_id=refund.pk)
+    # The provider may have confirmed at once: refunded now, not when the event is consumed.
+    return_refunds_moved(order_id=rma.order_id, actor=None)
     return ReturnRequest.objects.get(pk=rma_id)
 
 
@@ -1113,7 +1034,8 @@ def return_refund(
 
 def return_bank_refund_confirm(*, rma_id: int, actor: Actor, reference: str) -> ReturnRequest:
     """Staff made the bank transfer to the customer's IBAN: the return's waiting refunds are paid, all
-    in one transaction; the return becomes `refunded` and the customer is told (`return_refunds_moved`)."""
+    in one transaction; the return becomes `refunded` and the customer is told (`return_refunds_moved`, in
+    this transaction, so the answer already shows it)."""
     from orderloop.payments.models import RefundStatus
     from orderloop.payments.services import refund_confirm
 
@@ -1125,11 +1047,12 @@ def return_bank_refund_confirm(*, rma_id: int, actor: Actor, reference: str) -> 
         pending = [r for r in selectors.refund_rows(rma) if r.status == RefundStatus.PENDING]
         if not pending:
             raise InvalidReturnTransition(details={"refunds": _("No refund awaits a bank transfer.")})
-        _event(
+        timeline(
             rma, kind=ReturnEventKind.REFUND, actor=actor, reason=reference, data={"bank_transfer": reference}
         )
         for refund in pending:
             refund_confirm(refund_id=refund.pk, actor=actor, reference=reference)
+        return_refunds_moved(order_id=rma.order_id, actor=actor)
     return ReturnRequest.objects.select_related("order").get(pk=rma_id)
 
 
@@ -1146,7 +1069,7 @@ def return_set_bank_details(*, rma_id: int, actor: Actor, bank_iban: str, bank_h
         before = rma.bank_iban
         rma.bank_iban, rma.bank_holder = iban, holder
         rma.save(update_fields=["bank_iban", "bank_holder", "updated_at"])
-        _event(
+        timeline(
             rma,
             kind=ReturnEventKind.BANK_DETAILS,
             actor=actor,
@@ -1206,10 +1129,7 @@ def return_exchange_request(*, rma_id: int, items: Sequence[ExchangeItem], actor
             Variant.objects.filter(sku__in=skus).values_list("id", flat=True)
         )
         order, rma = _locked(rma_id)
-        if not domain.can_move(rma.status, S.EXCHANGED):
-            raise InvalidReturnTransition(
-                details={"from": rma.status, "to": S.EXCHANGED, "allowed": domain.allowed_next(rma.status)}
-            )
+        RETURNS.check(rma.status, S.EXCHANGED)
         quote = selectors.refund_quote(rma)
         value = quote.quote.due
         terms = domain.PolicyTerms.from_json(rma.policy)
@@ -1270,7 +1190,7 @@ def return_exchange_request(*, rma_id: int, items: Sequence[ExchangeItem], actor
         rma.refund_ids = [row.pk for row in rows]
         rma.exchange_order = replacement
         rma.refunded_at = timezone.now()
-        _move(
+        move(
             rma,
             S.EXCHANGED,
             actor=actor,
@@ -1280,10 +1200,15 @@ def return_exchange_request(*, rma_id: int, items: Sequence[ExchangeItem], actor
                 "refund": str(split.refund),
                 "due": str(split.due),
             },
+            payload={
+                "replacement_order": replacement.number,
+                "credit": money(split.credit, order.currency),
+                "refund": money(split.refund, order.currency),
+                "due": money(split.due, replacement.currency),
+            },
         )
         if value > 0:
             _credit_note_issue(rma, quote, total=value, settlement="exchange", actor=actor)
-        _message(rma, "exchange_created")
         _order_after_return(order, actor=actor)
         return rma
 
@@ -1323,12 +1248,9 @@ def return_mark_refund_overdue(*, rma_id: int, now: datetime) -> int | None:
             return None
         rma.refund_overdue_at = now
         rma.save(update_fields=["refund_overdue_at", "updated_at"])
-        _event(
-            rma,
-            kind=ReturnEventKind.SLA_OVERDUE,
-            actor=None,
-            data={"due": rma.refund_due_at.isoformat() if rma.refund_due_at else ""},
-        )
+        due = rma.refund_due_at.isoformat() if rma.refund_due_at else ""
+        events.record("return.refund_overdue", rma.pk, {**subject(rma), "due_at": due})
+        timeline(rma, kind=ReturnEventKind.SLA_OVERDUE, actor=None, data={"due": due})
         created = notify_staff(
             recipients=_sla_recipients(order),
             kind=SLA_NOTIFICATION_KIND,
