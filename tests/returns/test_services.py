@@ -31,7 +31,6 @@ from orderloop.returns.errors import (
 )
 from orderloop.returns.models import CreditNote, ImmutableCreditNote, ReturnEvent, ReturnRequest, ReturnStatus
 from orderloop.returns.services import InspectionInput, LineInput, PolicyInput
-
 from tests.conftest import run_tasks
 
 from .conftest import ship

@@ -62,18 +62,18 @@ REFUND_MEANINGS = {
     RefundStatus.CANCELLED: "A refund that awaited confirmation was dropped.",
 }
 
-for _status in PaymentStatus:
+for _payment_status in PaymentStatus:
     define(
-        f"payment.{_status.value}",
+        f"payment.{_payment_status.value}",
         subject="payment",
         payload=PaymentChanged,
-        description=PAYMENT_MEANINGS[_status],
+        description=PAYMENT_MEANINGS[_payment_status],
     )
 
-for _status in RefundStatus:
+for _refund_status in RefundStatus:
     define(
-        f"refund.{_status.value}",
+        f"refund.{_refund_status.value}",
         subject="refund",
         payload=RefundChanged,
-        description=REFUND_MEANINGS[_status],
+        description=REFUND_MEANINGS[_refund_status],
     )

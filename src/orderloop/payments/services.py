@@ -41,7 +41,6 @@ from orderloop.orders.models import Order, OrderStatus, PaymentKind
 from orderloop.orders.services import Actor, order_transition
 
 from . import domain, selectors, tasks
-from .transitions import payment_created, payment_move, refund_created, refund_move
 from .adapters import provider_for
 from .adapters.base import ProviderEvent, ProviderPayment
 from .adapters.stripe_card import StripeCardProvider
@@ -71,6 +70,7 @@ from .models import (
     WebhookEvent,
     WebhookOutcome,
 )
+from .transitions import payment_created, payment_move, refund_created, refund_move
 
 logger = logging.getLogger(__name__)
 

@@ -103,4 +103,3 @@ def refund_move(refund: Refund, to: str, order: Order, *, provider: str, actor: 
         data=refund_data(refund, order, provider=provider),
         update_fields=REFUND_FIELDS,
     )
-

@@ -121,5 +121,10 @@ def opened(rma: ReturnRequest, *, actor: Any, channel: str, lines: list[dict[str
         sequence=1,
     )
     timeline(
-        rma, kind=ReturnEventKind.OPENED, actor=actor, to_status=rma.status, reason=channel, data={"lines": lines}
+        rma,
+        kind=ReturnEventKind.OPENED,
+        actor=actor,
+        to_status=rma.status,
+        reason=channel,
+        data={"lines": lines},
     )
