@@ -111,6 +111,7 @@ def test_a_card_refund_is_pending_until_stripe_confirms_it(card_delivered: Any, 
     fake_stripe.refunds[refund.provider_reference]["status"] = "succeeded"
     answer = _post_charge_refunded(fake_stripe, order.payments.get().provider_reference)
     assert answer.status_code == 200 and answer.json()["outcome"] == "processed"
+    run_tasks()  # returns consume `refund.succeeded`, notifications `return.refunded`
     rma.refresh_from_db()
     assert rma.status == ReturnStatus.REFUNDED and _refund_emails(rma) == 1
     assert _status(order) == OrderStatus.RETURNED  # the only unit is back
