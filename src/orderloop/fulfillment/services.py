@@ -22,8 +22,10 @@ from django.db.models import F, Max, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from orderloop.core import events
 from orderloop.core.actors import actor_id as _actor_id
 from orderloop.core.errors import InvalidInput
+from orderloop.core.statemachine import StateMachine
 from orderloop.inventory.models import StockLevel, Warehouse
 from orderloop.orders import locks as order_locks
 from orderloop.orders import shortpick
@@ -107,8 +109,45 @@ def _event(
     )
 
 
+def _status_refused(*, details: dict[str, Any]) -> InvalidInput:
+    """A wave or pick list asked to move where its table does not go (422, as before the spine)."""
+    return InvalidInput(
+        details={
+            "status": _("%(current)s → %(to)s is not allowed.")
+            % {"current": details["from"], "to": details["to"]}
+        }
+    )
+
+
+# The status machines (domain.py's tables): each move appends the domain event `<subject>.<to>`
+# (fulfillment/event_types.py) beside the readable FulfilmentEvent timeline.
+WAVE_MACHINE = StateMachine(subject="wave", transitions=domain.WAVE_TRANSITIONS, error=_status_refused)
+PICK_LIST_MACHINE = StateMachine(
+    subject="pick_list", transitions=domain.PICK_LIST_TRANSITIONS, error=_status_refused
+)
+PARCEL_MACHINE = StateMachine(
+    subject="parcel", transitions=domain.PARCEL_TRANSITIONS, error=InvalidParcelTransition
+)
+
+
+def _wave_facts(wave: Wave) -> dict[str, Any]:
+    return {"number": wave.number, "warehouse": wave.warehouse.code}
+
+
+def _pick_list_facts(pick_list: PickList) -> dict[str, Any]:
+    return {"code": pick_list.code, "wave": pick_list.wave.number, "warehouse": pick_list.wave.warehouse.code}
+
+
+def _parcel_facts(parcel: Parcel) -> dict[str, Any]:
+    return {
+        "number": parcel.number,
+        "order_id": parcel.order_id,
+        "order_number": parcel.order.number,
+        "warehouse": parcel.warehouse.code,
+    }
+
+
 def _move(
-    table: dict[str, frozenset[str]],
     row: Wave | PickList | Parcel,
     to: str,
     *,
@@ -116,21 +155,38 @@ def _move(
     reason: str = "",
     fields: Sequence[str] = (),
     data: dict[str, Any] | None = None,
+    event_data: dict[str, Any] | None = None,
+    event_type: str | None = None,
 ) -> None:
-    """Move a locked wave, pick list or parcel along its table and append the event."""
+    """Move a locked wave, pick list or parcel along its machine (the domain event) and append the
+    timeline row. `data` goes on the timeline, `event_data` into the domain event's payload."""
     current = row.status
-    if not domain.can_move(table, current, to):
-        if isinstance(row, Parcel):
-            raise InvalidParcelTransition(details={"from": current, "to": to})
-        raise InvalidInput(
-            details={"status": _("%(current)s → %(to)s is not allowed.") % {"current": current, "to": to}}
-        )
-    row.status = to
-    update = ["status", *fields]
+    update = list(fields)
     if hasattr(row, "status_changed_at"):
         row.status_changed_at = timezone.now()
         update.append("status_changed_at")
-    row.save(update_fields=update)
+    if isinstance(row, Wave):
+        WAVE_MACHINE.move(row, to, actor=actor, update_fields=update, data=_wave_facts(row))
+    elif isinstance(row, PickList):
+        PICK_LIST_MACHINE.move(
+            row,
+            to,
+            actor=actor,
+            update_fields=update,
+            data={**_pick_list_facts(row), "picker": row.picker.get_username() if row.picker else ""},
+        )
+    else:
+        PARCEL_MACHINE.move(
+            row,
+            to,
+            actor=actor,
+            update_fields=update,
+            event_type=event_type,
+            data={
+                **_parcel_facts(row),
+                **(event_data if event_data is not None else {"reason": reason[:255]}),
+            },
+        )
     _event(
         EventKind.STATUS_CHANGE,
         actor=actor,
@@ -323,6 +379,47 @@ def wave_release(
                 "placed_before": placed_before.isoformat() if placed_before else None,
             },
         )
+        units_of: dict[int, int] = defaultdict(int)
+        for pick_list, planned in zip(pick_lists, plan.pick_lists, strict=True):
+            units_of[pick_list.pk] = sum(item.quantity for item in planned.items)
+        order_numbers_of = dict(Order.objects.filter(pk__in=list(plan.totes)).values_list("id", "number"))
+        events.record_many(
+            [
+                events.NewEvent(
+                    type="wave.released",
+                    subject_id=wave.pk,
+                    sequence=1,
+                    actor=actor,
+                    data={
+                        **_wave_facts(wave),
+                        "method": method,
+                        "orders": [order_numbers_of[order_id] for order_id in plan.totes],
+                        "pick_lists": [pick_list.code for pick_list in pick_lists],
+                        "units": sum(item.quantity for item in items),
+                        "delivery_methods": codes,
+                        "placed_before": placed_before.isoformat() if placed_before else None,
+                    },
+                ),
+                *(
+                    events.NewEvent(
+                        type="pick_list.created",
+                        subject_id=pick_list.pk,
+                        sequence=1,
+                        actor=actor,
+                        data={
+                            "code": pick_list.code,
+                            "wave": wave.number,
+                            "warehouse": warehouse.code,
+                            "status": PickListStatus.OPEN,
+                            "batch": pick_list.batch,
+                            "zone": pick_list.zone,
+                            "units": units_of[pick_list.pk],
+                        },
+                    )
+                    for pick_list in pick_lists
+                ),
+            ]
+        )
         return wave
 
 
@@ -354,6 +451,12 @@ def pick_list_claim(*, pick_list_id: int, actor: Actor) -> PickList:
             pick_list.picker_id = _actor_id(actor)
             pick_list.save(update_fields=["picker"])
             _event(EventKind.CLAIMED, actor=actor, pick_list=pick_list, wave=pick_list.wave)
+            events.record(
+                "pick_list.claimed",
+                pick_list.pk,
+                {**_pick_list_facts(pick_list), "picker": actor.get_username() if actor else ""},
+                actor=actor,
+            )
         return pick_list
 
 
@@ -393,24 +496,21 @@ def _after_picking(pick_list: PickList, *, actor: Actor, picked_now: bool) -> No
     if picked_now and pick_list.status == PickListStatus.OPEN:
         pick_list.started_at = now
         _move(
-            domain.PICK_LIST_TRANSITIONS,
             pick_list,
             PickListStatus.IN_PROGRESS,
             actor=actor,
             fields=["started_at"],
         )
     if picked_now and wave.status == WaveStatus.RELEASED:
-        _move(domain.WAVE_TRANSITIONS, wave, WaveStatus.PICKING, actor=actor)
+        _move(wave, WaveStatus.PICKING, actor=actor)
     if not _still_to_pick(PickTask.objects.filter(pick_list=pick_list)).exists():
         pick_list.finished_at = now
-        _move(
-            domain.PICK_LIST_TRANSITIONS, pick_list, PickListStatus.DONE, actor=actor, fields=["finished_at"]
-        )
+        _move(pick_list, PickListStatus.DONE, actor=actor, fields=["finished_at"])
         if (
             not wave.pick_lists.exclude(status=PickListStatus.DONE).exists()
             and wave.status != WaveStatus.PICKED
         ):
-            _move(domain.WAVE_TRANSITIONS, wave, WaveStatus.PICKED, actor=actor)
+            _move(wave, WaveStatus.PICKED, actor=actor)
     _maybe_close_wave(wave, actor=actor)
 
 
@@ -594,6 +694,23 @@ def pick_short(
                     "backordered": outcome.backordered,
                 },
             )
+            events.record(
+                "pick_list.short_picked",
+                pick_list.pk,
+                {
+                    **_pick_list_facts(pick_list),
+                    "order_id": task.tote.order_id,
+                    "order_number": task.tote.order.number,
+                    "sku": task.variant.sku,
+                    "bin": task.bin_code,
+                    "tote": task.tote.code,
+                    "short": missing,
+                    "reallocated": [{"warehouse": c, "quantity": u} for c, _s, u in outcome.reallocated],
+                    "backordered": outcome.backordered,
+                    "reason": (reason or "")[:255],
+                },
+                actor=actor,
+            )
         result.reallocated = sorted(reallocated.items())
         _after_picking(pick_list, actor=actor, picked_now=found > 0)
         for order_id in order_ids:
@@ -610,7 +727,7 @@ def _maybe_close_wave(wave: Wave, *, actor: Actor) -> None:
         wave.status == WaveStatus.PICKED
         and not wave.totes.filter(is_open=True).exclude(order__status=S.CANCELLED).exists()
     ):
-        _move(domain.WAVE_TRANSITIONS, wave, WaveStatus.CLOSED, actor=actor)
+        _move(wave, WaveStatus.CLOSED, actor=actor)
 
 
 def _settle_order(order_id: int, *, actor: Actor) -> None:
@@ -716,6 +833,17 @@ def parcel_open(*, order_id: int, warehouse_code: str, actor: Actor) -> Parcel:
             reason="opened",
             data={"suggested_box": view.suggested_box.code if view.suggested_box else None},
         )
+        events.record(
+            "parcel.opened",
+            parcel.pk,
+            {
+                **_parcel_facts(parcel),
+                "status": ParcelStatus.OPEN,
+                "suggested_box": view.suggested_box.code if view.suggested_box else None,
+            },
+            actor=actor,
+            sequence=1,
+        )
         return parcel
 
 
@@ -796,6 +924,12 @@ def parcel_scan(*, parcel_id: int, code: str, actor: Actor) -> PackScanResult:
                 reason=outcome,
                 data={"code": text, "sku": result.sku},
             )
+            events.record(
+                "parcel.mispicked",
+                parcel.pk,
+                {**_parcel_facts(parcel), "code": text, "sku": result.sku, "outcome": outcome},
+                actor=actor,
+            )
         return result
 
 
@@ -827,8 +961,8 @@ def parcel_pack(*, parcel_id: int, box_code: str, weight_g: int, actor: Actor) -
         parcel.weight_g = weight_g
         parcel.packed_by_id = _actor_id(actor)
         parcel.packed_at = timezone.now()
+        lines = list(parcel.lines.order_by("id").values_list("line__sku", "quantity"))
         _move(
-            domain.PARCEL_TRANSITIONS,
             parcel,
             ParcelStatus.PACKED,
             actor=actor,
@@ -837,7 +971,13 @@ def parcel_pack(*, parcel_id: int, box_code: str, weight_g: int, actor: Actor) -
                 "box": box.code,
                 "suggested_box": parcel.suggested_box.code if parcel.suggested_box else None,
                 "weight_g": weight_g,
-                "lines": list(parcel.lines.values_list("line__sku", "quantity")),
+                "lines": lines,
+            },
+            event_data={
+                "box": box.code,
+                "suggested_box": parcel.suggested_box.code if parcel.suggested_box else None,
+                "weight_g": weight_g,
+                "lines": [{"sku": sku, "quantity": quantity} for sku, quantity in lines],
             },
         )
         _settle_order(order.pk, actor=actor)
@@ -848,7 +988,7 @@ def parcel_cancel(*, parcel_id: int, actor: Actor, reason: str = "") -> Parcel:
     """Put an open parcel aside: its items go back to the tote and are scanned into another parcel."""
     with transaction.atomic():
         _order, parcel = _locked_parcel(parcel_id)
-        _move(domain.PARCEL_TRANSITIONS, parcel, ParcelStatus.CANCELLED, actor=actor, reason=reason)
+        _move(parcel, ParcelStatus.CANCELLED, actor=actor, reason=reason)
         return parcel
 
 
@@ -860,7 +1000,7 @@ def parcel_reopen(*, parcel_id: int, actor: Actor, reason: str = "") -> Parcel:
             raise ParcelNotOpen(
                 _("Another parcel of this order is open; pack it first."), details={"parcel": parcel.number}
             )
-        _move(domain.PARCEL_TRANSITIONS, parcel, ParcelStatus.OPEN, actor=actor, reason=reason)
+        _move(parcel, ParcelStatus.OPEN, actor=actor, reason=reason, event_type="parcel.reopened")
         if order.status == S.PACKED:
             order_transition(order_id=order.pk, to=S.PICKING, actor=actor, reason="parcel_reopened")
         return parcel

@@ -30,9 +30,11 @@ from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from orderloop.core import events
 from orderloop.core.actors import actor_id as _actor_id
 from orderloop.core.errors import DomainError, InvalidInput, PermissionDeniedError
 from orderloop.core.i18n import names_validated
+from orderloop.core.statemachine import StateMachine
 from orderloop.core.text import clean_text
 from orderloop.fulfillment import locks as fulfilment_locks
 from orderloop.fulfillment.models import Parcel, ParcelLine, ParcelStatus, Tote
@@ -92,11 +94,9 @@ RECONCILE = "shipping.reconcile_cod"
 COD_READ = "shipping.view_codcollection"
 IMPORT_POINTS = "shipping.import_pickup_points"
 
-PARCEL_SHIPPED = "parcel_shipped"
-PARCEL_READY = "parcel_ready_for_pickup"
-PARCEL_DELIVERED = "parcel_delivered"
-NOTIFY_ON = {S.HANDED_OVER: PARCEL_SHIPPED, S.READY_FOR_PICKUP: PARCEL_READY, S.DELIVERED: PARCEL_DELIVERED}
-DELIVERY_FAILED = "delivery_failed"
+# The shipment's status machine: the stages of domain.py as a table; each move appends the domain event
+# `shipment.<status>` (shipping/event_types.py) next to the readable ShipmentEvent timeline.
+MACHINE = StateMachine(subject="shipment", transitions=domain.TRANSITIONS, error=InvalidShipmentTransition)
 
 
 def _has_perm(actor: Actor, perm: str) -> bool:
@@ -296,7 +296,27 @@ def shipment_create(
                 )
         except IntegrityError as exc:
             raise ParcelAlreadyShipped(details={"parcel": parcel.number}) from exc
-        _event(shipment, status=S.DRAFT, source=EventSource.STAFF, key="created", actor=actor, applied=True)
+        now = timezone.now()
+        _event(
+            shipment,
+            status=S.DRAFT,
+            source=EventSource.STAFF,
+            key="created",
+            actor=actor,
+            occurred_at=now,
+            applied=True,
+        )
+        events.record(
+            "shipment.created",
+            shipment.pk,
+            {
+                **_facts(order, shipment, source=EventSource.STAFF, when=now),
+                "status": S.DRAFT,
+                "cash_on_delivery": {"amount": str(shipment.cod_amount), "currency": shipment.currency},
+            },
+            actor=actor,
+            sequence=1,
+        )
         return shipment
 
 
@@ -696,10 +716,9 @@ def _apply(
     )
     if event is None or not moves:
         return False
-    shipment.status = status
     shipment.status_changed_at = timezone.now()
     shipment.status_event_at = when
-    fields = ["status", "status_changed_at", "status_event_at"]
+    fields = ["status_changed_at", "status_event_at"]
     if status == S.DELIVERED:
         shipment.delivered_at = when
         fields.append("delivered_at")
@@ -713,15 +732,92 @@ def _apply(
         if next_attempt:
             shipment.estimated_delivery = date.fromisoformat(str(next_attempt))
             fields.append("estimated_delivery")
-    shipment.save(update_fields=fields)
+    MACHINE.move(
+        shipment,
+        status,
+        actor=actor,
+        update_fields=fields,
+        data={
+            **_facts(order, shipment, source=source, when=when),
+            **_status_data(shipment, status, description=description, location=location, data=data or {}),
+        },
+    )
+    # The customer's emails about it are a consumer of the event (notifications/reactions/shipping.py).
     _sync_order(order, shipment, actor=actor)
-    kind = NOTIFY_ON.get(ShipmentStatus(status))
-    if kind:
-        _notify(order, shipment, kind)
-    if status == S.FAILED_ATTEMPT:
-        # One email per failed attempt (a second failure is news again).
-        _notify(order, shipment, DELIVERY_FAILED, key=f"{DELIVERY_FAILED}:{shipment.pk}:{event.pk}")
     return True
+
+
+def _facts(order: Order, shipment: Shipment, *, source: str, when: datetime) -> dict[str, Any]:
+    """What every shipment event says about the parcel (event_types.ShipmentFacts)."""
+    point = shipment.pickup_point
+    return {
+        "order_id": order.pk,
+        "order_number": order.number,
+        "parcel_number": shipment.parcel.number,
+        "carrier": shipment.carrier.code,
+        "carrier_name": shipment.carrier.name,
+        "service": shipment.service.code,
+        "tracking_number": shipment.tracking_number,
+        "tracking_url": shipment.tracking_url,
+        "pickup_point": {
+            "label": point.label,
+            "number": point.number,
+            "city": point.city,
+            "postal_code": point.postal_code,
+            "country": point.country,
+            "opening_hours": point.opening_hours,
+        }
+        if point is not None
+        else None,
+        "source": source,
+        "happened_at": when.isoformat(),
+    }
+
+
+def _status_data(
+    shipment: Shipment, status: str, *, description: str, location: str, data: dict[str, Any]
+) -> dict[str, Any]:
+    """The fields of the status's own event type (event_types.py), from what the move knows."""
+    extra: dict[str, Any] = {}
+    if status == S.LABEL_CREATED:
+        return {
+            "estimated_delivery": shipment.estimated_delivery.isoformat()
+            if shipment.estimated_delivery
+            else None
+        }
+    if status == S.HANDED_OVER:
+        return {
+            "manifest": shipment.manifest.number if shipment.manifest else "",
+            "courier": shipment.courier.get_username() if shipment.courier else "",
+            "delivery_date": shipment.delivery_date.isoformat() if shipment.delivery_date else None,
+        }
+    if status == S.CANCELLED:
+        return {"reason": clean_text(description, 255)}
+    if status in {S.IN_TRANSIT, S.AT_HUB, S.READY_FOR_PICKUP, S.OUT_FOR_DELIVERY}:
+        extra = {"location": clean_text(location, 200), "description": clean_text(description, 255)}
+    elif status == S.FAILED_ATTEMPT:
+        extra = {
+            "reason": shipment.failure_reason or FailureReason.OTHER,
+            "note": shipment.failure_note,
+            "attempt": ShipmentEvent.objects.filter(
+                shipment=shipment, status=S.FAILED_ATTEMPT, applied=True
+            ).count(),
+            "next_attempt": data.get("next_attempt"),
+            "location": clean_text(location, 200),
+        }
+    elif status == S.DELIVERED:
+        cash = data.get("cash_collected")
+        extra = {
+            "cash_collected": {"amount": str(cash), "currency": shipment.currency} if cash else None,
+            "location": clean_text(location, 200),
+        }
+    elif status == S.RETURNED_TO_SENDER:
+        extra = {
+            "reason": str(data.get("reason") or ""),
+            "note": str(data.get("note") or "") or clean_text(description, 255),
+            "location": clean_text(location, 200),
+        }
+    return extra
 
 
 def _all_units_shipped(order: Order) -> bool:
@@ -780,24 +876,6 @@ def _returned_to_sender(order: Order, shipment: Shipment, *, actor: Actor) -> No
         actor=actor,
         text=_("Parcel %(number)s is returning to the sender: return %(rma)s is open for it.")
         % {"number": shipment.tracking_number or shipment.parcel.number, "rma": rma.number},
-    )
-
-
-def _notify(order: Order, shipment: Shipment, kind: str, *, key: str = "") -> None:
-    """Queue the customer's email (rendered later by notifications/emails.py), once per shipment and kind
-    (or once per `key`)."""
-    if not order.customer_email:
-        return
-    from orderloop.notifications.services import customer_message_queue
-
-    customer_message_queue(
-        order=order,
-        event_key=key or f"{kind}:{shipment.pk}",
-        kind=kind,
-        recipient=order.customer_email,
-        language=order.customer_language,
-        subject="",
-        body="",
     )
 
 
