@@ -12,6 +12,7 @@ order after picking or packing), packing. Callers import from `orderloop.fulfill
 
 from __future__ import annotations
 
+from .. import domain  # the rules these services follow, as `services.domain` before the split
 from .common import (
     MAX_BATCH_SIZE,
     MAX_WAVE_ORDERS,
@@ -38,6 +39,7 @@ __all__ = [
     "PickScanResult",
     "S",
     "ShortPickResult",
+    "domain",
     "parcel_cancel",
     "parcel_open",
     "parcel_pack",
