@@ -207,7 +207,7 @@ def _delivery_failed(order: Order, language: str) -> RenderedEmail:
 PARCEL_SHIPPED = "parcel_shipped"
 PARCEL_READY_FOR_PICKUP = "parcel_ready_for_pickup"
 PARCEL_DELIVERED = "parcel_delivered"
-# The shipment status each parcel email reports (shipping/services.py queues them).
+# The shipment status each parcel email reports (queued by notifications/reactions/shipping.py).
 _PARCEL_STATUS = {
     PARCEL_SHIPPED: ("handed_over", "in_transit", "at_hub", "out_for_delivery"),
     PARCEL_READY_FOR_PICKUP: ("ready_for_pickup",),
