@@ -109,6 +109,16 @@ def transition_blocker(*, current: str, to: str, on_hold: bool, backordered: boo
     return None
 
 
+def allowed_now(current: str, *, on_hold: bool) -> list[str]:
+    """The statuses an order may move to right now: the table's moves less those a hold forbids (a held
+    order is not offered a confirmation or a warehouse step that the service would refuse)."""
+    return [
+        to
+        for to in allowed_next(current)
+        if transition_blocker(current=current, to=to, on_hold=on_hold, backordered=False) != "order_on_hold"
+    ]
+
+
 def priority_for(*, delivery_kind: str, requested: str) -> str:
     """An express delivery method makes the order express, whichever channel placed it (web, phone,
     marketplace import, API); any other method keeps the priority asked for."""
