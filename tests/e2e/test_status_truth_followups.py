@@ -123,3 +123,37 @@ def test_changing_the_delivery_method_moves_the_promised_day_everywhere(
         expect(customer.get_by_test_id("promise")).to_contain_text("December 8, 2026")
     finally:
         context.close()
+
+
+@pytest.mark.parametrize(
+    ("locale", "wave", "packed"),
+    [
+        ("uk-UA", "Хвиля збирання W1", "Усі посилки запаковано"),
+        ("ar", "موجة الانتقاء W1", "تم تغليف جميع الطرود"),
+        ("en-US", "Pick wave W1", "All parcels packed"),
+    ],
+)
+def test_the_order_timeline_gives_reasons_in_words(
+    browser: Any, live_server: Any, shirt: Variant, locale: str, wave: str, packed: str
+) -> None:
+    order = place()
+    services.order_confirm(order_id=order.pk, actor=None)
+    # What the warehouse's services record: the wave that took the order, then all parcels packed.
+    services.order_transition(order_id=order.pk, to="picking", actor=None, reason="wave W1")
+    services.order_transition(order_id=order.pk, to="packed", actor=None, reason="all_parcels_packed")
+    context = browser.new_context(base_url=live_server.url, locale=locale)
+    try:
+        page = context.new_page()
+        page.goto("/login/")
+        page.fill("#id_username", "olha")
+        page.fill("#id_password", "truth-pass-1")
+        page.click("button[type=submit].primary")
+        page.wait_for_url(lambda url: "/login/" not in url)
+        page.goto(f"/orders/{order.number}/")
+        reasons = page.locator("#timeline .event-reason")
+        expect(reasons).to_have_count(2)
+        assert reasons.all_inner_texts() == [wave, packed]
+        # The stored codes stay codes (reports and the API read them).
+        expect(reasons.nth(1)).to_have_attribute("data-code", "all_parcels_packed")
+    finally:
+        context.close()

@@ -69,7 +69,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.RETURN_REQUESTED: frozenset({S.RETURNED, S.PARTIALLY_RETURNED, S.COMPLETED}),
     # Another return for the units kept, or closed when the return window is over.
     S.PARTIALLY_RETURNED: frozenset({S.RETURN_REQUESTED, S.COMPLETED}),
-    S.COMPLETED: frozenset(),
+    # Closed for the warehouse; a return within the return window still reopens it, so a completed
+    # order whose units come back reads `returned` or `partially_returned`, not `completed`.
+    S.COMPLETED: frozenset({S.RETURN_REQUESTED}),
     S.RETURNED: frozenset(),
     S.CANCELLED: frozenset(),
     S.REFUSED: frozenset(),

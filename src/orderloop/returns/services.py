@@ -477,7 +477,7 @@ def _create(
 
 
 def _order_returning(order: Order, *, actor: Actor, reason: str) -> None:
-    if order.status in {OrderStatus.DELIVERED, OrderStatus.PARTIALLY_RETURNED}:
+    if order.status in {OrderStatus.DELIVERED, OrderStatus.PARTIALLY_RETURNED, OrderStatus.COMPLETED}:
         order_transition(
             order_id=order.pk, to=OrderStatus.RETURN_REQUESTED, actor=actor, reason=f"return {reason}"
         )
