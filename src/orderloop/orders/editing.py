@@ -468,6 +468,7 @@ def _write(plan: _Plan, *, actor: Actor, reason: str) -> Order:
     """Write a plan: stock (with its ledger rows), allocations, lines, the order's fields and totals, the
     `edit` event, and `awaiting_stock` when units were backordered."""
     order = plan.order
+    promise_before = services.promise_inputs(order)
     by_id = {line.pk: line for line in plan.lines}
     stock_changes = _apply(order, plan.ops, actor=actor, rows=plan.rows)
     allocations = {a.pk: a for line in plan.lines for a in line.allocations.all()}
@@ -563,6 +564,10 @@ def _write(plan: _Plan, *, actor: Actor, reason: str) -> Order:
         data["totals"] = {"from": totals_before, "to": totals_after}
     if plan.backordered_now:
         data["backordered"] = sum(plan.backordered_now.values())
+    # One promised date: recomputed when the edit changed what it is worked out from.
+    promised = services.order_promise_refresh(order, before=promise_before)
+    if promised is not None:
+        data["promised_date"] = promised
     services._event(order, kind=EventKind.EDIT, actor=actor, reason=reason, data=data)
     services._record_edit(
         order,
@@ -912,6 +917,7 @@ def order_line_move_allocation(
         short["lines"][0]["available"] = rows[target_stock_id].available
         if rows[target_stock_id].available < quantity:
             raise InsufficientStock(details=short)
+        promise_before = services.promise_inputs(order)
         ops = _StockOps()
         ops.releases[(source.stock_id, line.pk)] = quantity
         ops.reserves[(target_stock_id, line.pk)] = quantity
@@ -937,12 +943,15 @@ def order_line_move_allocation(
             }
         ]
         services._record_edit(order, actor=actor, reason=reason, changes=changes)
+        # Another warehouse may hand the parcel over on another day: the promise follows.
+        promised = services.order_promise_refresh(order, before=promise_before)
         services._event(
             order,
             kind=EventKind.EDIT,
             actor=actor,
             reason=reason,
             data={
+                **({"promised_date": promised} if promised is not None else {}),
                 "changes": changes,
                 "stock": [
                     {"warehouse": source.warehouse.code, "stock_id": source.stock_id, "reserved": -quantity},

@@ -30,6 +30,7 @@ from orderloop.core.sequences import next_in_sequence
 from orderloop.core.statemachine import StateMachine
 from orderloop.core.text import at_most_characters, clean_text
 from orderloop.inventory.errors import InsufficientStock
+from orderloop.inventory.models import Warehouse
 from orderloop.inventory.selectors import country_codes
 from orderloop.inventory.services import stock_release, stock_reserve
 from orderloop.promotions import domain as promotions_domain
@@ -783,6 +784,42 @@ def _promised_date(now: Any, warehouses: Sequence[Any], transit_days: int, *, ba
     if backordered:
         return None
     return promised_delivery_date(warehouses=warehouses, transit_days=transit_days, now=now)
+
+
+def promise_inputs(order: Order) -> tuple[tuple[int, ...], bool, int]:
+    """What the stored promised date was worked out from: the warehouses reserving the order's units,
+    whether any unit waits for stock, and the delivery method's transit days."""
+    warehouses = LineAllocation.objects.filter(line__order=order).values_list("warehouse_id", flat=True)
+    backordered = order.lines.filter(quantity_backordered__gt=0).exists()
+    return tuple(sorted(set(warehouses))), backordered, order.delivery_method.transit_days
+
+
+def order_promise_refresh(
+    order: Order, *, before: tuple[tuple[int, ...], bool, int]
+) -> dict[str, Any] | None:
+    """Work the promised date out again, from now, when its inputs (`promise_inputs`) changed since
+    `before`: an edit that moves the units to another warehouse, backorders them, or changes the delivery
+    method changes the day every place shows (card, label, courier route, the customer's page — they all
+    read it through orders/promise.py). Saves the order; returns {"from", "to"} when the date moved."""
+    after = promise_inputs(order)
+    if after == before:
+        return None
+    warehouse_ids, backordered, transit_days = after
+    promised = _promised_date(
+        timezone.now(),
+        list(Warehouse.objects.filter(pk__in=warehouse_ids)),
+        transit_days,
+        backordered=backordered,
+    )
+    if promised == order.promised_date:
+        return None
+    change = {
+        "from": order.promised_date.isoformat() if order.promised_date else None,
+        "to": promised.isoformat() if promised else None,
+    }
+    order.promised_date = promised
+    order.save(update_fields=["promised_date", "updated_at"])
+    return change
 
 
 def _issue_invoice_on_placement(order: Order, *, actor: Actor) -> None:

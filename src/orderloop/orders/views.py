@@ -305,7 +305,10 @@ ACTION_DONE = {
 
 def _make_form(name: str, data: Any, card: selectors.OrderCardData) -> forms.Form:
     if name == "transition":
-        return TransitionForm(data, allowed=card.allowed_next, prefix=name)
+        # The form offers only what the order may do now (a hold hides its moves); a posted move the
+        # table allows is still checked by the service, which says why it must wait (order_on_hold).
+        allowed = card.allowed_next if data is None else domain.allowed_next(card.order.status)
+        return TransitionForm(data, allowed=allowed, prefix=name)
     if name == "assign" and data is None:
         manager = card.order.manager
         return AssignForm(initial={"manager": manager.get_username() if manager else ""}, prefix=name)

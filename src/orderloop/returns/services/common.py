@@ -64,7 +64,7 @@ def _default_warehouse(order: Order) -> Warehouse | None:
 
 
 def _order_returning(order: Order, *, actor: Actor, reason: str) -> None:
-    if order.status in {OrderStatus.DELIVERED, OrderStatus.PARTIALLY_RETURNED}:
+    if order.status in {OrderStatus.DELIVERED, OrderStatus.PARTIALLY_RETURNED, OrderStatus.COMPLETED}:
         order_transition(
             order_id=order.pk, to=OrderStatus.RETURN_REQUESTED, actor=actor, reason=f"return {reason}"
         )
