@@ -69,6 +69,9 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "ninja",
+    "django_htmx",
+    # The loaders are set below (TEMPLATES), so the simple configuration that does not rewrite them.
+    "template_partials.apps.SimpleAppConfig",
     "orderloop.core",
     "orderloop.catalog",
     "orderloop.inventory",
@@ -97,6 +100,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # `request.htmx`: whether htmx sent the request, and its target and history-restore headers.
+    "django_htmx.middleware.HtmxMiddleware",
 ]
 
 if PRODUCTION:
@@ -111,8 +116,25 @@ TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [PACKAGE_DIR / "templates"],
-        "APP_DIRS": True,
         "OPTIONS": {
+            # "page.html#name" loads the partial `name` of page.html (an htmx request renders the part of
+            # the page it swaps); the cached filesystem and app loaders behind it, as Django's default.
+            "loaders": [
+                (
+                    "template_partials.loader.Loader",
+                    [
+                        (
+                            "django.template.loaders.cached.Loader",
+                            [
+                                "django.template.loaders.filesystem.Loader",
+                                "django.template.loaders.app_directories.Loader",
+                            ],
+                        )
+                    ],
+                )
+            ],
+            # {% partialdef %} and {% partial %} in every template, like Django 6's built-in partials.
+            "builtins": ["template_partials.templatetags.partials"],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.template.context_processors.i18n",
