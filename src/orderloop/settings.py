@@ -303,9 +303,14 @@ ORDERLOOP: dict[str, Any] = {
     "THANK_YOU_NOTE": os.environ.get("THANK_YOU_NOTE", "all"),
     "WORKING_DAYS": [0, 1, 2, 3, 4],
     "HOLIDAYS": env_list("HOLIDAYS"),
-    # Fulfilment (docs/fulfilment.md): orders per batch/tote cart, and the largest wave released at once.
-    "FULFILMENT_BATCH_SIZE": int(os.environ.get("FULFILMENT_BATCH_SIZE", "8")),
-    "FULFILMENT_WAVE_MAX_ORDERS": int(os.environ.get("FULFILMENT_WAVE_MAX_ORDERS", "200")),
+    # Fulfilment (docs/fulfillment.md): orders per batch/tote cart, and the largest wave released at once.
+    # The variables' earlier spelling (FULFILMENT_…) is still read where the new one is not set.
+    "FULFILLMENT_BATCH_SIZE": int(
+        os.environ.get("FULFILLMENT_BATCH_SIZE", os.environ.get("FULFILMENT_BATCH_SIZE", "8"))
+    ),
+    "FULFILLMENT_WAVE_MAX_ORDERS": int(
+        os.environ.get("FULFILLMENT_WAVE_MAX_ORDERS", os.environ.get("FULFILMENT_WAVE_MAX_ORDERS", "200"))
+    ),
     # Returns (docs/returns.md): the legal minimum return window per country in days ("*": every other
     # country); a policy below it is refused. RETURN_POLICY is used where no policy was saved.
     "RETURN_LEGAL_MINIMUM_DAYS": json.loads(

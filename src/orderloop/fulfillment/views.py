@@ -47,12 +47,12 @@ def _pdf(content: bytes, name: str) -> HttpResponse:
 
 
 def _warehouse(request: HttpRequest) -> Warehouse | None:
-    code = request.GET.get("warehouse") or request.session.get("fulfilment_warehouse")
+    code = request.GET.get("warehouse") or request.session.get("fulfillment_warehouse")
     queryset = Warehouse.objects.filter(is_active=True).order_by("priority", "code")
     found = queryset.filter(code=code).first() if code else None
     found = found or queryset.first()
     if found is not None:
-        request.session["fulfilment_warehouse"] = found.code
+        request.session["fulfillment_warehouse"] = found.code
     return found
 
 
