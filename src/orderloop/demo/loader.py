@@ -29,8 +29,8 @@ from orderloop.catalog import services as catalog
 from orderloop.catalog.domain import ean13_with_check_digit
 from orderloop.catalog.models import BarcodeType, Category, Product, Variant
 from orderloop.core.services import roles_sync, staff_user_get_or_create
-from orderloop.fulfillment import selectors as fulfilment_selectors
-from orderloop.fulfillment import services as fulfilment
+from orderloop.fulfillment import selectors as fulfillment_selectors
+from orderloop.fulfillment import services as fulfillment
 from orderloop.fulfillment.models import PickList
 from orderloop.inventory import services as inventory
 from orderloop.inventory.models import BinLocation, MovementReason, Warehouse
@@ -640,21 +640,23 @@ def _demo_shipping(stock_plan: list[PlannedStock]) -> int:
             actor=None,
         )
         orders.order_confirm(order_id=order.pk, actor=None)
-        wave = fulfilment.wave_release(
+        wave = fulfillment.wave_release(
             method="single", warehouse_code="kyiv", order_numbers=[order.number], actor=None
         )
         for pick_list in PickList.objects.filter(wave=wave):
-            for row in fulfilment_selectors.pick_rows(pick_list):
+            for row in fulfillment_selectors.pick_rows(pick_list):
                 if row.remaining:
-                    fulfilment.pick_confirm(pick_list_id=pick_list.pk, code=row.barcode, actor=None)
-        parcel = fulfilment.parcel_open(order_id=order.pk, warehouse_code="kyiv", actor=None)
+                    fulfillment.pick_confirm(pick_list_id=pick_list.pk, code=row.barcode, actor=None)
+        parcel = fulfillment.parcel_open(order_id=order.pk, warehouse_code="kyiv", actor=None)
         weight = 150
         for line in order.lines.select_related("variant"):
             for _unit in range(line.quantity):
-                fulfilment.parcel_scan(parcel_id=parcel.pk, code=line.variant.barcode or line.sku, actor=None)
+                fulfillment.parcel_scan(
+                    parcel_id=parcel.pk, code=line.variant.barcode or line.sku, actor=None
+                )
                 weight += line.variant.weight_g or 200
         box = parcel.suggested_box.code if parcel.suggested_box else "l"
-        fulfilment.parcel_pack(parcel_id=parcel.pk, box_code=box, weight_g=weight, actor=None)
+        fulfillment.parcel_pack(parcel_id=parcel.pk, box_code=box, weight_g=weight, actor=None)
         packed += 1
     return packed
 

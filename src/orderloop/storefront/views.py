@@ -28,6 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from orderloop.core import throttle
 from orderloop.core.errors import DomainError, InvalidInput
+from orderloop.core.htmx import HtmxHttpRequest
 from orderloop.core.redirects import safe_next
 from orderloop.customers import auth
 from orderloop.customers import selectors as customer_selectors
@@ -54,10 +55,6 @@ logger = logging.getLogger(__name__)
 CART_COOKIE = "orderloop_cart"
 CART_COOKIE_AGE = 90 * 24 * 3600  # a saved cart survives closing the browser
 CART_COOKIE_SALT = "orderloop.storefront.cart"
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 # --- The cart behind a request ----------------------------------------------------------------------
@@ -173,16 +170,16 @@ def _chosen_attributes(params: Any) -> dict[str, str]:
 
 
 @require_GET
-def product(request: HttpRequest, handle: str) -> HttpResponse:
+def product(request: HtmxHttpRequest, handle: str) -> HttpResponse:
     page = selectors.product_page(
         handle=handle, sku=request.GET.get("sku", ""), attributes=_chosen_attributes(request.GET)
     )
     if page is None:
         raise Http404
     context = {"page": page, "poll_seconds": settings.ORDERLOOP.get("STOREFRONT_POLL_SECONDS", 10)}
-    if _is_htmx(request) and request.headers.get("HX-History-Restore-Request") != "true":
+    if request.htmx and not request.htmx.history_restore_request:
         # A picker changed: the product part again (picture, pickers, price, availability).
-        response = render(request, "storefront/_product_main.html", context)
+        response = render(request, "storefront/product.html#product-main", context)
     else:
         response = _page(request, "storefront/product.html", context)
     patch_vary_headers(response, ("HX-Request",))

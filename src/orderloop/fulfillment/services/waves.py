@@ -36,11 +36,11 @@ def _wave_input(
     if method not in PickMethod.values:
         errors["method"] = _("Choose one of: %(methods)s.") % {"methods": ", ".join(PickMethod.values)}
     if batch_size is None:
-        batch_size = 1 if method == PickMethod.SINGLE else int(_setting("FULFILMENT_BATCH_SIZE", 8))
+        batch_size = 1 if method == PickMethod.SINGLE else int(_setting("FULFILLMENT_BATCH_SIZE", 8))
     if isinstance(batch_size, bool) or not 1 <= batch_size <= MAX_BATCH_SIZE:
         errors["batch_size"] = _("Must be between 1 and %(n)s.") % {"n": MAX_BATCH_SIZE}
     if max_orders is None:
-        max_orders = int(_setting("FULFILMENT_WAVE_MAX_ORDERS", 200))
+        max_orders = int(_setting("FULFILLMENT_WAVE_MAX_ORDERS", 200))
     if isinstance(max_orders, bool) or not 1 <= max_orders <= MAX_WAVE_ORDERS:
         errors["max_orders"] = _("Must be between 1 and %(n)s.") % {"n": MAX_WAVE_ORDERS}
     warehouse = Warehouse.objects.filter(code__iexact=(warehouse_code or "").strip(), is_active=True).first()

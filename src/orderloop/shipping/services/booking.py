@@ -16,7 +16,7 @@ from orderloop.core import events
 from orderloop.core.actors import actor_id as _actor_id
 from orderloop.core.errors import DomainError, InvalidInput
 from orderloop.core.text import clean_text
-from orderloop.fulfillment import locks as fulfilment_locks
+from orderloop.fulfillment import locks as fulfillment_locks
 from orderloop.fulfillment.models import Parcel, ParcelLine, ParcelStatus, Tote
 from orderloop.orders import domain as order_domain
 from orderloop.orders.models import Order, PaymentKind
@@ -115,7 +115,7 @@ def shipment_create(
         raise InvalidInput(details={"parcel": _("No parcel has this number.")})
     with transaction.atomic():
         order = _locked_order(order_id)
-        parcel = fulfilment_locks.parcel_for_update(parcel_id)
+        parcel = fulfillment_locks.parcel_for_update(parcel_id)
         assert parcel is not None
         if parcel.status != ParcelStatus.PACKED:
             raise ParcelNotPacked(details={"parcel": parcel.number, "status": parcel.status})

@@ -45,7 +45,7 @@ def test_pick_a_batch_of_three_and_pack_one_by_scanning(
     login("wera", "pick-pass-1")
 
     # The queue: express first; release the three as one batch.
-    page.goto("/fulfilment/?warehouse=kyiv")
+    page.goto("/fulfillment/?warehouse=kyiv")
     rows = page.locator("#queue tbody tr")
     expect(rows).to_have_count(3)
     expect(rows.first).to_have_attribute("data-order", express.number)
@@ -53,7 +53,7 @@ def test_pick_a_batch_of_three_and_pack_one_by_scanning(
     page.fill("#id_max_orders", "3")
     page.fill("#id_batch_size", "3")
     page.click("#release-form button[type=submit]")
-    page.wait_for_url(re.compile(r"/fulfilment/waves/\d+/$"))
+    page.wait_for_url(re.compile(r"/fulfillment/waves/\d+/$"))
     wave = Wave.objects.get()
     assert wave.order_count == 3
     pick_list = PickList.objects.get()
@@ -98,9 +98,9 @@ def test_pick_a_batch_of_three_and_pack_one_by_scanning(
 
     # The packing station: scan the express order's tote.
     tote = Tote.objects.get(order=express)
-    page.goto("/fulfilment/pack/")
+    page.goto("/fulfillment/pack/")
     scan(page, tote.code)
-    page.wait_for_url(f"**/fulfilment/pack/kyiv/{express.number}/")
+    page.wait_for_url(f"**/fulfillment/pack/kyiv/{express.number}/")
     expect(page.locator("#pack-lines tbody tr")).to_have_count(2)
 
     # A wrong item on purpose: refused, loud and red, and recorded as a mis-pick.
