@@ -69,6 +69,9 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "ninja",
+    "django_htmx",
+    # The loaders are set below (TEMPLATES), so the simple configuration that does not rewrite them.
+    "template_partials.apps.SimpleAppConfig",
     "orderloop.core",
     "orderloop.catalog",
     "orderloop.inventory",
@@ -84,6 +87,7 @@ INSTALLED_APPS = [
     "orderloop.shipping",
     "orderloop.storefront",
     "orderloop.backoffice",
+    "orderloop.demo",
 ]
 
 MIDDLEWARE = [
@@ -97,6 +101,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # `request.htmx`: whether htmx sent the request, and its target and history-restore headers.
+    "django_htmx.middleware.HtmxMiddleware",
 ]
 
 if PRODUCTION:
@@ -111,8 +117,25 @@ TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [PACKAGE_DIR / "templates"],
-        "APP_DIRS": True,
         "OPTIONS": {
+            # "page.html#name" loads the partial `name` of page.html (an htmx request renders the part of
+            # the page it swaps); the cached filesystem and app loaders behind it, as Django's default.
+            "loaders": [
+                (
+                    "template_partials.loader.Loader",
+                    [
+                        (
+                            "django.template.loaders.cached.Loader",
+                            [
+                                "django.template.loaders.filesystem.Loader",
+                                "django.template.loaders.app_directories.Loader",
+                            ],
+                        )
+                    ],
+                )
+            ],
+            # {% partialdef %} and {% partial %} in every template, like Django 6's built-in partials.
+            "builtins": ["template_partials.templatetags.partials"],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.template.context_processors.i18n",
@@ -285,9 +308,14 @@ ORDERLOOP: dict[str, Any] = {
     "THANK_YOU_NOTE": os.environ.get("THANK_YOU_NOTE", "all"),
     "WORKING_DAYS": [0, 1, 2, 3, 4],
     "HOLIDAYS": env_list("HOLIDAYS"),
-    # Fulfilment (docs/fulfilment.md): orders per batch/tote cart, and the largest wave released at once.
-    "FULFILMENT_BATCH_SIZE": int(os.environ.get("FULFILMENT_BATCH_SIZE", "8")),
-    "FULFILMENT_WAVE_MAX_ORDERS": int(os.environ.get("FULFILMENT_WAVE_MAX_ORDERS", "200")),
+    # Fulfilment (docs/fulfillment.md): orders per batch/tote cart, and the largest wave released at once.
+    # The variables' earlier spelling (FULFILMENT_…) is still read where the new one is not set.
+    "FULFILLMENT_BATCH_SIZE": int(
+        os.environ.get("FULFILLMENT_BATCH_SIZE", os.environ.get("FULFILMENT_BATCH_SIZE", "8"))
+    ),
+    "FULFILLMENT_WAVE_MAX_ORDERS": int(
+        os.environ.get("FULFILLMENT_WAVE_MAX_ORDERS", os.environ.get("FULFILMENT_WAVE_MAX_ORDERS", "200"))
+    ),
     # Returns (docs/returns.md): the legal minimum return window per country in days ("*": every other
     # country); a policy below it is refused. RETURN_POLICY is used where no policy was saved.
     "RETURN_LEGAL_MINIMUM_DAYS": json.loads(

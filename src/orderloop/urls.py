@@ -1,11 +1,16 @@
 from django.contrib import admin
-from django.urls import URLPattern, URLResolver, include, path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 
 from orderloop.api.main import api
 from orderloop.catalog.views import image_file
 from orderloop.core.health import health
+from orderloop.core.redirects import moved_permanently
 
 urlpatterns: list[URLPattern | URLResolver] = [
+    # The warehouse's pages and API were under the British spelling until the names were made one (the app
+    # is `fulfillment`): bookmarks, handheld home screens and API clients keep working.
+    re_path(r"^api/v1/fulfilment/", moved_permanently("api/v1/fulfilment/", "api/v1/fulfillment/")),
+    re_path(r"^fulfilment/", moved_permanently("fulfilment/", "fulfillment/")),
     path("api/v1/", api.urls),
     path("health/", health, name="health"),
     path("i18n/", include("django.conf.urls.i18n")),
@@ -20,7 +25,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("payments/", include("orderloop.payments.urls")),
     path("coupons/", include("orderloop.promotions.urls")),
     path("purchasing/", include("orderloop.purchasing.urls")),
-    path("fulfilment/", include("orderloop.fulfillment.urls")),
+    path("fulfillment/", include("orderloop.fulfillment.urls")),
     path("returns/", include("orderloop.returns.urls")),
     path("shipping/", include("orderloop.shipping.urls")),
     path("shop/", include("orderloop.storefront.urls")),

@@ -11,9 +11,9 @@ from django.test import Client
 pytestmark = pytest.mark.django_db
 
 DATETIME_FILTERS = [
-    "/api/v1/fulfilment/pick-accuracy?{name}={value}",
+    "/api/v1/fulfillment/pick-accuracy?{name}={value}",
     "/api/v1/returns/analytics?{name}={value}",
-    "/api/v1/fulfilment/queue?warehouse=kyiv&{name}={value}",
+    "/api/v1/fulfillment/queue?warehouse=kyiv&{name}={value}",
 ]
 
 

@@ -127,7 +127,7 @@ def test_a_nul_in_a_json_key_is_refused(api_client: Callable[[str], Client]) -> 
 
 
 def test_a_nul_in_a_scan_form_on_a_page_is_a_bad_request_page(manager_page: Client) -> None:
-    response = manager_page.post("/fulfilment/pack/kyiv/ORD-1/scan/", {"code": "4820000\x00"})
+    response = manager_page.post("/fulfillment/pack/kyiv/ORD-1/scan/", {"code": "4820000\x00"})
     assert_page(response, 400, "Some of what was sent is not valid.")
 
 

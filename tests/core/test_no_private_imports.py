@@ -69,44 +69,54 @@ def our_private_names(trees: list[ast.Module]) -> set[str]:
     return {name for name in names if _private(name)}
 
 
-def _problems(path: Path, tree: ast.Module, library_names: frozenset[str]) -> list[str]:
+def _import_problems(node: ast.AST, where: Path) -> list[str]:
     found = []
-    where = path.relative_to(SRC)
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                parts = alias.name.split(".")
-                if parts[0] in LIBRARIES and (
-                    any(_private(part) for part in parts) or alias.name in INTERNAL_MODULES
-                ):
-                    found.append(f"{where}:{node.lineno} imports {alias.name}")
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            parts = node.module.split(".")
-            if parts[0] not in LIBRARIES:
-                continue
-            if any(_private(part) for part in parts) or node.module in INTERNAL_MODULES:
-                found.append(f"{where}:{node.lineno} imports from {node.module}")
-            for alias in node.names:
-                if (node.module, alias.name) in INTERNAL_NAMES:
-                    found.append(f"{where}:{node.lineno} imports {alias.name} from {node.module}")
-                # `from django.utils.translation import gettext as _` is the usual alias, not a private name.
-                if _private(alias.name):
-                    found.append(f"{where}:{node.lineno} imports {alias.name} from {node.module}")
-        elif isinstance(node, ast.Attribute) and _private(node.attr):
-            if node.attr in DOCUMENTED:
-                continue
-            if isinstance(node.value, ast.Attribute) and node.value.attr == "_meta":
-                found.append(f"{where}:{node.lineno} uses _meta.{node.attr}")
-            elif node.attr in library_names:
-                found.append(f"{where}:{node.lineno} uses .{node.attr}")
-        if (
-            isinstance(node, ast.Attribute)
-            and isinstance(node.value, ast.Attribute)
-            and node.value.attr == "_state"
-            and node.attr not in DOCUMENTED_STATE
-        ):
-            found.append(f"{where}:{node.lineno} uses _state.{node.attr}")
+    if isinstance(node, ast.Import):
+        for alias in node.names:
+            parts = alias.name.split(".")
+            if parts[0] in LIBRARIES and (
+                any(_private(part) for part in parts) or alias.name in INTERNAL_MODULES
+            ):
+                found.append(f"{where}:{node.lineno} imports {alias.name}")
+    elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+        parts = node.module.split(".")
+        if parts[0] not in LIBRARIES:
+            return found
+        if any(_private(part) for part in parts) or node.module in INTERNAL_MODULES:
+            found.append(f"{where}:{node.lineno} imports from {node.module}")
+        for alias in node.names:
+            if (node.module, alias.name) in INTERNAL_NAMES:
+                found.append(f"{where}:{node.lineno} imports {alias.name} from {node.module}")
+            # `from django.utils.translation import gettext as _` is the usual alias, not a private name.
+            if _private(alias.name):
+                found.append(f"{where}:{node.lineno} imports {alias.name} from {node.module}")
     return found
+
+
+def _attribute_problems(node: ast.AST, where: Path, library_names: frozenset[str]) -> list[str]:
+    found = []
+    if isinstance(node, ast.Attribute) and _private(node.attr) and node.attr not in DOCUMENTED:
+        if isinstance(node.value, ast.Attribute) and node.value.attr == "_meta":
+            found.append(f"{where}:{node.lineno} uses _meta.{node.attr}")
+        elif node.attr in library_names:
+            found.append(f"{where}:{node.lineno} uses .{node.attr}")
+    if (
+        isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Attribute)
+        and node.value.attr == "_state"
+        and node.attr not in DOCUMENTED_STATE
+    ):
+        found.append(f"{where}:{node.lineno} uses _state.{node.attr}")
+    return found
+
+
+def _problems(path: Path, tree: ast.Module, library_names: frozenset[str]) -> list[str]:
+    where = path.relative_to(SRC)
+    return [
+        problem
+        for node in ast.walk(tree)
+        for problem in [*_import_problems(node, where), *_attribute_problems(node, where, library_names)]
+    ]
 
 
 def test_no_module_uses_a_private_name_of_psycopg_or_django() -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from django.core import signing
 
 from orderloop.core.secret_key import installation_secret_key
-from orderloop.storefront.selectors import TRACK_SALT
+from orderloop.orders.links import TRACK_SALT
 
 ROOT = Path(__file__).resolve().parents[2]
 # The key every installation shared before (it was written in settings.py).
@@ -22,7 +22,7 @@ FORMER_BUILT_IN_KEY = "dev-only-insecure-key-change-me-in-production-0123456789"
 TRY_LINK = """
 from django.conf import settings
 from django.core import signing
-from orderloop.storefront.selectors import TRACK_SALT, tracking_token
+from orderloop.orders.links import TRACK_SALT, tracking_token
 try:
     signing.Signer(salt=TRACK_SALT).unsign({forged!r})
     print("FORGED-LINK-ACCEPTED")

@@ -68,7 +68,7 @@ def pick_list(shop: Shop, ready_order: Any, make_staff: Any) -> PickList:  # noq
 @pytest.mark.parametrize("language", ["en", "uk", "ar"])
 def test_the_pick_screen_fits_a_412_px_handheld(handheld: Any, pick_list: PickList, language: str) -> None:
     page = sign_in(handheld, language)
-    page.goto(f"/fulfilment/pick/{pick_list.pk}/")
+    page.goto(f"/fulfillment/pick/{pick_list.pk}/")
     expect(page.locator(".pick-now")).to_be_visible()
     widths = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
     assert widths[0] <= widths[1], f"the page scrolls sideways: {widths}"
@@ -85,7 +85,7 @@ def test_the_pick_screen_fits_a_412_px_handheld(handheld: Any, pick_list: PickLi
     expect(page.locator(".menu-toggle")).to_have_attribute("aria-expanded", "true")
     page.locator('.mainnav details[data-menu="warehouse"] > summary').click()
     expect(
-        page.locator('.mainnav details[data-menu="warehouse"] a[href="/fulfilment/pick/"]')
+        page.locator('.mainnav details[data-menu="warehouse"] a[href="/fulfillment/pick/"]')
     ).to_be_visible()
     box = menu.bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= HANDHELD["width"]
@@ -97,7 +97,7 @@ def test_one_scan_confirms_one_unit_and_the_quantity_key_a_count(
     shop: Shop,  # noqa: F811
 ) -> None:
     page = sign_in(handheld, "en")
-    page.goto(f"/fulfilment/pick/{pick_list.pk}/")
+    page.goto(f"/fulfillment/pick/{pick_list.pk}/")
     current = page.locator(".pick-now")
     expect(current).to_have_attribute("data-current-sku", "TEE")
     expect(current.locator(".pick-qty")).to_have_text("4")

@@ -22,7 +22,13 @@ GROUPS = ["orders", "warehouse", "shipping", "returns", "purchasing", "catalog",
 EXPECTED: dict[str, tuple[list[str], list[str], list[str]]] = {
     roles.WAREHOUSE: (
         GROUPS,
-        ["/fulfilment/pick/", "/fulfilment/pack/", "/stock/count/", "/purchasing/", "/settings/api-tokens/"],
+        [
+            "/fulfillment/pick/",
+            "/fulfillment/pack/",
+            "/stock/count/",
+            "/purchasing/",
+            "/settings/api-tokens/",
+        ],
         [
             "/purchasing/replenishment/",
             "/purchasing/rules/",
@@ -34,17 +40,17 @@ EXPECTED: dict[str, tuple[list[str], list[str], list[str]]] = {
     roles.COURIER: (
         ["shipping", "settings"],
         ["/shipping/courier/", "/settings/api-tokens/"],
-        ["/orders/", "/stock/", "/shipping/", "/fulfilment/", "/purchasing/"],
+        ["/orders/", "/stock/", "/shipping/", "/fulfillment/", "/purchasing/"],
     ),
     roles.SUPPORT: (
         ["orders", "warehouse", "shipping", "returns", "catalog", "settings"],
         ["/orders/", "/returns/new/", "/notifications/outbox/"],
-        ["/orders/new/", "/fulfilment/pick/", "/stock/adjust/", "/purchasing/", "/catalog/import/"],
+        ["/orders/new/", "/fulfillment/pick/", "/stock/adjust/", "/purchasing/", "/catalog/import/"],
     ),
     roles.MANAGER: (
         GROUPS,
         ["/orders/new/", "/intake/", "/purchasing/replenishment/", "/coupons/", "/shipping/cod/"],
-        ["/fulfilment/pick/", "/fulfilment/pack/", "/stock/adjust/", "/shipping/courier/"],
+        ["/fulfillment/pick/", "/fulfillment/pack/", "/stock/adjust/", "/shipping/courier/"],
     ),
     roles.ANALYST: (
         ["orders", "warehouse", "shipping", "returns", "purchasing", "catalog", "settings"],
@@ -52,7 +58,7 @@ EXPECTED: dict[str, tuple[list[str], list[str], list[str]]] = {
         ["/returns/analytics/", "/purchasing/", "/shipping/cod/"],
         ["/orders/new/", "/notifications/outbox/", "/coupons/"],
     ),
-    roles.ADMIN: (GROUPS, ["/fulfilment/pick/", "/shipping/courier/", "/notifications/outbox/"], []),
+    roles.ADMIN: (GROUPS, ["/fulfillment/pick/", "/shipping/courier/", "/notifications/outbox/"], []),
 }
 
 

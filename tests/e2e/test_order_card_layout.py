@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from orderloop.fulfillment import services as fulfilment
+from orderloop.fulfillment import services as fulfillment
 from orderloop.orders.models import Order, OrderStatus
 from tests.fulfillment.conftest import Shop, boxes, methods, ready_order, shop  # noqa: F401  (fixtures)
 
@@ -51,7 +51,7 @@ ADDRESS_ORDER = """
 def picking_order(shop: Shop, ready_order: Any, make_staff: Any) -> Order:  # noqa: F811
     make_staff("Manager", username="maryna", password="card-pass-1")
     order = ready_order(("TEE", 1), ("SOCKS", 2))
-    fulfilment.wave_release(method="single", warehouse_code="kyiv", actor=None)
+    fulfillment.wave_release(method="single", warehouse_code="kyiv", actor=None)
     order = Order.objects.get(pk=order.pk)
     assert order.status == OrderStatus.PICKING
     return order

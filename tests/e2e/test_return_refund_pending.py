@@ -27,6 +27,7 @@ from orderloop.notifications.models import CustomerMessage
 from orderloop.orders.models import Order
 from orderloop.returns.models import ReturnRequest
 from orderloop.storefront.selectors import tracking_token
+from tests.conftest import run_tasks
 from tests.e2e.test_return_journey import PASSWORD
 from tests.orders.conftest import methods  # noqa: F401  (fixture)
 from tests.orders.helpers import address, customer, place
@@ -175,4 +176,5 @@ def test_a_cod_return_refunded_by_transfer_is_pending_until_confirmed_and_the_or
     context.close()
 
     assert Order.objects.get(pk=order.pk).status == "partially_returned"
+    run_tasks()  # notifications answer `return.refunded` (and only that one)
     assert CustomerMessage.objects.filter(event_key=f"return:{rma.pk}:refund_sent").count() == 1

@@ -20,7 +20,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from orderloop.catalog.models import Product, ProductImage, Variant
-from orderloop.fulfillment import services as fulfilment
+from orderloop.fulfillment import services as fulfillment
 from orderloop.fulfillment.models import PickList
 from orderloop.inventory.models import Warehouse
 from orderloop.inventory.services import bin_create, stock_adjust, stock_assign_bin
@@ -157,7 +157,7 @@ def test_uploaded_pictures_show_in_the_shop_cart_order_card_and_pick_screen(
     line = page.get_by_test_id("line-image")
     expect(line).to_have_attribute("src", red_image.url("cart"))
     assert _loaded(line)
-    fulfilment.wave_release(method="single", warehouse_code="kyiv", actor=None)
+    fulfillment.wave_release(method="single", warehouse_code="kyiv", actor=None)
     pick_list = PickList.objects.get()
     staff.close()
     handheld = browser.new_context(
@@ -169,7 +169,7 @@ def test_uploaded_pictures_show_in_the_shop_cart_order_card_and_pick_screen(
     page.fill("#id_username", "wera")
     page.fill("#id_password", "pictures-2")
     page.click("button[type=submit].primary")
-    page.goto(f"/fulfilment/pick/{pick_list.pk}/")
+    page.goto(f"/fulfillment/pick/{pick_list.pk}/")
     item = page.locator(".pick-now img")
     expect(item).to_have_attribute("src", red_image.url("pick"))
     assert _loaded(item)

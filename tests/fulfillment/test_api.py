@@ -24,7 +24,7 @@ def warehouse_api(api_client, shop):
 def test_queue_release_pick_and_pack_over_the_api(warehouse_api, shop, ready_order):
     express = ready_order(("TEE", 1), ("SOCKS", 1), priority="express")
     normal = ready_order(("TEE", 1))
-    queue = warehouse_api.get("/api/v1/fulfilment/queue?warehouse=kyiv").json()
+    queue = warehouse_api.get("/api/v1/fulfillment/queue?warehouse=kyiv").json()
     assert queue["count"] == 2
     assert [item["number"] for item in queue["items"]] == [express.number, normal.number]
     assert queue["items"][0]["units_to_pick"] == 2
@@ -82,7 +82,7 @@ def test_queue_release_pick_and_pack_over_the_api(warehouse_api, shop, ready_ord
     # Shipping's view: packed parcels.
     listed = warehouse_api.get("/api/v1/parcels?status=packed").json()
     assert [p["number"] for p in listed["items"]] == [f"{express.number}-1"]
-    accuracy = warehouse_api.get("/api/v1/fulfilment/pick-accuracy?warehouse=kyiv").json()
+    accuracy = warehouse_api.get("/api/v1/fulfillment/pick-accuracy?warehouse=kyiv").json()
     assert accuracy == {
         "accepted_units": 2,
         "wrong_items": 1,
@@ -136,7 +136,7 @@ def test_refusals_are_json_with_stable_codes(warehouse_api, shop, ready_order):
         post(warehouse_api, "/api/v1/parcels", {"order": "nope", "warehouse": "kyiv"}).json()["code"]
         == "order_not_found"
     )
-    assert warehouse_api.get("/api/v1/fulfilment/queue?warehouse=kyiv&limit=0").status_code == 422
+    assert warehouse_api.get("/api/v1/fulfillment/queue?warehouse=kyiv&limit=0").status_code == 422
     post(warehouse_api, "/api/v1/waves", {"warehouse": "kyiv", "method": "single"})
     picked = warehouse_api.get("/api/v1/waves").json()["items"][0]
     pick_list = warehouse_api.get(f"/api/v1/waves/{picked['id']}").json()["pick_lists"][0]
@@ -167,5 +167,5 @@ def test_refusals_are_json_with_stable_codes(warehouse_api, shop, ready_order):
 )
 def test_roles(api_client, shop, role, read, write):
     client = api_client(role)
-    assert client.get("/api/v1/fulfilment/queue?warehouse=kyiv").status_code == read
+    assert client.get("/api/v1/fulfillment/queue?warehouse=kyiv").status_code == read
     assert post(client, "/api/v1/waves", {"warehouse": "kyiv", "method": "single"}).status_code == write

@@ -27,25 +27,27 @@ def test_queue_page_lists_orders_and_releases_a_wave(roles, shop, ready_order):
     express = ready_order(("TEE", 1), priority="express")
     normal = ready_order(("SOCKS", 1))
     client = login("Warehouse")
-    page = client.get("/fulfilment/?warehouse=kyiv")
+    page = client.get("/fulfillment/?warehouse=kyiv")
     html = page.content.decode()
     assert page.status_code == 200
     assert html.index(f'data-order="{express.number}"') < html.index(f'data-order="{normal.number}"')
     assert 'id="release-form"' in html and "Pick accuracy" in html
-    assert 'href="/fulfilment/"' in html  # the nav link
+    assert 'href="/fulfillment/"' in html  # the nav link
 
-    bad = client.post("/fulfilment/waves/release/", {"warehouse": "kyiv", "method": "batch", "max_orders": 0})
+    bad = client.post(
+        "/fulfillment/waves/release/", {"warehouse": "kyiv", "method": "batch", "max_orders": 0}
+    )
     assert bad.status_code == 400 and "errorlist" in bad.content.decode()
     released = client.post(
-        "/fulfilment/waves/release/",
+        "/fulfillment/waves/release/",
         {"warehouse": "kyiv", "method": "batch", "max_orders": 10, "batch_size": 4},
     )
     wave = Wave.objects.get()
-    assert released.status_code == 302 and released["Location"] == f"/fulfilment/waves/{wave.pk}/"
+    assert released.status_code == 302 and released["Location"] == f"/fulfillment/waves/{wave.pk}/"
     detail = client.get(released["Location"]).content.decode()
     assert f"P{wave.pk}-1" in detail and "T" in detail
     nothing = client.post(
-        "/fulfilment/waves/release/", {"warehouse": "kyiv", "method": "single", "max_orders": 10}
+        "/fulfillment/waves/release/", {"warehouse": "kyiv", "method": "single", "max_orders": 10}
     )
     assert nothing.status_code == 409 and "No order is ready" in nothing.content.decode()
 
@@ -53,44 +55,44 @@ def test_queue_page_lists_orders_and_releases_a_wave(roles, shop, ready_order):
 def test_handheld_pick_screen_confirms_by_scan_and_refuses_a_wrong_code(roles, shop, ready_order):
     ready_order(("TEE", 1), ("SOCKS", 2))
     client = login("Warehouse")
-    client.post("/fulfilment/waves/release/", {"warehouse": "kyiv", "method": "single", "max_orders": 10})
+    client.post("/fulfillment/waves/release/", {"warehouse": "kyiv", "method": "single", "max_orders": 10})
     pick_list = PickList.objects.get()
-    found = client.get(f"/fulfilment/pick/?picklist-code={pick_list.code.lower()}")
-    assert found.status_code == 302 and found["Location"] == f"/fulfilment/pick/{pick_list.pk}/"
+    found = client.get(f"/fulfillment/pick/?picklist-code={pick_list.code.lower()}")
+    assert found.status_code == 302 and found["Location"] == f"/fulfillment/pick/{pick_list.pk}/"
     page = client.get(found["Location"]).content.decode()
     assert 'data-current-bin="A-01-01-01"' in page and "data-scanner" in page and "autofocus" in page
 
-    wrong = client.post(f"/fulfilment/pick/{pick_list.pk}/scan/", {"code": "B-01-01-01"}, headers=HTMX)
+    wrong = client.post(f"/fulfillment/pick/{pick_list.pk}/scan/", {"code": "B-01-01-01"}, headers=HTMX)
     assert wrong.status_code == 409
     html = wrong.content.decode()
     assert 'data-scan-outcome="refused"' in html and 'role="alert"' in html and "<html" not in html
-    ok = client.post(f"/fulfilment/pick/{pick_list.pk}/scan/", {"code": "A-01-01-01"}, headers=HTMX)
+    ok = client.post(f"/fulfillment/pick/{pick_list.pk}/scan/", {"code": "A-01-01-01"}, headers=HTMX)
     assert ok.status_code == 200 and 'data-scan-outcome="accepted"' in ok.content.decode()
     assert 'data-current-bin="C-01-01-01"' in ok.content.decode()
     short = client.post(
-        f"/fulfilment/pick/{pick_list.pk}/short/",
+        f"/fulfillment/pick/{pick_list.pk}/short/",
         {"stock_id": shop.variants["SOCKS"].stock_levels.get(warehouse=shop.kyiv).pk, "found": 5},
         headers=HTMX,
     )
     assert short.status_code == 422 and 'data-scan-outcome="refused"' in short.content.decode()
-    assert client.get(f"/fulfilment/pick/{pick_list.pk}/pdf/").content.startswith(b"%PDF")
+    assert client.get(f"/fulfillment/pick/{pick_list.pk}/pdf/").content.startswith(b"%PDF")
 
 
 def test_packing_station_scans_signals_and_closes_the_parcel(roles, shop, ready_order):
     order = ready_order(("TEE", 1))
     Order.objects.filter(pk=order.pk).update(thank_you_note=True)
     client = login("Warehouse")
-    client.post("/fulfilment/waves/release/", {"warehouse": "kyiv", "method": "single", "max_orders": 10})
+    client.post("/fulfillment/waves/release/", {"warehouse": "kyiv", "method": "single", "max_orders": 10})
     pick_list = PickList.objects.get()
-    client.post(f"/fulfilment/pick/{pick_list.pk}/scan/", {"code": shop.variants["TEE"].barcode})
+    client.post(f"/fulfillment/pick/{pick_list.pk}/scan/", {"code": shop.variants["TEE"].barcode})
     tote = pick_list.tasks.get().tote
-    start = client.get(f"/fulfilment/pack/?code={tote.code}&warehouse=kyiv")
-    assert start.status_code == 302 and start["Location"] == f"/fulfilment/pack/kyiv/{order.number}/"
+    start = client.get(f"/fulfillment/pack/?code={tote.code}&warehouse=kyiv")
+    assert start.status_code == 302 and start["Location"] == f"/fulfillment/pack/kyiv/{order.number}/"
     station = client.get(start["Location"]).content.decode()
     assert 'data-testid="thank-you-note"' in station and 'id="pack-scan-form"' in station
     assert not Parcel.objects.exists()  # looking does not write
 
-    url = f"/fulfilment/pack/kyiv/{order.number}"
+    url = f"/fulfillment/pack/kyiv/{order.number}"
     wrong = client.post(f"{url}/scan/", {"code": shop.variants["BOOTS"].barcode}, headers=HTMX)
     assert wrong.status_code == 409
     assert 'data-refusal="wrong_item"' in wrong.content.decode() and "Wrong item" in wrong.content.decode()
@@ -102,17 +104,17 @@ def test_packing_station_scans_signals_and_closes_the_parcel(roles, shop, ready_
     assert closed.status_code == 200 and 'data-testid="order-packed"' in closed.content.decode()
     assert Order.objects.get(pk=order.pk).status == OrderStatus.PACKED
     parcel = Parcel.objects.get()
-    assert client.get(f"/fulfilment/parcels/{parcel.pk}/slip.pdf").content.startswith(b"%PDF")
-    assert client.get(f"/fulfilment/parcels/{parcel.pk}/invoice.pdf").status_code == 404  # COD: no invoice
+    assert client.get(f"/fulfillment/parcels/{parcel.pk}/slip.pdf").content.startswith(b"%PDF")
+    assert client.get(f"/fulfillment/parcels/{parcel.pk}/invoice.pdf").status_code == 404  # COD: no invoice
     assert ScanRecord.objects.filter(stage="pack", outcome="wrong_item").count() == 1
 
 
 def test_unknown_tote_or_order_is_a_message_not_an_error(roles, shop):
     client = login("Warehouse")
-    page = client.get("/fulfilment/pack/?code=T999-1-1&warehouse=kyiv")
+    page = client.get("/fulfillment/pack/?code=T999-1-1&warehouse=kyiv")
     assert page.status_code == 200 and "No tote or order has this code." in page.content.decode()
-    assert client.get("/fulfilment/pack/kyiv/nope/").status_code == 404
-    assert client.get("/fulfilment/pick/999/").status_code == 404
+    assert client.get("/fulfillment/pack/kyiv/nope/").status_code == 404
+    assert client.get("/fulfillment/pick/999/").status_code == 404
 
 
 @pytest.mark.parametrize(
@@ -126,9 +128,9 @@ def test_unknown_tote_or_order_is_a_message_not_an_error(roles, shop):
 )
 def test_page_permissions(roles, shop, role, queue, pick, pack):
     client = login(role)
-    assert client.get("/fulfilment/").status_code == queue
-    assert client.get("/fulfilment/pick/").status_code == pick
-    assert client.get("/fulfilment/pack/").status_code == pack
+    assert client.get("/fulfillment/").status_code == queue
+    assert client.get("/fulfillment/pick/").status_code == pick
+    assert client.get("/fulfillment/pack/").status_code == pack
 
 
 def test_pick_accuracy_tile_counts_wrong_products_only_and_says_so(roles, shop, ready_order):
@@ -147,7 +149,7 @@ def test_pick_accuracy_tile_counts_wrong_products_only_and_says_so(roles, shop, 
     outcomes = list(ScanRecord.objects.filter(stage="pack").order_by("id").values_list("outcome", flat=True))
     assert outcomes == ["accepted", "accepted", "wrong_item", "too_many", "too_many", "unknown_code"]
 
-    html = login("Warehouse").get("/fulfilment/?warehouse=kyiv").content.decode()
+    html = login("Warehouse").get("/fulfillment/?warehouse=kyiv").content.decode()
     tile = html[html.index('id="pick-accuracy-tile"') :]
     tile = tile[: tile.index("</div>")]
     assert ">66.67%<" in tile  # 2 right ÷ (2 right + 1 wrong product)

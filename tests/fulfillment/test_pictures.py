@@ -14,7 +14,7 @@ from pypdf import PdfReader
 from orderloop.catalog import images, services
 from orderloop.core.services import staff_user_get_or_create
 from orderloop.fulfillment import documents
-from orderloop.fulfillment import services as fulfilment
+from orderloop.fulfillment import services as fulfillment
 from orderloop.fulfillment.models import PickList
 from tests.catalog.pictures import dominant_colour, picture
 
@@ -32,7 +32,7 @@ def _picture_for(variant, colour: str, *, of_variant: bool = False):
 
 def _pick_list(shop, ready_order) -> PickList:
     ready_order(("TEE", 1), ("SOCKS", 2), ("JEANS", 1))
-    fulfilment.wave_release(method="single", warehouse_code="kyiv", actor=None)
+    fulfillment.wave_release(method="single", warehouse_code="kyiv", actor=None)
     return PickList.objects.get()
 
 
@@ -42,7 +42,7 @@ def test_the_handheld_pick_screen_shows_the_picture_of_the_item_to_pick(roles, s
     user, _ = staff_user_get_or_create(username="picker", role="Warehouse")
     client = Client()
     client.force_login(User.objects.get(pk=user.pk))
-    html = client.get(f"/fulfilment/pick/{pick_list.pk}/").content.decode()
+    html = client.get(f"/fulfillment/pick/{pick_list.pk}/").content.decode()
     assert 'data-current-sku="TEE"' in html
     assert f'<img src="{image.url("pick")}" alt="Product 1"' in html  # the pick size, named for the picker
     served = Client().get(image.url("pick"))  # a handheld loads it like any page asset

@@ -21,7 +21,7 @@ from orderloop.orders.models import Order
 from orderloop.orders.promise import delivery_promise, promise_text
 from tests.conftest import run_tasks
 from tests.orders.conftest import methods, stocked  # noqa: F401  (fixtures)
-from tests.orders.helpers import customer, place
+from tests.orders.helpers import consume_events, customer, place
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -61,8 +61,9 @@ def test_confirming_a_phone_order_emails_the_customer_once_in_their_language(
     manager = Client()
     manager.force_login(make_staff("Manager", username="maria"))
     assert manager.post(f"/orders/{order.number}/confirm/", {}).status_code == 302
+    consume_events()  # notifications react to `order.confirmed`
     message = CustomerMessage.objects.get(order=order, kind=CONFIRMED)
-    assert message.sent_at is None and message.language == "uk"  # queued with the confirmation
+    assert message.sent_at is None and message.language == "uk"  # queued, in the customer's language
 
     run_tasks()
     (email,) = confirmed_mail(smtp_server, order)

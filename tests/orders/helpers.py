@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django_tasks_db.models import DBTaskResult
+
+from orderloop.core import consumers
 from orderloop.orders import services
 from orderloop.orders.domain import AddressData, CustomerData, LineData
 from orderloop.orders.models import Order
@@ -56,3 +59,18 @@ def payload(*lines: tuple[str, int], **overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+def consume_events() -> list[str]:
+    """Run the queued event consumers (core/consumers.py) as a worker would, but not the tasks they
+    enqueue in turn (a message's sending), so a test can look at what they wrote first."""
+    outcomes: list[str] = []
+    while True:
+        queued = list(
+            DBTaskResult.objects.filter(task_path__endswith=".consume_event").ready().order_by("id")
+        )
+        if not queued:
+            return outcomes
+        for row in queued:
+            outcomes.append(consumers.run(**row.args_kwargs["kwargs"]))
+            row.delete()

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test import Client
 
@@ -18,10 +20,11 @@ from orderloop.inventory.selectors import ledger_mismatches
 from orderloop.inventory.services import stock_adjust
 from orderloop.orders import editing, services
 from orderloop.orders.api_editing import router as editing_router
-from orderloop.orders.domain import LineData
+from orderloop.orders.domain import LineData, PreferredDelivery
 from orderloop.orders.editing import OrderLineNotFound, OrderNotEditable
 from orderloop.orders.errors import InsufficientStock, OrderNotFound
 from orderloop.orders.models import EventKind, LineAllocation, Order, OrderEvent, OrderLine, OrderStatus
+from orderloop.orders.promise import delivery_promise, promise_text
 
 from .helpers import address, customer, place
 
@@ -311,6 +314,63 @@ def test_delivery_method_change_recomputes_the_total(stocked):
     editing.order_change_delivery_method(order_id=order.pk, delivery_method_code="door_delivery", actor=None)
     order.refresh_from_db()
     assert order.priority == "normal"
+
+
+MONDAY_MORNING = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)  # before the warehouses' 14:00 cut-off
+
+
+def test_the_promised_date_follows_every_edit_of_what_it_is_worked_out_from(
+    manager, stocked, warehouse, lviv
+):
+    """One promised date: the card, the label, the courier's route and the customer's page all read it,
+    so an edit of the method, the warehouses or the stock waiting recomputes it (from the edit's time)."""
+    lviv.handling_days = 3
+    lviv.save(update_fields=["handling_days"])
+    tee = stocked("TEE", 5)
+    stock_adjust(variant=tee, warehouse=lviv, delta=5, actor=None)
+    with time_machine.travel(MONDAY_MORNING, tick=False):
+        order = place(("TEE", 1))  # door delivery: handed over Monday, two days on the way
+        assert order.promised_date == date(2026, 12, 9)
+
+        # The API's method change: express, one day on the way.
+        response = send(manager, "put", f"{URL}/{order.number}/delivery-method", {"code": "express"})
+        assert response.status_code == 200, response.json()
+        assert response.json()["promised_date"] == "2026-12-08"
+        assert last_edit(order).data["promised_date"] == {"from": "2026-12-09", "to": "2026-12-08"}
+
+        # A new address or window does not change what the date is worked out from: it stays.
+        editing.order_change_address(order_id=order.pk, shipping_address=address(city="Odesa"), actor=None)
+        editing.order_edit(
+            order_id=order.pk,
+            actor=None,
+            preferred_delivery=PreferredDelivery(date=date(2026, 12, 11), time_from=time(10, 0)),
+        )
+        order.refresh_from_db()
+        assert order.promised_date == date(2026, 12, 8)
+        # The customer's later day is the one every place shows.
+        assert promise_text(delivery_promise(order), "en") == "December 11, 2026, 10:00–…"
+
+        # Moved to Lviv, which needs three handling days: Wednesday handover, Thursday at the door.
+        editing.order_line_move_allocation(
+            order_id=order.pk,
+            line_id=line(order, 1).pk,
+            from_warehouse="kyiv",
+            to_warehouse="lviv",
+            quantity=1,
+            actor=None,
+        )
+        order.refresh_from_db()
+        assert order.promised_date == date(2026, 12, 10)
+
+
+def test_backordered_units_withdraw_the_promise(stocked):
+    stocked("TEE", 1, backorder=True)
+    with time_machine.travel(MONDAY_MORNING, tick=False):
+        order = place(("TEE", 1))
+        assert order.promised_date == date(2026, 12, 9)
+        editing.order_line_set_quantity(order_id=order.pk, line_id=line(order, 1).pk, quantity=3, actor=None)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.AWAITING_STOCK and order.promised_date is None
 
 
 def test_orders_in_the_warehouse_are_not_editable(stocked):

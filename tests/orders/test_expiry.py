@@ -21,7 +21,7 @@ from orderloop.orders import expiry, services
 from orderloop.orders.models import EventKind, LineAllocation, Order, OrderEvent, OrderStatus
 from orderloop.orders.tasks import expire_unpaid_orders
 
-from .helpers import customer, place
+from .helpers import consume_events, customer, place
 
 pytestmark = pytest.mark.usefixtures("methods")
 
@@ -124,6 +124,7 @@ def test_the_task_cancels_only_overdue_unpaid_prepaid_orders_and_releases_their_
 
     # Idempotent: a second run (or a second scheduler) finds nothing more.
     assert expire_unpaid_orders.call() == {"cancelled": []}
+    consume_events()
     assert CustomerMessage.objects.filter(kind="order_payment_timeout").count() == 2
 
 
@@ -131,6 +132,7 @@ def test_the_task_cancels_only_overdue_unpaid_prepaid_orders_and_releases_their_
 def test_the_customer_gets_one_email_in_their_language(mailoutbox):
     order = waiting(order_of(1, language="uk"), timedelta(hours=80))
     expire_unpaid_orders.call()
+    consume_events()  # notifications react to `order.cancelled`
 
     message = CustomerMessage.objects.get(order=order, kind="order_payment_timeout")
     assert (message.channel, message.language, message.recipient, message.kind) == (
@@ -159,6 +161,7 @@ def test_the_customer_gets_one_email_in_their_language(mailoutbox):
 def test_an_english_speaking_customer_reads_english(mailoutbox):
     order = waiting(order_of(1, language="en"), timedelta(hours=80))
     expire_unpaid_orders.call()
+    consume_events()
     message = CustomerMessage.objects.get(order=order, kind="order_payment_timeout")
     send_customer_message.call(message_id=message.pk)
     assert "Status: Cancelled" in mailoutbox[0].body
@@ -169,16 +172,19 @@ def test_an_english_speaking_customer_reads_english(mailoutbox):
 def test_a_customer_without_email_is_not_written_to_but_the_order_expires():
     order = waiting(order_of(1, email=""), timedelta(hours=80))
     assert expire_unpaid_orders.call() == {"cancelled": [order.number]}
+    assert consume_events()  # notifications saw the event and had nobody to write to
     assert not CustomerMessage.objects.filter(kind="order_payment_timeout").exists()
 
 
 @pytest.mark.usefixtures("tee")
 def test_nothing_is_sent_for_a_rolled_back_expiry():
     order = waiting(order_of(1), timedelta(hours=80))
+    consume_events()  # the placement's (its confirmation email)
     tasks_before = DBTaskResult.objects.filter(task_path__endswith="send_customer_message").count()
     with pytest.raises(RuntimeError), transaction.atomic():
         expiry.order_expire_unpaid(order_id=order.pk)
         raise RuntimeError("crash before commit")
+    assert consume_events() == []  # the rolled-back cancellation left no event to react to
     order.refresh_from_db()
     assert order.status == OrderStatus.AWAITING_PAYMENT
     assert not CustomerMessage.objects.filter(kind="order_payment_timeout").exists()

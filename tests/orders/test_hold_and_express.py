@@ -173,3 +173,27 @@ def test_copying_the_last_details_keeps_the_chosen_delivery_method(manager_clien
         "/orders/new/delivery-methods/?country=SE&delivery_method=express"
     ).content.decode()
     assert '<option value="" selected>' in gone and "is not offered in SE" in gone
+
+
+def test_a_held_order_is_offered_no_move_the_hold_forbids(
+    manager_client: Client, manager: User, api_client: Callable[[str], Client], tee: Any
+) -> None:
+    order = place(("TEE-RED-M", 1))
+    services.order_confirm(order_id=order.pk, actor=manager)
+    services.order_hold(order_id=order.pk, actor=manager, reason="customer may change the size")
+    html = manager_client.get(f"/orders/{order.number}/").content.decode()
+    # The generic status form no longer lists a step the hold forbids, and says why instead.
+    assert 'value="picking"' not in html and 'value="cancelled"' in html
+    assert 'id="hold-blocks"' in html and "customer may change the size" in html
+    number = order.number
+    out = api_client("Manager").get(f"/api/v1/orders/{number}").json()
+    assert "picking" not in out["allowed_next"] and "cancelled" in out["allowed_next"]
+
+    new = place(("TEE-RED-M", 1))
+    services.order_hold(order_id=new.pk, actor=manager, reason="check")
+    html = manager_client.get(f"/orders/{new.number}/").content.decode()
+    assert 'value="confirmed"' not in html
+    assert "confirmed" not in api_client("Manager").get(f"/api/v1/orders/{new.number}").json()["allowed_next"]
+
+    services.order_release_hold(order_id=new.pk, actor=manager)
+    assert 'value="confirmed"' in manager_client.get(f"/orders/{new.number}/").content.decode()

@@ -161,5 +161,5 @@ def test_staff_pages_show_the_names_in_the_active_language(
     card = client.get(f"/orders/{order.number}/").content.decode()
     assert DOOR[language] in card and COD[language] in card
     assert DOOR["en"] not in card and COD["en"] not in card
-    queue = client.get("/fulfilment/?warehouse=kyiv").content.decode()
+    queue = client.get("/fulfillment/?warehouse=kyiv").content.decode()
     assert DOOR[language] in queue and COD[language] in queue

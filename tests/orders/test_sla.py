@@ -16,7 +16,7 @@ from orderloop.orders import services, sla
 from orderloop.orders.models import EventKind, Order, OrderEvent, OrderStatus
 from orderloop.orders.tasks import check_sla
 
-from .helpers import customer, place
+from .helpers import consume_events, customer, place
 
 # --- The rules, without a database --------------------------------------------------------------------
 
@@ -85,6 +85,7 @@ def test_the_task_marks_exactly_the_overdue_orders_and_notifies_once(managers, m
     paid_old = aged(new_order(8), "paid", timedelta(days=10))  # no rule for paid
 
     result = check_sla.call()
+    consume_events()  # notifications react to `order.sla_breached`
 
     late = [new_late, confirmed_late, awaiting_late, packed_late]
     assert sorted(result["breached"]) == sorted(order.number for order in late)
@@ -113,6 +114,7 @@ def test_the_task_marks_exactly_the_overdue_orders_and_notifies_once(managers, m
 
     # Running it again (or a second scheduler's run) changes nothing.
     assert check_sla.call() == {"breached": [], "notified": 0}
+    consume_events()
     assert StaffNotification.objects.count() == 7
     assert OrderEvent.objects.filter(kind=EventKind.SLA_BREACHED).count() == 4
 
@@ -124,6 +126,7 @@ def test_a_second_mark_of_the_same_breach_is_a_no_op(managers):
     now = timezone.now()
     assert sla.order_mark_sla_breach(order_id=order.pk, now=now, rules=rules) is not None
     assert sla.order_mark_sla_breach(order_id=order.pk, now=now, rules=rules) is None
+    consume_events()
     assert StaffNotification.objects.filter(order=order).count() == 2
 
 
@@ -139,6 +142,7 @@ def test_the_breach_clears_when_the_status_changes_and_a_new_one_is_a_new_notifi
 
     aged(order, "confirmed", timedelta(hours=25))
     assert check_sla.call()["breached"] == [order.number]
+    consume_events()
     assert StaffNotification.objects.filter(order=order).count() == 4  # 2 managers × 2 breaches
 
 
@@ -178,6 +182,7 @@ def test_breached_orders_first_longest_overdue_first(managers):
 def test_the_notification_reads_in_the_readers_language(managers):
     order = aged(new_order(1), "awaiting_payment", timedelta(hours=50))
     check_sla.call()
+    consume_events()
     note = StaffNotification.objects.filter(order=order).first()
     assert note is not None and note.kind == "sla_breach"
     assert note.params["status"] == "awaiting_payment"

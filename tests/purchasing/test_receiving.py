@@ -325,3 +325,28 @@ def test_units_freed_by_a_cancellation_serve_the_waiting_orders_on_request(
     assert waiting.status == OrderStatus.CONFIRMED and backordered(waiting) == 0
     assert backorders_serve_available(actor=None).served == []
     consistent()
+
+
+def test_an_order_served_after_waiting_for_stock_gets_its_promised_date(
+    methods: None, stocked: Callable[..., Variant], warehouse: Warehouse
+) -> None:
+    """One promised date: none while units wait for stock, worked out (from now) once they are reserved,
+    so the card, label, route and the customer's page all have a day to show."""
+    from datetime import UTC, date, datetime
+
+    import time_machine
+
+    from orderloop.orders.backorders import backorders_serve_available
+
+    stocked("LINEN-P", 0, backorder=True)
+    with time_machine.travel(datetime(2026, 12, 7, 9, 0, tzinfo=UTC), tick=False):
+        waiting = place(("LINEN-P", 1))  # courier to the door: two days on the way
+        assert waiting.status == OrderStatus.AWAITING_STOCK and waiting.promised_date is None
+    with time_machine.travel(datetime(2026, 12, 9, 9, 0, tzinfo=UTC), tick=False):  # a Wednesday
+        stock_adjust(variant=Variant.objects.get(sku="LINEN-P"), warehouse=warehouse, delta=1, actor=None)
+        backorders_serve_available(actor=None)
+    waiting.refresh_from_db()
+    assert waiting.status == OrderStatus.CONFIRMED
+    assert waiting.promised_date == date(2026, 12, 11)  # handed over Wednesday, at the door Friday
+    event = waiting.events.filter(kind=EventKind.EDIT).latest("id")
+    assert event.data["promised_date"] == {"from": None, "to": "2026-12-11"}

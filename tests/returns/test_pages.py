@@ -378,3 +378,16 @@ def test_the_order_list_filters_partially_returned_orders(
     assert '<option value="partially_returned"' in listed
     card = client.get(f"/orders/{rma.order.number}/").content.decode()
     assert 'data-status="partially_returned"' in card
+
+
+def test_the_return_timeline_gives_reasons_in_words(client: Any, make_staff: Any, delivered: Any) -> None:
+    from .test_services import _open
+
+    order = delivered()
+    rma = _open(order)  # through the portal, approved at once by the default policy
+    client.force_login(make_staff("Manager"))
+    client.cookies["orderloop_language"] = "uk"
+    html = client.get(f"/returns/{rma.number}/").content.decode()
+    reasons = re.findall(r'<span class="event-reason" data-code="([^"]*)">([^<]*)</span>', html)
+    assert ("portal", "Портал повернень") in reasons
+    assert ("policy", "Схвалено за правилами повернення") in reasons

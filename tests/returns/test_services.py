@@ -31,6 +31,7 @@ from orderloop.returns.errors import (
 )
 from orderloop.returns.models import CreditNote, ImmutableCreditNote, ReturnEvent, ReturnRequest, ReturnStatus
 from orderloop.returns.services import InspectionInput, LineInput, PolicyInput
+from tests.conftest import run_tasks
 
 from .conftest import ship
 
@@ -170,6 +171,7 @@ def test_a_rejected_return_tells_the_customer_and_completes_the_order(delivered:
     rma = _open(order)
     services.return_reject(rma_id=rma.pk, actor=None, reason="Worn")
     assert Order.objects.get(pk=order.pk).status == OrderStatus.COMPLETED
+    run_tasks()  # notifications answer the return's event
     message = CustomerMessage.objects.get(event_key=f"return:{rma.pk}:return_rejected")
     assert "Worn" in message.body and message.language == "uk"
 
@@ -379,6 +381,7 @@ def test_a_card_refund_reaches_stripe(card_delivered: Any, fake_stripe: Any) -> 
     (call,) = fake_stripe.calls("POST", "/v1/refunds")
     assert call.params["amount"] == "10000"  # minor units
     assert rma.status == ReturnStatus.REFUNDED and selectors.refund_completed(rma)
+    run_tasks()  # notifications answer the return's event
     assert CustomerMessage.objects.filter(event_key=f"return:{rma.pk}:refund_sent").exists()
 
 

@@ -111,6 +111,7 @@ def test_a_card_refund_is_pending_until_stripe_confirms_it(card_delivered: Any, 
     fake_stripe.refunds[refund.provider_reference]["status"] = "succeeded"
     answer = _post_charge_refunded(fake_stripe, order.payments.get().provider_reference)
     assert answer.status_code == 200 and answer.json()["outcome"] == "processed"
+    run_tasks()  # returns consume `refund.succeeded`, notifications `return.refunded`
     rma.refresh_from_db()
     assert rma.status == ReturnStatus.REFUNDED and _refund_emails(rma) == 1
     assert _status(order) == OrderStatus.RETURNED  # the only unit is back
@@ -280,3 +281,33 @@ def test_a_png_claiming_30000_by_30000_pixels_is_refused_as_photo_invalid(delive
     with pytest.raises(PhotoInvalid):
         _open(order, photos=[PhotoUpload(name="huge.png", content=bomb_png())])
     assert not ReturnRequest.objects.exists()
+
+
+# --- A completed order that gets a return -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("units_back", "after"), [(2, "returned"), (1, "partially_returned")])
+def test_a_completed_order_whose_units_come_back_reads_returned_or_partially_returned(
+    delivered: Any, units_back: int, after: str
+) -> None:
+    from orderloop.orders.models import OrderEvent
+    from orderloop.orders.services import order_transition
+
+    order = delivered(("TEE-S", 2))
+    order_transition(order_id=order.pk, to=OrderStatus.COMPLETED, actor=None)
+    rma = _inspect_all(_received(_open(order, ("TEE-S", units_back, "wrong_size"))))
+    assert _status(order) == OrderStatus.RETURN_REQUESTED  # reopened by the return
+    rma = services.return_refund(rma_id=rma.pk, actor=None, bank_iban=IBAN, bank_holder="Olena Shevchenko")
+    services.return_bank_refund_confirm(rma_id=rma.pk, actor=None, reference="OUT-7")
+    assert _status(order) == after
+    # Each move is its own event in the order's timeline.
+    moves = list(
+        OrderEvent.objects.filter(order=order, kind="status_change")
+        .order_by("id")
+        .values_list("from_status", "to_status")
+    )
+    assert moves[-3:] == [
+        ("delivered", "completed"),
+        ("completed", "return_requested"),
+        ("return_requested", after),
+    ]

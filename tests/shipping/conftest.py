@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from django.apps import apps
 
-from orderloop.fulfillment import services as fulfilment
+from orderloop.fulfillment import services as fulfillment
 from orderloop.fulfillment.models import Parcel, PickList
 from orderloop.orders.models import Order
 from tests.fulfillment.conftest import Shop, boxes, ready_order, shop  # noqa: F401  (fixtures)
@@ -32,7 +32,7 @@ def carriers(methods: None) -> None:  # noqa: F811
 
 def pack_order(order: Order, *, warehouse: str = "kyiv", weight: int = 900, box: str = "m") -> list[Parcel]:
     """Release a single-order wave, pick every row by its barcode and pack everything into one parcel."""
-    wave = fulfilment.wave_release(
+    wave = fulfillment.wave_release(
         method="single", warehouse_code=warehouse, order_numbers=[order.number], actor=None
     )
     from orderloop.fulfillment import selectors
@@ -40,14 +40,16 @@ def pack_order(order: Order, *, warehouse: str = "kyiv", weight: int = 900, box:
     for pick_list in PickList.objects.filter(wave=wave):
         for row in selectors.pick_rows(pick_list):
             if row.remaining:
-                assert fulfilment.pick_confirm(
+                assert fulfillment.pick_confirm(
                     pick_list_id=pick_list.pk, code=row.barcode, actor=None
                 ).accepted
-    parcel = fulfilment.parcel_open(order_id=order.pk, warehouse_code=warehouse, actor=None)
+    parcel = fulfillment.parcel_open(order_id=order.pk, warehouse_code=warehouse, actor=None)
     for line in order.lines.all():
         for _unit in range(line.quantity):
-            assert fulfilment.parcel_scan(parcel_id=parcel.pk, code=line.variant.barcode, actor=None).accepted
-    fulfilment.parcel_pack(parcel_id=parcel.pk, box_code=box, weight_g=weight, actor=None)
+            assert fulfillment.parcel_scan(
+                parcel_id=parcel.pk, code=line.variant.barcode, actor=None
+            ).accepted
+    fulfillment.parcel_pack(parcel_id=parcel.pk, box_code=box, weight_g=weight, actor=None)
     assert Order.objects.get(pk=order.pk).status == "packed"
     return list(Parcel.objects.filter(order=order, status="packed"))
 

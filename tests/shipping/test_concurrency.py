@@ -15,6 +15,7 @@ from orderloop.notifications.models import CustomerMessage
 from orderloop.orders.models import Order
 from orderloop.shipping import domain, services
 from orderloop.shipping.models import Shipment, ShipmentEvent
+from tests.conftest import run_tasks
 from tests.fulfillment.test_concurrency import together
 from tests.orders.helpers import address
 
@@ -37,6 +38,7 @@ def test_two_desks_handing_over_one_parcel_take_its_stock_once(packed: Any, make
     assert sorted(results) == ["already_handed_over", "already_handed_over", "handed_over"]
     assert StockMovement.objects.filter(reason="shipment").count() == 1
     assert ledger_mismatches() == []
+    run_tasks()  # the customer's emails are a consumer of the shipment events
     assert CustomerMessage.objects.filter(order=order, kind="parcel_shipped").count() == 1
 
 
@@ -82,4 +84,5 @@ def test_the_same_webhook_twice_at_once_counts_once(packed: Any, fake_np: Any) -
     assert sorted(results) == [0, 0, 1]
     assert ShipmentEvent.objects.filter(shipment=shipment, carrier_code="9").count() == 1
     assert Order.objects.get(pk=order.pk).status == "delivered"
+    run_tasks()  # the customer's emails are a consumer of the shipment events
     assert CustomerMessage.objects.filter(order=order, kind="parcel_delivered").count() == 1

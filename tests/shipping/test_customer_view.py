@@ -77,6 +77,7 @@ def test_follow_the_order_page_and_emails(packed: Any, fake_np: Any, settings: A
     assert Order.objects.get(pk=order.pk).status == "delivered"
 
     # The three emails, in the customer's language (Ukrainian), sent by the task worker.
+    run_tasks()  # the customer's emails are a consumer of the shipment events
     kinds = set(CustomerMessage.objects.filter(order=order).values_list("kind", flat=True))
     assert {"parcel_shipped", "parcel_ready_for_pickup", "parcel_delivered"} <= kinds
     run_tasks()

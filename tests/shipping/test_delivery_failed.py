@@ -124,6 +124,7 @@ def test_a_couriers_failed_attempt_flags_the_order_until_the_parcel_is_delivered
     assert "Intercom broken" not in follow  # the courier's note is for staff
 
     # The email, once, in the customer's language (Ukrainian), through the outbox.
+    run_tasks()  # the customer's emails are a consumer of the shipment events
     assert CustomerMessage.objects.filter(order=order, kind="delivery_failed").count() == 1
     run_tasks()
     texts = {
@@ -186,6 +187,7 @@ def test_a_carriers_failed_attempts_flag_the_order_with_its_reason_and_next_day(
     card = manager.get(f"/orders/{order.number}/").content.decode()
     assert "Other: Дата доставки перенесена Одержувачем" in plain(card)
     assert f"Next attempt: {format_day(second_try, 'en')}" in card
+    run_tasks()  # the customer's emails are a consumer of the shipment events
     assert CustomerMessage.objects.filter(order=order, kind="delivery_failed").count() == 2
     follow = Client(HTTP_ACCEPT_LANGUAGE="en").get(urlsplit(tracking_url(order)).path).content.decode()
     assert f"Next attempt: {format_day(second_try, 'en')}" in follow

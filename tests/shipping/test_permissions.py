@@ -96,7 +96,7 @@ def test_courier_pages(route: dict[str, Any]) -> None:
         "/shipping/cod/",
         "/orders/",
         "/stock/",
-        "/fulfilment/",
+        "/fulfillment/",
     ):
         assert client.get(url).status_code == 403, url
     for url in (

@@ -34,6 +34,7 @@ from orderloop.shipping.errors import (
 )
 from orderloop.shipping.models import CodCollection, Manifest, PickupPoint, Shipment, ShipmentEvent
 from orderloop.shipping.tasks import poll_tracking
+from tests.conftest import run_tasks
 
 from .conftest import WEBHOOK_SECRET
 from .fake_carriers import np_warehouse, pn_service_point
@@ -95,6 +96,7 @@ def test_own_courier_label_handover_and_delivery_with_cash(shop, packed, make_st
     assert ledger_mismatches() == []
     assert Order.objects.get(pk=order.pk).status == "shipped"
     assert Manifest.objects.get().shipments.get() == shipment
+    run_tasks()  # the customer's emails are a consumer of the shipment events
     assert CustomerMessage.objects.filter(order=order, kind="parcel_shipped").count() == 1
 
     # A second handover is refused and takes nothing more.
@@ -115,6 +117,7 @@ def test_own_courier_label_handover_and_delivery_with_cash(shop, packed, make_st
     assert Order.objects.get(pk=order.pk).status == "delivered"
     assert payment_overview(order_id=order.pk).state == "paid"
     assert CodCollection.objects.get(shipment=shipment).amount == order.total_amount
+    run_tasks()  # the customer's emails are a consumer of the shipment events
     assert CustomerMessage.objects.filter(order=order, kind="parcel_delivered").count() == 1
     # Closed: a courier cannot reopen it by marking it failed.
     with pytest.raises(Exception, match="cannot"):
@@ -190,6 +193,7 @@ def test_store_pickup_ready_then_collected(shop, ready_order, carriers):
     services.shipment_hand_over(shipment_id=shipment.pk, actor=None)
     services.pickup_mark_ready(shipment_id=shipment.pk, actor=None)
     assert Order.objects.get(pk=order.pk).status == "ready_for_pickup"
+    run_tasks()  # the customer's emails are a consumer of the shipment events
     assert CustomerMessage.objects.filter(order=order, kind="parcel_ready_for_pickup").exists()
     services.delivery_mark_delivered(
         shipment_id=shipment.pk, actor=None, cash_collected=str(order.total_amount)
@@ -274,6 +278,7 @@ def test_nova_poshta_pickup_point_label_webhooks_and_polling(shop, packed, fake_
     np_webhook(fake_np, shipment, "9", "Відправлення отримано", carrier_time(52))
     assert Shipment.objects.get(pk=shipment.pk).status == "delivered"
     assert Order.objects.get(pk=order.pk).status == "delivered"
+    run_tasks()  # the customer's emails are a consumer of the shipment events
     kinds = list(CustomerMessage.objects.filter(order=order).values_list("kind", flat=True))
     assert {"parcel_shipped", "parcel_ready_for_pickup", "parcel_delivered"} <= set(kinds)
     timeline = selectors.order_shipments_for_customer(Order.objects.get(pk=order.pk))[0]

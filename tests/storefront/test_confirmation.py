@@ -1,4 +1,4 @@
-"""The order confirmation: queued in the placing transaction, sent by the task worker to a real SMTP
+"""The order confirmation: queued when notifications consume the order's `order.placed`, sent by the task worker to a real SMTP
 server (aiosmtpd), in the customer's language, with the details, the expected date, payment
 instructions and a working signed link to follow the order."""
 
@@ -16,7 +16,7 @@ from orderloop.orders.models import Order
 from orderloop.storefront import services
 from orderloop.storefront.models import Cart, CartLine
 from tests.conftest import run_tasks
-from tests.orders.helpers import place
+from tests.orders.helpers import consume_events, place
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -52,8 +52,9 @@ def _parts(message):
 def test_a_cod_order_confirmation_reaches_the_smtp_server_in_ukrainian(shop, smtp_server, settings):
     settings.ORDERLOOP = {**settings.ORDERLOOP, "SITE_URL": "http://shop.example"}
     order = _checkout(shop)
+    consume_events()  # notifications react to `order.placed`
     message = CustomerMessage.objects.get(order=order, kind="order_confirmation")
-    assert message.sent_at is None  # queued with the order, sent by the worker
+    assert message.sent_at is None  # queued for the order, sent by the worker
 
     run_tasks()
 

@@ -11,9 +11,9 @@ from django.test import Client
 
 from orderloop.customers.models import Address, CustomerOrder
 from orderloop.inventory.selectors import ledger_mismatches
+from orderloop.orders.links import tracking_token
 from orderloop.orders.models import Order
 from orderloop.storefront.models import Cart, CartLine
-from orderloop.storefront.selectors import tracking_token
 
 pytestmark = pytest.mark.django_db
 

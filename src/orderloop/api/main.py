@@ -23,7 +23,7 @@ from orderloop.catalog.api import variants_router
 from orderloop.core import http_errors
 from orderloop.core.api_auth import TokenAuth, TokenRateThrottle
 from orderloop.core.errors import DomainError
-from orderloop.fulfillment.api import fulfilment_router, parcels_router, pick_lists_router, waves_router
+from orderloop.fulfillment.api import fulfillment_router, parcels_router, pick_lists_router, waves_router
 from orderloop.intake.api import router as intake_router
 from orderloop.inventory.api import stock_router, warehouses_router
 from orderloop.orders.api import methods_router as order_methods_router
@@ -181,7 +181,7 @@ api.add_router("/suppliers", suppliers_router)
 api.add_router("/reorder-rules", rules_router)
 api.add_router("/replenishment", replenishment_router)
 api.add_router("/purchase-orders", purchase_orders_router)
-api.add_router("/fulfilment", fulfilment_router)
+api.add_router("/fulfillment", fulfillment_router)
 api.add_router("/waves", waves_router)
 api.add_router("/pick-lists", pick_lists_router)
 api.add_router("/parcels", parcels_router)

@@ -203,21 +203,68 @@ def _check_header(header: list[str], plan: ImportPlan) -> list[str]:
     return columns
 
 
-def build_plan(
-    content: str,
-    *,
-    default_currency: str,
-    on_start: Callable[[int], None] | None = None,
-    on_progress: Callable[[int], None] | None = None,
-) -> ImportPlan:
-    """Check every row against the rules and the current catalog; collect every error."""
-    plan = ImportPlan()
+@dataclass(frozen=True)
+class _Table:
+    """The file's columns: where each is, which are attributes and which are translated names."""
+
+    columns: list[str]
+    position: dict[str, int]
+    attr_columns: list[str]
+    name_columns: list[str]
+
+    @classmethod
+    def of(cls, columns: list[str]) -> _Table:
+        return cls(
+            columns=columns,
+            position={name: index for index, name in enumerate(columns)},
+            attr_columns=[name for name in columns if name.startswith(ATTR_PREFIX)],
+            name_columns=[name for name in columns if name.startswith(NAME_PREFIX)],
+        )
+
+    def cell(self, row: list[str], name: str) -> str:
+        index = self.position.get(name)
+        return clean_text(row[index]) if index is not None and index < len(row) else ""
+
+
+@dataclass
+class _Catalog:
+    """What the catalog holds already, for the SKUs, barcodes and handles the file mentions."""
+
+    variants: dict[str, tuple[int, str]]  # sku → (variant id, product handle)
+    barcode_owner: dict[str, str]  # barcode → sku
+    handles: set[str]
+
+
+@dataclass
+class _Seen:
+    """What earlier rows of the file claimed (a SKU or barcode twice is an error)."""
+
+    sku_rows: dict[str, int] = field(default_factory=dict)
+    barcode_rows: dict[str, int] = field(default_factory=dict)
+    name_handles: dict[str, str] = field(default_factory=dict)  # product_name → handle made from it
+
+
+@dataclass
+class _ProductCells:
+    handle: str
+    name: str
+    category: str
+    image_url: str
+    description: str
+    translations: dict[str, str]
+
+
+def _read_table(
+    content: str, plan: ImportPlan, on_start: Callable[[int], None] | None
+) -> tuple[_Table, list[tuple[int, list[str]]]] | None:
+    """The header and the non-blank rows with their spreadsheet numbers; None (errors in the plan) when
+    the file is empty, its header is wrong or it has no rows."""
     # Text is kept as it is; only the `'` our own export put before a formula character comes off again,
     # so an exported file imports back unchanged.
     rows = [[from_spreadsheet_safe(cell) for cell in row] for row in read_rows(content)]
     if not rows:
         plan.error(1, "", _("The file is empty."))
-        return plan
+        return None
     columns = _check_header(rows[0], plan)
     numbered = [
         (index, row) for index, row in enumerate(rows[1:], start=2) if any(cell.strip() for cell in row)
@@ -226,23 +273,17 @@ def build_plan(
     if on_start:
         on_start(plan.total_rows)
     if plan.errors:
-        return plan
+        return None
     if not numbered:
         plan.error(2, "", _("The file has no rows below the header."))
-        return plan
+        return None
+    return _Table.of(columns), numbered
 
-    position = {name: index for index, name in enumerate(columns)}
-    attr_columns = [name for name in columns if name.startswith(ATTR_PREFIX)]
-    name_columns = [name for name in columns if name.startswith(NAME_PREFIX)]
 
-    def cell(row: list[str], name: str) -> str:
-        index = position.get(name)
-        return clean_text(row[index]) if index is not None and index < len(row) else ""
-
-    # What the catalog holds already, for the SKUs, barcodes and handles this file mentions.
-    skus = sorted({cell(row, "sku") for _n, row in numbered} - {""})
-    barcodes = sorted({cell(row, "barcode") for _n, row in numbered} - {""})
-    handles = sorted({cell(row, "product_handle").lower() for _n, row in numbered} - {""})
+def _catalog_for(table: _Table, numbered: list[tuple[int, list[str]]]) -> _Catalog:
+    skus = sorted({table.cell(row, "sku") for _n, row in numbered} - {""})
+    barcodes = sorted({table.cell(row, "barcode") for _n, row in numbered} - {""})
+    handles = sorted({table.cell(row, "product_handle").lower() for _n, row in numbered} - {""})
     existing_variants: dict[str, tuple[int, str]] = {}
     for chunk in _chunks(skus):
         for sku, variant_id, handle in Variant.objects.filter(sku__in=chunk).values_list(
@@ -258,147 +299,220 @@ def build_plan(
     existing_handles: set[str] = {handle for _id, handle in existing_variants.values()}
     for chunk in _chunks(handles):
         existing_handles.update(Product.objects.filter(handle__in=chunk).values_list("handle", flat=True))
+    return _Catalog(variants=existing_variants, barcode_owner=barcode_owner, handles=existing_handles)
 
-    sku_rows: dict[str, int] = {}
-    barcode_rows: dict[str, int] = {}
-    name_handles: dict[str, str] = {}  # product_name → handle made from it, for rows without a handle
+
+def _validate_variant(
+    plan: ImportPlan, table: _Table, catalog: _Catalog, seen: _Seen, number: int, row: list[str]
+) -> tuple[str, dict[str, Any], dict[str, str]]:
+    """The row's variant cells checked: (sku, clean fields, attributes); errors go to the plan."""
+    sku = table.cell(row, "sku")
+    raw = {name: table.cell(row, name) for name in VARIANT_COLUMNS if name != "sku" and table.cell(row, name)}
+    raw["sku"] = sku
+    clean, field_errors = clean_variant_fields(raw)
+    for column, message in field_errors.items():
+        plan.error(number, column, message)
+    attributes: dict[str, str] = {}
+    if table.attr_columns:
+        try:
+            attributes = clean_attributes(
+                {name[len(ATTR_PREFIX) :].strip(): table.cell(row, name) for name in table.attr_columns}
+            )
+        except ValueError as exc:
+            plan.error(number, table.attr_columns[0], str(exc))
+    if sku and "sku" not in field_errors:
+        if sku in seen.sku_rows:
+            plan.error(
+                number,
+                "sku",
+                _("SKU %(sku)s already appears on row %(row)s.") % {"sku": sku, "row": seen.sku_rows[sku]},
+            )
+        else:
+            seen.sku_rows[sku] = number
+    barcode = clean.get("barcode")
+    if barcode:
+        _validate_barcode(plan, catalog, seen, number, sku, barcode)
+    if sku not in catalog.variants and "price_amount" not in clean and "price" not in field_errors:
+        plan.error(number, "price", _("A new variant needs a price."))
+    return sku, clean, attributes
+
+
+def _validate_barcode(
+    plan: ImportPlan, catalog: _Catalog, seen: _Seen, number: int, sku: str, barcode: str
+) -> None:
+    if barcode in seen.barcode_rows:
+        plan.error(
+            number,
+            "barcode",
+            _("Barcode %(barcode)s already appears on row %(row)s.")
+            % {"barcode": barcode, "row": seen.barcode_rows[barcode]},
+        )
+    else:
+        seen.barcode_rows[barcode] = number
+    owner = catalog.barcode_owner.get(barcode)
+    if owner is not None and owner != sku:
+        plan.error(
+            number,
+            "barcode",
+            _("Barcode %(barcode)s is already used by variant %(sku)s.") % {"barcode": barcode, "sku": owner},
+        )
+
+
+def _row_handle(
+    plan: ImportPlan,
+    table: _Table,
+    seen: _Seen,
+    number: int,
+    row: list[str],
+    existing: tuple[int, str] | None,
+) -> str:
+    """The handle of the product the row belongs to ("" with an error when none can be told)."""
+    name = table.cell(row, "product_name")
+    handle = ""
+    if table.cell(row, "product_handle"):
+        try:
+            handle = clean_handle(table.cell(row, "product_handle"))
+        except ValueError as exc:
+            plan.error(number, "product_handle", str(exc))
+    elif existing is not None:
+        handle = existing[1]
+    elif name:
+        handle = seen.name_handles.get(name) or slugify(name)[:120].strip("-_")
+        if not handle:
+            plan.error(number, "product_handle", _("Give a handle: none can be made from this name."))
+        seen.name_handles[name] = handle
+    else:
+        plan.error(number, "product_name", _("A new variant needs a product_handle or a product_name."))
+    return handle
+
+
+def _validate_product(
+    plan: ImportPlan,
+    table: _Table,
+    seen: _Seen,
+    number: int,
+    row: list[str],
+    existing: tuple[int, str] | None,
+) -> _ProductCells:
+    """The row's product cells checked; errors go to the plan."""
+    handle = _row_handle(plan, table, seen, number, row, existing)
+    name = table.cell(row, "product_name")
+    if existing is not None and handle and handle != existing[1]:
+        plan.error(
+            number,
+            "product_handle",
+            _("SKU %(sku)s belongs to product %(handle)s.")
+            % {"sku": table.cell(row, "sku"), "handle": existing[1]},
+        )
+    if len(name) > 200:
+        plan.error(number, "product_name", at_most_characters(200))
+    category = _checked(plan, number, table, row, "category", clean_category_slug)
+    image_url = _checked(plan, number, table, row, "image_url", clean_image_url)
+    translations = {}
+    for column in table.name_columns:
+        text = table.cell(row, column)
+        if len(text) > 200:
+            plan.error(number, column, at_most_characters(200))
+        elif text:
+            translations[column[len(NAME_PREFIX) :]] = text
+    return _ProductCells(
+        handle=handle,
+        name=name,
+        category=category,
+        image_url=image_url,
+        description=table.cell(row, "description"),
+        translations=translations,
+    )
+
+
+def _checked(
+    plan: ImportPlan, number: int, table: _Table, row: list[str], column: str, clean: Callable[[str], str]
+) -> str:
+    """A cell through its cleaner ("" with an error when the cleaner refuses it)."""
+    value = table.cell(row, column)
+    if not value:
+        return ""
+    try:
+        return clean(value)
+    except ValueError as exc:
+        plan.error(number, column, str(exc))
+        return ""
+
+
+def _merge_product(plan: ImportPlan, catalog: _Catalog, number: int, cells: _ProductCells) -> None:
+    """Add the row's product cells to the plan's product (rows of one product must agree)."""
+    product = plan.products.get(cells.handle)
+    if product is None:
+        product = plan.products[cells.handle] = ProductPlan(handle=cells.handle, row=number)
+        if cells.handle not in catalog.handles and not cells.name:
+            plan.error(number, "product_name", _("A new product needs a product_name."))
+    for column, key, value in (
+        ("product_name", "name", cells.name),
+        ("category", "category_slug", cells.category),
+    ):
+        if not value:
+            continue
+        if key in product.fields and product.fields[key] != value:
+            plan.error(
+                number, column, _("Differs from row %(row)s of the same product.") % {"row": product.row}
+            )
+        product.fields.setdefault(key, value)
+    if cells.description:
+        product.fields.setdefault("description", cells.description[:20000])
+    if cells.image_url:
+        product.fields.setdefault("image_url", cells.image_url)
+    for code, text in cells.translations.items():
+        product.translations.setdefault(code, text)
+    if cells.category:
+        plan.categories.add(cells.category)
+
+
+def _validate_row(
+    plan: ImportPlan, table: _Table, catalog: _Catalog, seen: _Seen, number: int, row: list[str]
+) -> None:
+    """Check one row and, when it has no error, add its variant (and product cells) to the plan."""
+    if len(row) > len(table.columns):
+        plan.error(number, "", _("The row has more cells than the header has columns."))
+        return
+    errors_before = len(plan.errors)
+    sku, clean, attributes = _validate_variant(plan, table, catalog, seen, number, row)
+    cells = _validate_product(plan, table, seen, number, row, catalog.variants.get(sku))
+    if cells.handle:
+        _merge_product(plan, catalog, number, cells)
+    if len(plan.errors) == errors_before:
+        plan.variants.append(
+            VariantPlan(row=number, sku=sku, handle=cells.handle, fields=clean, attributes=attributes)
+        )
+
+
+def build_plan(
+    content: str,
+    *,
+    default_currency: str,
+    on_start: Callable[[int], None] | None = None,
+    on_progress: Callable[[int], None] | None = None,
+) -> ImportPlan:
+    """Check every row against the rules and the current catalog; collect every error.
+
+    Read the table → look up what the catalog holds for it → validate each row into the plan → finish
+    (a plan with errors writes nothing); `apply_plan` writes a plan without errors."""
+    plan = ImportPlan()
+    read = _read_table(content, plan, on_start)
+    if read is None:
+        return plan
+    table, numbered = read
+    catalog = _catalog_for(table, numbered)
+    seen = _Seen()
     for done, (number, row) in enumerate(numbered, start=1):
         if on_progress and done % PROGRESS_EVERY == 0:
             on_progress(done)
-        if len(row) > len(columns):
-            plan.error(number, "", _("The row has more cells than the header has columns."))
-            continue
-        errors_before = len(plan.errors)
-
-        sku = cell(row, "sku")
-        raw = {name: cell(row, name) for name in VARIANT_COLUMNS if name != "sku" and cell(row, name)}
-        raw["sku"] = sku
-        clean, field_errors = clean_variant_fields(raw)
-        for column, message in field_errors.items():
-            plan.error(number, column, message)
-        attributes: dict[str, str] = {}
-        if attr_columns:
-            try:
-                attributes = clean_attributes(
-                    {name[len(ATTR_PREFIX) :].strip(): cell(row, name) for name in attr_columns}
-                )
-            except ValueError as exc:
-                plan.error(number, attr_columns[0], str(exc))
-        existing = existing_variants.get(sku)
-        if sku and "sku" not in field_errors:
-            if sku in sku_rows:
-                plan.error(
-                    number,
-                    "sku",
-                    _("SKU %(sku)s already appears on row %(row)s.") % {"sku": sku, "row": sku_rows[sku]},
-                )
-            else:
-                sku_rows[sku] = number
-        barcode = clean.get("barcode")
-        if barcode:
-            if barcode in barcode_rows:
-                plan.error(
-                    number,
-                    "barcode",
-                    _("Barcode %(barcode)s already appears on row %(row)s.")
-                    % {"barcode": barcode, "row": barcode_rows[barcode]},
-                )
-            else:
-                barcode_rows[barcode] = number
-            owner = barcode_owner.get(barcode)
-            if owner is not None and owner != sku:
-                plan.error(
-                    number,
-                    "barcode",
-                    _("Barcode %(barcode)s is already used by variant %(sku)s.")
-                    % {"barcode": barcode, "sku": owner},
-                )
-        if existing is None and "price_amount" not in clean and "price" not in field_errors:
-            plan.error(number, "price", _("A new variant needs a price."))
-
-        # The product this row belongs to.
-        name = cell(row, "product_name")
-        handle = ""
-        if cell(row, "product_handle"):
-            try:
-                handle = clean_handle(cell(row, "product_handle"))
-            except ValueError as exc:
-                plan.error(number, "product_handle", str(exc))
-        elif existing is not None:
-            handle = existing[1]
-        elif name:
-            handle = name_handles.get(name) or slugify(name)[:120].strip("-_")
-            if not handle:
-                plan.error(number, "product_handle", _("Give a handle: none can be made from this name."))
-            name_handles[name] = handle
-        else:
-            plan.error(number, "product_name", _("A new variant needs a product_handle or a product_name."))
-        if existing is not None and handle and handle != existing[1]:
-            plan.error(
-                number,
-                "product_handle",
-                _("SKU %(sku)s belongs to product %(handle)s.") % {"sku": sku, "handle": existing[1]},
-            )
-        if len(name) > 200:
-            plan.error(number, "product_name", at_most_characters(200))
-        category = ""
-        if cell(row, "category"):
-            try:
-                category = clean_category_slug(cell(row, "category"))
-            except ValueError as exc:
-                plan.error(number, "category", str(exc))
-        image_url = ""
-        if cell(row, "image_url"):
-            try:
-                image_url = clean_image_url(cell(row, "image_url"))
-            except ValueError as exc:
-                plan.error(number, "image_url", str(exc))
-        translations = {}
-        for column in name_columns:
-            text = cell(row, column)
-            if len(text) > 200:
-                plan.error(number, column, at_most_characters(200))
-            elif text:
-                translations[column[len(NAME_PREFIX) :]] = text
-
-        if handle:
-            product = plan.products.get(handle)
-            if product is None:
-                product = plan.products[handle] = ProductPlan(handle=handle, row=number)
-                if handle not in existing_handles and not name:
-                    plan.error(number, "product_name", _("A new product needs a product_name."))
-            for column, key, value in (
-                ("product_name", "name", name),
-                ("category", "category_slug", category),
-            ):
-                if not value:
-                    continue
-                if key in product.fields and product.fields[key] != value:
-                    plan.error(
-                        number,
-                        column,
-                        _("Differs from row %(row)s of the same product.") % {"row": product.row},
-                    )
-                product.fields.setdefault(key, value)
-            if cell(row, "description"):
-                product.fields.setdefault("description", cell(row, "description")[:20000])
-            if image_url:
-                product.fields.setdefault("image_url", image_url)
-            for code, text in translations.items():
-                product.translations.setdefault(code, text)
-            if category:
-                plan.categories.add(category)
-
-        if len(plan.errors) == errors_before:
-            plan.variants.append(
-                VariantPlan(row=number, sku=sku, handle=handle, fields=clean, attributes=attributes)
-            )
+        _validate_row(plan, table, catalog, seen, number, row)
     if on_progress:
         on_progress(plan.total_rows)
     if plan.errors:
         plan.variants.clear()
     for variant in plan.variants:
-        if variant.sku not in existing_variants:
+        if variant.sku not in catalog.variants:
             variant.fields.setdefault("currency", default_currency)
     plan.errors.sort(key=lambda error: error["row"])
     return plan

@@ -17,6 +17,7 @@ from django.views.decorators.http import condition, require_POST, require_safe
 
 from orderloop.core import history
 from orderloop.core.errors import DomainError
+from orderloop.core.htmx import HtmxHttpRequest
 
 from . import csv_io, selectors, services
 from . import images as image_files
@@ -36,13 +37,9 @@ PAGE_SIZE = 25
 STATUS_FILTERS = {"active": True, "archived": False, "all": None}
 
 
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
 @login_required
 @permission_required("catalog.view_product", raise_exception=True)
-def product_list(request: HttpRequest) -> HttpResponse:
+def product_list(request: HtmxHttpRequest) -> HttpResponse:
     q = (request.GET.get("q") or "").strip()
     category = (request.GET.get("category") or "").strip()
     status = request.GET.get("status") or "active"
@@ -60,7 +57,7 @@ def product_list(request: HttpRequest) -> HttpResponse:
         "categories": selectors.category_list(),
         "query": query.urlencode(),
     }
-    template = "catalog/_product_table.html" if _is_htmx(request) else "catalog/product_list.html"
+    template = "catalog/product_list.html#product-table" if request.htmx else "catalog/product_list.html"
     return render(request, template, context)
 
 
@@ -285,12 +282,12 @@ def product_import(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @permission_required("catalog.import_catalog", raise_exception=True)
-def import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
+def import_detail(request: HtmxHttpRequest, import_id: int) -> HttpResponse:
     try:
         job = selectors.catalog_import_get(import_id=import_id)
     except ImportNotFound as exc:
         raise Http404 from exc
-    template = "catalog/_import_progress.html" if _is_htmx(request) else "catalog/import_detail.html"
+    template = "catalog/import_detail.html#import-progress" if request.htmx else "catalog/import_detail.html"
     return render(request, template, {"job": job})
 
 

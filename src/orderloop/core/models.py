@@ -184,3 +184,67 @@ class PeriodicJob(models.Model):
 
     def __str__(self) -> str:
         return self.path
+
+
+class DomainEvent(models.Model):
+    """One fact of the event spine: something happened to one subject (an order, a payment, a parcel…).
+
+    Written in the same transaction as the state change it describes (core/events.py), never edited.
+    `sequence` counts the subject's events from 1, so a reader can order and de-duplicate them; `data`
+    is the versioned payload of the type's shape (the catalogue in docs/events.md), enough for a
+    consumer to act without reading the area's tables.
+    """
+
+    type = models.CharField(_("type"), max_length=64)
+    subject_type = models.CharField(_("subject type"), max_length=32)
+    subject_id = models.CharField(_("subject"), max_length=64)
+    sequence = models.PositiveIntegerField(_("sequence"))
+    version = models.PositiveSmallIntegerField(_("version"), default=1)
+    occurred_at = models.DateTimeField(_("time"))
+    actor_kind = models.CharField(_("actor kind"), max_length=16)
+    actor_id = models.BigIntegerField(_("actor"), null=True, blank=True)
+    actor_name = models.CharField(_("actor name"), max_length=150, blank=True)
+    data = models.JSONField(_("data"), default=dict)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("domain event")
+        verbose_name_plural = _("domain events")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subject_type", "subject_id", "sequence"], name="domain_event_subject_sequence"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["type", "id"], name="domain_event_type_idx"),
+            models.Index(fields=["occurred_at"], name="domain_event_time_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.subject_type}:{self.subject_id}#{self.sequence}"
+
+
+class ConsumedEvent(models.Model):
+    """What one consumer did with one event: written in the consumer's own transaction with its effect,
+    so an event is acted on once per consumer however often its task runs (core/consumers.py)."""
+
+    class Outcome(models.TextChoices):
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed after every retry")
+
+    consumer = models.CharField(_("consumer"), max_length=64)
+    event = models.ForeignKey(
+        DomainEvent, on_delete=models.CASCADE, related_name="+", verbose_name=_("event")
+    )
+    outcome = models.CharField(_("outcome"), max_length=8, choices=Outcome.choices, default=Outcome.DONE)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=1)
+    error = models.TextField(_("error"), blank=True)
+    consumed_at = models.DateTimeField(_("time"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("consumed event")
+        verbose_name_plural = _("consumed events")
+        constraints = [models.UniqueConstraint(fields=["consumer", "event"], name="consumed_event_once")]
+
+    def __str__(self) -> str:
+        return f"{self.consumer} {self.event_id} {self.outcome}"

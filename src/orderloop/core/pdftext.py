@@ -22,6 +22,7 @@ from arabic_reshaper import reshape
 # runs, "(" shown as ")", which the Rust one behind `bidi.get_display` leaves to the renderer.
 from bidi.algorithm import get_display
 from django.utils import translation
+from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 
@@ -151,13 +152,21 @@ class Writer:
             self.canvas.drawString(self._x(at), self.y, shown)
 
     def end(
-        self, value: str, *, at: float | None = None, size: float = 10, bold: bool = False, code: bool = False
+        self,
+        value: str,
+        *,
+        at: float | None = None,
+        size: float = 10,
+        bold: bool = False,
+        code: bool = False,
+        room: float | None = None,
     ) -> None:
         """Write `value` so that it ends `at` points from the start margin (default: the end margin):
-        numbers in a column, the document's number opposite its title."""
+        numbers in a column, the document's number opposite its title; cut to `room` points if given."""
         font = self.font(bold=bold, code=code)
         at = self.line_width if at is None else at
-        shown = str(value) if code else visual(str(value), rtl=self.rtl)
+        value = str(value) if room is None else fit(str(value), font, size, room, rtl=self.rtl and not code)
+        shown = value if code else visual(value, rtl=self.rtl)
         self.canvas.setFont(font, size)
         if self.rtl:
             self.canvas.drawString(self._x(at), self.y, shown)
@@ -195,3 +204,50 @@ class Writer:
     def rule(self) -> None:
         """A line across the page at the cursor."""
         self.canvas.line(self.left, self.y, self.right, self.y)
+
+    def table_titles(self, titles: list[tuple[str, float, bool]], *, size: float = 9) -> None:
+        """A row of bold column titles — (title, position, ends there) — with the rule under them (clear
+        of their descenders), the cursor on the first row's baseline."""
+        for title, at, at_end in titles:
+            if at_end:
+                self.end(title, at=at, size=size, bold=True)
+            else:
+                self.text(title, at=at, size=size, bold=True)
+        self.down(2 * mm)
+        self.rule()
+        self.down(5 * mm)
+
+    def side_by_side(
+        self, first: tuple[str, list[str]], second: tuple[str, list[str]], *, at: float, size: float = 10
+    ) -> None:
+        """Two blocks — a bold title, then lines of their own direction (names, addresses) — the second
+        starting `at` points from the start margin; the cursor ends on the last line of the longer one."""
+        top = self.y
+        bottoms = []
+        for start, (title, lines) in ((0.0, first), (at, second)):
+            self.y = top
+            room = at - 4 * mm if start == 0 else self.line_width - at
+            self.text(title, at=start, size=size, bold=True, room=room)
+            for line in [str(line) for line in lines if line]:
+                self.down(size * 0.5 * mm)
+                self.text(line, at=start, size=size, own=True, room=room)
+            bottoms.append(self.y)
+        self.y = min(bottoms)
+
+    def end_columns(
+        self, columns: list[tuple[str, list[str]]], *, size: float = 10, title_size: float = 9, gap: float = 0
+    ) -> tuple[list[float], float]:
+        """Columns of numbers at the end of a table, each as wide as its (bold) title or widest value
+        (measured bold, so a bold total fits too): where each column ends (from the start margin), and
+        the room left before the first of them."""
+        bold = self.font(bold=True)
+        ends: list[float] = []
+        end = self.line_width
+        for title, values in reversed(columns):
+            ends.insert(0, end)
+            needed = max(
+                [width(title, bold, title_size, rtl=self.rtl)]
+                + [width(value, bold, size, rtl=self.rtl) for value in values]
+            )
+            end -= needed + gap
+        return ends, end

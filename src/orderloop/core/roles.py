@@ -82,7 +82,7 @@ PAYMENTS_WRITE = [
     "payments.issue_invoice",
     "payments.view_bankstatementimport",
 ]
-FULFILMENT_READ = [
+FULFILLMENT_READ = [
     "fulfillment.view_wave",
     "fulfillment.view_picklist",
     "fulfillment.view_parcel",
@@ -90,7 +90,7 @@ FULFILMENT_READ = [
     "fulfillment.view_scanrecord",
 ]
 # The warehouse releases waves, picks and packs.
-FULFILMENT_WRITE = ["fulfillment.release_wave", "fulfillment.pick_orders", "fulfillment.pack_orders"]
+FULFILLMENT_WRITE = ["fulfillment.release_wave", "fulfillment.pick_orders", "fulfillment.pack_orders"]
 # The courier records the cash collected at the door.
 PAYMENTS_COD = ["payments.record_cod"]
 SHIPPING_READ = [
@@ -170,7 +170,7 @@ ROLE_PERMISSIONS: dict[str, list[str] | str] = {
         *PROMOTIONS_WRITE,
         *PURCHASING_READ,
         *PURCHASING_WRITE,
-        *FULFILMENT_READ,
+        *FULFILLMENT_READ,
         *RETURNS_READ,
         *RETURNS_MANAGE,
         *SHIPPING_READ,
@@ -185,8 +185,8 @@ ROLE_PERMISSIONS: dict[str, list[str] | str] = {
         "inventory.change_binlocation",
         *ORDERS_READ,
         *PURCHASING_RECEIVE,
-        *FULFILMENT_READ,
-        *FULFILMENT_WRITE,
+        *FULFILLMENT_READ,
+        *FULFILLMENT_WRITE,
         *RETURNS_WAREHOUSE,
         *SHIPPING_READ,
         *SHIPPING_WRITE,
@@ -210,7 +210,7 @@ ROLE_PERMISSIONS: dict[str, list[str] | str] = {
         *STOCK_READ,
         *ORDERS_READ,
         *PURCHASING_READ,
-        *FULFILMENT_READ,
+        *FULFILLMENT_READ,
         *RETURNS_READ,
         *SHIPPING_READ,
         *COD_READ,

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orderloop.core.errors import InvalidInput
+from orderloop.inventory.selectors import country_codes
 from orderloop.orders.domain import AddressData, PhoneError, address_errors, normalize_phone
 
 from .errors import AddressNotFound, EmailTaken
@@ -117,8 +118,6 @@ def address_save(
     *, customer: Customer, data: dict[str, Any], make_default: bool = True, address_id: int | None = None
 ) -> Address:
     """Create (or update) a saved address after the same checks a checkout makes."""
-    from orderloop.inventory.selectors import country_codes
-
     fields = _address_fields(data)
     fields["country"] = fields["country"].upper()
     errors: dict[str, str] = {}

@@ -10,22 +10,40 @@ rows exactly (`check_stock_ledger` passes).
 
 from __future__ import annotations
 
+import io
 import random
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.utils import timezone
+from PIL import Image, ImageDraw, ImageFont
 
+from orderloop.catalog import images as image_files
+from orderloop.catalog import services as catalog
 from orderloop.catalog.domain import ean13_with_check_digit
 from orderloop.catalog.models import BarcodeType, Category, Product, Variant
 from orderloop.core.services import roles_sync, staff_user_get_or_create
+from orderloop.fulfillment import selectors as fulfillment_selectors
+from orderloop.fulfillment import services as fulfillment
+from orderloop.fulfillment.models import PickList
 from orderloop.inventory import services as inventory
 from orderloop.inventory.models import BinLocation, MovementReason, Warehouse
+from orderloop.orders import services as orders
+from orderloop.orders.domain import AddressData, CustomerData, LineData
+from orderloop.orders.locks import order_for_update
+from orderloop.orders.shipout import order_lines_ship_out
+from orderloop.payments import services as payments
+from orderloop.promotions.services import coupon_create
 from orderloop.purchasing import services as purchasing
 from orderloop.purchasing.models import ReorderMethod, ReorderRule, SupplierItem
+from orderloop.returns import services as returns
+from orderloop.shipping.models import Carrier, PickupPoint
 
 from . import tables
 from .tables import ProductType, WarehouseRow
@@ -272,10 +290,6 @@ PICTURE_EDGE = 480
 def demo_picture(initial: str, colour: str) -> bytes:
     """A demo product picture drawn with Pillow (nothing is downloaded): a square in the product's
     colour with the product's initial."""
-    import io
-
-    from PIL import Image, ImageDraw, ImageFont
-
     fill = DRAWN_COLOURS.get(colour, "#8d939b")
     red, green, blue = (int(fill[i : i + 2], 16) for i in (1, 3, 5))
     ink = "#1b1f24" if 0.299 * red + 0.587 * green + 0.114 * blue > 150 else "#ffffff"
@@ -295,8 +309,6 @@ DEMO_PICTURED_FIRST_PAGE = 24
 
 
 def _demo_pictures(products: list[PlannedProduct]) -> int:
-    from orderloop.catalog import images as image_files
-    from orderloop.catalog import services as catalog
 
     def add(product: Product, colour: str, variant_id: int | None = None) -> None:
         picture = demo_picture(product.name, colour)
@@ -376,8 +388,6 @@ def _storefront_extras(
     warehouses: dict[str, Warehouse], categories: dict[str, Category], gift_bin: BinLocation
 ) -> int:
     """The free gift of the order rules (settings FREE_GIFT), two coupons, and each warehouse's cut-off."""
-    from orderloop.promotions.services import coupon_create
-
     tote = Product.objects.create(
         handle="gift-tote-bag",
         name="Canvas tote bag",
@@ -511,14 +521,6 @@ def _demo_orders(stock_plan: list[PlannedStock]) -> int:
     """A few orders ready for the warehouse (so the fulfilment queue has something to show), placed
     through the order and payment services: cash on delivery confirmed (one express), one paid by bank
     transfer (its invoice goes in the parcel), and one still new (not ready yet)."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from orderloop.orders import services as orders
-    from orderloop.orders.domain import AddressData, CustomerData, LineData
-    from orderloop.payments import services as payments
-
     kyiv = [row.sku for row in stock_plan if row.warehouse == "kyiv" and row.quantity >= 6]
     address = AddressData(country="UA", city="Kyiv", postal_code="01001", line1="Khreshchatyk 22")
     today = timezone.localdate()
@@ -552,15 +554,6 @@ def _demo_orders(stock_plan: list[PlannedStock]) -> int:
 def _demo_returns(stock_plan: list[PlannedStock]) -> int:
     """Return policies (the shop's default: 30 days, and Sweden: the customer pays 59 for the return
     label) and one delivered order with a return waiting for its parcel, through the services."""
-    from django.contrib.auth import get_user_model
-
-    from orderloop.orders import services as orders
-    from orderloop.orders.domain import AddressData, CustomerData, LineData
-    from orderloop.orders.locks import order_for_update
-    from orderloop.orders.shipout import order_lines_ship_out
-    from orderloop.payments import services as payments
-    from orderloop.returns import services as returns
-
     returns.policy_save(data=returns.PolicyInput(country="", window_days=30), actor=None)
     returns.policy_save(
         data=returns.PolicyInput(
@@ -607,15 +600,6 @@ def _demo_returns(stock_plan: list[PlannedStock]) -> int:
 def _demo_shipping(stock_plan: list[PlannedStock]) -> int:
     """Pickup points for the checkout's chooser (bulk: they carry no history) and two orders packed
     through the order and fulfilment services, waiting at the shipping desk for their labels."""
-    from django.utils import timezone
-
-    from orderloop.fulfillment import selectors as fulfilment_selectors
-    from orderloop.fulfillment import services as fulfilment
-    from orderloop.fulfillment.models import PickList
-    from orderloop.orders import services as orders
-    from orderloop.orders.domain import AddressData, CustomerData, LineData
-    from orderloop.shipping.models import Carrier, PickupPoint
-
     carriers = {c.code: c for c in Carrier.objects.all()}
     now = timezone.now()
     PickupPoint.objects.bulk_create(
@@ -656,21 +640,23 @@ def _demo_shipping(stock_plan: list[PlannedStock]) -> int:
             actor=None,
         )
         orders.order_confirm(order_id=order.pk, actor=None)
-        wave = fulfilment.wave_release(
+        wave = fulfillment.wave_release(
             method="single", warehouse_code="kyiv", order_numbers=[order.number], actor=None
         )
         for pick_list in PickList.objects.filter(wave=wave):
-            for row in fulfilment_selectors.pick_rows(pick_list):
+            for row in fulfillment_selectors.pick_rows(pick_list):
                 if row.remaining:
-                    fulfilment.pick_confirm(pick_list_id=pick_list.pk, code=row.barcode, actor=None)
-        parcel = fulfilment.parcel_open(order_id=order.pk, warehouse_code="kyiv", actor=None)
+                    fulfillment.pick_confirm(pick_list_id=pick_list.pk, code=row.barcode, actor=None)
+        parcel = fulfillment.parcel_open(order_id=order.pk, warehouse_code="kyiv", actor=None)
         weight = 150
         for line in order.lines.select_related("variant"):
             for _unit in range(line.quantity):
-                fulfilment.parcel_scan(parcel_id=parcel.pk, code=line.variant.barcode or line.sku, actor=None)
+                fulfillment.parcel_scan(
+                    parcel_id=parcel.pk, code=line.variant.barcode or line.sku, actor=None
+                )
                 weight += line.variant.weight_g or 200
         box = parcel.suggested_box.code if parcel.suggested_box else "l"
-        fulfilment.parcel_pack(parcel_id=parcel.pk, box_code=box, weight_g=weight, actor=None)
+        fulfillment.parcel_pack(parcel_id=parcel.pk, box_code=box, weight_g=weight, actor=None)
         packed += 1
     return packed
 

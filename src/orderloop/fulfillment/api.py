@@ -1,4 +1,4 @@
-"""Fulfilment API: the queue (/fulfilment/queue), waves (/waves), pick lists (/pick-lists) and parcels
+"""Fulfilment API: the queue (/fulfillment/queue), waves (/waves), pick lists (/pick-lists) and parcels
 (/parcels). Each handler checks the role, parses, calls one service or selector and shapes the answer.
 
 A refused scan is recorded first (its own committed transaction) and then answered 409 with a code that
@@ -52,10 +52,10 @@ from .schemas import (
     WavesOut,
 )
 
-fulfilment_router = Router(tags=["fulfilment"])
-waves_router = Router(tags=["fulfilment"])
-pick_lists_router = Router(tags=["fulfilment"])
-parcels_router = Router(tags=["fulfilment"])
+fulfillment_router = Router(tags=["fulfillment"])
+waves_router = Router(tags=["fulfillment"])
+pick_lists_router = Router(tags=["fulfillment"])
+parcels_router = Router(tags=["fulfillment"])
 
 VIEW = "fulfillment.view_wave"
 RELEASE = "fulfillment.release_wave"
@@ -79,7 +79,7 @@ def _warehouse(code: str) -> Warehouse:
 # --- Queue, accuracy, boxes --------------------------------------------------------------------------
 
 
-@fulfilment_router.get(
+@fulfillment_router.get(
     "/queue", response=QueueOut, summary="Orders ready to pick in a warehouse, in queue order"
 )
 def queue(
@@ -114,7 +114,7 @@ def queue(
     )
 
 
-@fulfilment_router.get(
+@fulfillment_router.get(
     "/pick-accuracy", response=AccuracyOut, summary="Pick accuracy from the packing scans (for analytics)"
 )
 def pick_accuracy(
@@ -135,7 +135,7 @@ def pick_accuracy(
     )
 
 
-@fulfilment_router.get("/box-sizes", response=list[BoxSizeOut], summary="The shop's standard boxes")
+@fulfillment_router.get("/box-sizes", response=list[BoxSizeOut], summary="The shop's standard boxes")
 def box_sizes(request: HttpRequest) -> list[BoxSizeOut]:
     require_perm(request, VIEW)
     return [
@@ -155,7 +155,7 @@ def box_sizes(request: HttpRequest) -> list[BoxSizeOut]:
 
 
 def _pick_list_pdf_url(pick_list: PickList) -> str:
-    return reverse("api-v1:fulfilment_pick_list_pdf", kwargs={"pick_list_id": pick_list.pk})
+    return reverse("api-v1:fulfillment_pick_list_pdf", kwargs={"pick_list_id": pick_list.pk})
 
 
 def wave_out(wave: Wave) -> WaveOut:
@@ -294,7 +294,7 @@ def pick_list_detail(request: HttpRequest, pick_list_id: int) -> PickListOut:
 
 
 @pick_lists_router.get(
-    "/{pick_list_id}/pdf", url_name="fulfilment_pick_list_pdf", summary="The pick list as a printable PDF"
+    "/{pick_list_id}/pdf", url_name="fulfillment_pick_list_pdf", summary="The pick list as a printable PDF"
 )
 def pick_list_pdf(request: HttpRequest, pick_list_id: int) -> HttpResponse:
     require_perm(request, "fulfillment.view_picklist")
@@ -381,10 +381,10 @@ def parcel_out(parcel: Parcel) -> ParcelOut:
             ParcelLineOut(position=pl.line.position, sku=pl.line.sku, name=pl.line.name, quantity=pl.quantity)
             for pl in sorted(parcel.lines.all(), key=lambda pl: pl.line.position)
         ],
-        packing_slip_url=reverse("api-v1:fulfilment_packing_slip", kwargs={"parcel_id": parcel.pk}),
+        packing_slip_url=reverse("api-v1:fulfillment_packing_slip", kwargs={"parcel_id": parcel.pk}),
         invoice=InvoiceRefOut(
             number=invoice.number,
-            pdf_url=reverse("api-v1:fulfilment_parcel_invoice", kwargs={"parcel_id": parcel.pk}),
+            pdf_url=reverse("api-v1:fulfillment_parcel_invoice", kwargs={"parcel_id": parcel.pk}),
         )
         if invoice is not None
         else None,
@@ -482,7 +482,7 @@ def parcel_reopen(request: HttpRequest, parcel_id: int, payload: ParcelReasonIn 
 
 @parcels_router.get(
     "/{parcel_id}/packing-slip.pdf",
-    url_name="fulfilment_packing_slip",
+    url_name="fulfillment_packing_slip",
     summary="The packing slip (PDF, in the customer's language)",
 )
 def packing_slip(request: HttpRequest, parcel_id: int) -> HttpResponse:
@@ -493,7 +493,7 @@ def packing_slip(request: HttpRequest, parcel_id: int) -> HttpResponse:
 
 @parcels_router.get(
     "/{parcel_id}/invoice.pdf",
-    url_name="fulfilment_parcel_invoice",
+    url_name="fulfillment_parcel_invoice",
     summary="The order's invoice to put in the parcel (bank transfer, or issued on request)",
 )
 def parcel_invoice(request: HttpRequest, parcel_id: int) -> HttpResponse:

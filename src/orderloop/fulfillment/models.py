@@ -2,7 +2,7 @@
 what is in them, every scan at the pick and pack stations (mis-picks are scans), and the timeline of
 waves, pick lists and parcels.
 
-Only fulfillment/services.py writes these rows; statuses change through the transition tables in
+Only fulfillment/services/ writes these rows; statuses change through the transition tables in
 domain.py. Orders are moved only through `orders.services.order_transition`, stock only through the
 inventory services.
 """

@@ -14,7 +14,7 @@ from orderloop.core.shapes import InSchema, UtcDateTime
 class WaveIn(InSchema):
     warehouse: str = Field(..., max_length=20, examples=["kyiv"])
     method: str = Field(..., description="`single`, `batch`, `zone` or `wave` (batches picked by zone).")
-    max_orders: int | None = Field(None, description="Default 200 (`FULFILMENT_WAVE_MAX_ORDERS`).")
+    max_orders: int | None = Field(None, description="Default 200 (`FULFILLMENT_WAVE_MAX_ORDERS`).")
     batch_size: int | None = Field(None, description="Orders per batch (batch, wave); default 8.")
     delivery_methods: list[str] = Field(
         default_factory=list, max_length=50, description="Only these carriers."

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from orderloop.core.errors import DomainError
+from orderloop.core.htmx import HtmxHttpRequest
 from orderloop.inventory.models import Warehouse
 from orderloop.orders.errors import OrderNotFound
 from orderloop.orders.models import Order
@@ -39,10 +40,6 @@ PICK = "fulfillment.pick_orders"
 PACK = "fulfillment.pack_orders"
 
 
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
 def _pdf(content: bytes, name: str) -> HttpResponse:
     response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{name}.pdf"'
@@ -50,12 +47,12 @@ def _pdf(content: bytes, name: str) -> HttpResponse:
 
 
 def _warehouse(request: HttpRequest) -> Warehouse | None:
-    code = request.GET.get("warehouse") or request.session.get("fulfilment_warehouse")
+    code = request.GET.get("warehouse") or request.session.get("fulfillment_warehouse")
     queryset = Warehouse.objects.filter(is_active=True).order_by("priority", "code")
     found = queryset.filter(code=code).first() if code else None
     found = found or queryset.first()
     if found is not None:
-        request.session["fulfilment_warehouse"] = found.code
+        request.session["fulfillment_warehouse"] = found.code
     return found
 
 
@@ -168,25 +165,27 @@ def _pick_context(pick_list: PickList, **extra: Any) -> dict[str, Any]:
     }
 
 
-def _pick_panel(request: HttpRequest, pick_list_id: int, *, status: int = 200, **extra: Any) -> HttpResponse:
+def _pick_panel(
+    request: HtmxHttpRequest, pick_list_id: int, *, status: int = 200, **extra: Any
+) -> HttpResponse:
     try:
         pick_list = selectors.pick_list_get(pick_list_id=pick_list_id)
     except PickListNotFound as exc:
         raise Http404 from exc
-    template = "fulfillment/_pick_panel.html" if _is_htmx(request) else "fulfillment/pick_list.html"
+    template = "fulfillment/pick_list.html#pick-panel" if request.htmx else "fulfillment/pick_list.html"
     return render(request, template, _pick_context(pick_list, **extra), status=status)
 
 
 @login_required
 @permission_required(PICK, raise_exception=True)
-def pick_list(request: HttpRequest, pick_list_id: int) -> HttpResponse:
+def pick_list(request: HtmxHttpRequest, pick_list_id: int) -> HttpResponse:
     return _pick_panel(request, pick_list_id)
 
 
 @login_required
 @permission_required(PICK, raise_exception=True)
 @require_POST
-def pick_scan(request: HttpRequest, pick_list_id: int) -> HttpResponse:
+def pick_scan(request: HtmxHttpRequest, pick_list_id: int) -> HttpResponse:
     form = PickScanForm(request.POST)
     if not form.is_valid():
         message = "; ".join(str(error) for errors in form.errors.values() for error in errors)
@@ -228,7 +227,7 @@ def pick_scan(request: HttpRequest, pick_list_id: int) -> HttpResponse:
 @login_required
 @permission_required(PICK, raise_exception=True)
 @require_POST
-def pick_short(request: HttpRequest, pick_list_id: int) -> HttpResponse:
+def pick_short(request: HtmxHttpRequest, pick_list_id: int) -> HttpResponse:
     form = ShortForm(request.POST)
     if not form.is_valid():
         return _pick_panel(
@@ -302,7 +301,7 @@ def _station_objects(warehouse: str, number: str) -> tuple[Order, Warehouse]:
 
 
 def _station(
-    request: HttpRequest, warehouse: str, number: str, *, status: int = 200, **extra: Any
+    request: HtmxHttpRequest, warehouse: str, number: str, *, status: int = 200, **extra: Any
 ) -> HttpResponse:
     order, found = _station_objects(warehouse, number)
     view = selectors.packing_view(order=order, warehouse=found)
@@ -317,20 +316,20 @@ def _station(
         "pack_form": pack_form,
         **extra,
     }
-    template = "fulfillment/_station.html" if _is_htmx(request) else "fulfillment/station.html"
+    template = "fulfillment/station.html#station" if request.htmx else "fulfillment/station.html"
     return render(request, template, context, status=status)
 
 
 @login_required
 @permission_required(PACK, raise_exception=True)
-def station(request: HttpRequest, warehouse: str, number: str) -> HttpResponse:
+def station(request: HtmxHttpRequest, warehouse: str, number: str) -> HttpResponse:
     return _station(request, warehouse, number)
 
 
 @login_required
 @permission_required(PACK, raise_exception=True)
 @require_POST
-def station_scan(request: HttpRequest, warehouse: str, number: str) -> HttpResponse:
+def station_scan(request: HtmxHttpRequest, warehouse: str, number: str) -> HttpResponse:
     """One scan: the first opens a parcel; a refused scan is recorded and answered with a signal."""
     order, found = _station_objects(warehouse, number)
     form = ScanForm(request.POST)
@@ -360,7 +359,7 @@ def station_scan(request: HttpRequest, warehouse: str, number: str) -> HttpRespo
 @login_required
 @permission_required(PACK, raise_exception=True)
 @require_POST
-def station_close(request: HttpRequest, warehouse: str, number: str) -> HttpResponse:
+def station_close(request: HtmxHttpRequest, warehouse: str, number: str) -> HttpResponse:
     order, found = _station_objects(warehouse, number)
     form = PackForm(request.POST)
     parcel = order.parcels.filter(warehouse=found, status=ParcelStatus.OPEN).first()
@@ -401,7 +400,7 @@ def station_close(request: HttpRequest, warehouse: str, number: str) -> HttpResp
 @login_required
 @permission_required(PACK, raise_exception=True)
 @require_POST
-def station_cancel(request: HttpRequest, warehouse: str, number: str) -> HttpResponse:
+def station_cancel(request: HtmxHttpRequest, warehouse: str, number: str) -> HttpResponse:
     order, found = _station_objects(warehouse, number)
     parcel = order.parcels.filter(warehouse=found, status=ParcelStatus.OPEN).first()
     if parcel is not None:

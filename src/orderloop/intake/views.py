@@ -7,6 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from orderloop.catalog.csv_io import CsvFormatError, decode_upload
+from orderloop.core.htmx import HtmxHttpRequest
 
 from . import parsing, selectors, services
 from .errors import ImportFileInvalid, OrderImportNotFound
@@ -14,10 +15,6 @@ from .forms import OrderImportForm
 
 PERMISSION = "orders.add_order"
 REPORT_ROWS_SHOWN = 1000
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 @login_required
@@ -57,7 +54,7 @@ def import_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @permission_required(PERMISSION, raise_exception=True)
-def import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
+def import_detail(request: HtmxHttpRequest, import_id: int) -> HttpResponse:
     try:
         job = selectors.order_import_get(import_id=import_id)
     except OrderImportNotFound as exc:
@@ -68,5 +65,5 @@ def import_detail(request: HttpRequest, import_id: int) -> HttpResponse:
         "rows": rows[:REPORT_ROWS_SHOWN],
         "rows_hidden": max(0, len(rows) - REPORT_ROWS_SHOWN),
     }
-    template = "intake/_import_progress.html" if _is_htmx(request) else "intake/import_detail.html"
+    template = "intake/import_detail.html#import-progress" if request.htmx else "intake/import_detail.html"
     return render(request, template, context)

@@ -113,8 +113,11 @@ def warehouse_summary(*, warehouse: Warehouse) -> WarehouseSummary:
     )
 
 
+DEFAULT_LOW_STOCK_THRESHOLD = 5  # as settings.py: a deployment that replaces ORDERLOOP keeps a default
+
+
 def low_stock_threshold() -> int:
-    return int(settings.ORDERLOOP["LOW_STOCK_THRESHOLD"])
+    return int(settings.ORDERLOOP.get("LOW_STOCK_THRESHOLD", DEFAULT_LOW_STOCK_THRESHOLD))
 
 
 def stock_levels(

@@ -1,6 +1,7 @@
 """Every write to stock. Each change of on_hand or reserved is one conditional UPDATE (no read-then-write)
 plus one ledger row, in one transaction. Zero rows updated means the rule did not hold: we raise and the
-transaction rolls back, so nothing is half-written.
+transaction rolls back, so nothing is half-written. A change whose available quantity crosses the row's
+reorder point or zero also records a stock-level event (levels.py).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from .errors import (
     InvalidQuantity,
     StockBelowReserved,
 )
+from .levels import LevelChange, record_crossings
 from .models import BinLocation, MovementReason, StockLevel, StockMovement, Warehouse
 from .selectors import country_codes
 
@@ -68,6 +70,19 @@ def _record(
         reference=clean_text(reference, 100),
         note=clean_text(note, 255),
         actor_id=_actor_id(actor),
+    )
+    record_crossings(
+        [
+            LevelChange(
+                stock_id=stock.pk,
+                available_before=stock.available - on_hand_delta + reserved_delta,
+                on_hand=stock.on_hand,
+                reserved=stock.reserved,
+                low_stock_threshold=stock.low_stock_threshold,
+                reason=reason,
+            )
+        ],
+        actor=actor,
     )
     return stock
 
@@ -142,23 +157,25 @@ def stock_count(
         return _record(locked.pk, reason=MovementReason.COUNT, on_hand_delta=delta, actor=actor, note=note)
 
 
-def _move_reserved(stock_id: int, *, delta: int) -> tuple[int, int] | None:
+def _move_reserved(stock_id: int, *, delta: int) -> tuple[int, int, int | None] | None:
     """`reserved += delta` in one conditional UPDATE (reserving: only while on hand covers it; releasing:
-    only what is reserved), returning the row's (on_hand, reserved) after it, or None when the rule did
-    not hold. RETURNING (PostgreSQL, SQLite ≥ 3.35) saves reading the row back for the ledger."""
+    only what is reserved), returning the row's (on_hand, reserved, low_stock_threshold) after it, or
+    None when the rule did not hold. RETURNING (PostgreSQL, SQLite ≥ 3.35) saves reading the row back for
+    the ledger and the stock-level events."""
     on_hand, reserved = rawsql.column(StockLevel, "on_hand"), rawsql.column(StockLevel, "reserved")
     guard = f"{on_hand} >= {reserved} + %s" if delta > 0 else f"{reserved} >= %s"
     row = rawsql.fetch_one(
         f"UPDATE {rawsql.table(StockLevel)} SET {reserved} = {reserved} + %s "
-        f"WHERE {rawsql.column(StockLevel, 'id')} = %s AND {guard} RETURNING {on_hand}, {reserved}",
+        f"WHERE {rawsql.column(StockLevel, 'id')} = %s AND {guard} "
+        f"RETURNING {on_hand}, {reserved}, {rawsql.column(StockLevel, 'low_stock_threshold')}",
         [delta, stock_id, abs(delta)],
     )
-    return (int(row[0]), int(row[1])) if row else None
+    return (int(row[0]), int(row[1]), None if row[2] is None else int(row[2])) if row else None
 
 
 def _ledger_row(
     stock_id: int,
-    after: tuple[int, int],
+    after: tuple[int, int, int | None],
     *,
     reason: str,
     reserved_delta: int,
@@ -175,6 +192,19 @@ def _ledger_row(
         actor_id=_actor_id(actor),
     )
     rawsql.insert([movement])  # one per reservation and release: a hot spot of placing an order
+    record_crossings(
+        [
+            LevelChange(
+                stock_id=stock_id,
+                available_before=after[0] - after[1] + reserved_delta,
+                on_hand=after[0],
+                reserved=after[1],
+                low_stock_threshold=after[2],
+                reason=reason,
+            )
+        ],
+        actor=actor,
+    )
     return StockLevel(pk=stock_id, on_hand=after[0], reserved=after[1])
 
 
@@ -241,12 +271,26 @@ def stock_reserve_many(
                 for stock_id, quantity in sorted(wanted.items())
             ]
         )
-        return after
+        record_crossings(
+            [
+                LevelChange(
+                    stock_id=stock_id,
+                    available_before=after[stock_id][0] - after[stock_id][1] + quantity,
+                    on_hand=after[stock_id][0],
+                    reserved=after[stock_id][1],
+                    low_stock_threshold=after[stock_id][2],
+                    reason=MovementReason.RESERVATION,
+                )
+                for stock_id, quantity in sorted(wanted.items())
+            ],
+            actor=actor,
+        )
+        return {stock_id: (row[0], row[1]) for stock_id, row in after.items()}
 
 
-def _reserve_rows(wanted: dict[int, int]) -> dict[int, tuple[int, int]]:
+def _reserve_rows(wanted: dict[int, int]) -> dict[int, tuple[int, int, int | None]]:
     """`reserved += quantity` on every row that still has it available, in one statement; the rows
-    changed, with their (on_hand, reserved) after it. One row is a plain conditional UPDATE; several
+    changed, with their (on_hand, reserved, low_stock_threshold) after it. One row is a plain conditional UPDATE; several
     join a VALUES list (`column1`, `column2` on both engines)."""
     if len(wanted) == 1:
         [(stock_id, quantity)] = wanted.items()
@@ -259,10 +303,14 @@ def _reserve_rows(wanted: dict[int, int]) -> dict[int, tuple[int, int]]:
         f"UPDATE {stock} SET {reserved} = {stock}.{reserved} + v.column2 FROM (VALUES {values}) AS v "
         f"WHERE {stock}.{rawsql.column(StockLevel, 'id')} = v.column1 "
         f"AND {stock}.{on_hand} >= {stock}.{reserved} + v.column2 "
-        f"RETURNING {stock}.{rawsql.column(StockLevel, 'id')}, {stock}.{on_hand}, {stock}.{reserved}",
+        f"RETURNING {stock}.{rawsql.column(StockLevel, 'id')}, {stock}.{on_hand}, {stock}.{reserved}, "
+        f"{stock}.{rawsql.column(StockLevel, 'low_stock_threshold')}",
         [value for item in sorted(wanted.items()) for value in item],
     )
-    return {int(stock_id): (int(hand), int(held)) for stock_id, hand, held in rows}
+    return {
+        int(stock_id): (int(hand), int(held), None if threshold is None else int(threshold))
+        for stock_id, hand, held, threshold in rows
+    }
 
 
 def stock_release(*, stock_id: int, quantity: int, actor: Actor, reference: str) -> StockLevel:

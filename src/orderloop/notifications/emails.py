@@ -19,8 +19,13 @@ from django.utils import translation
 
 from orderloop.core.i18n import pick_translation
 from orderloop.core.money import babel_locale, format_money
+from orderloop.inventory.selectors import country_choices
+from orderloop.orders.links import order_pay_url, tracking_url
 from orderloop.orders.models import Order, PaymentKind
 from orderloop.orders.promise import delivery_promise, promise_text
+from orderloop.payments import selectors as payments
+from orderloop.payments.invoices import render_invoice_pdf
+from orderloop.shipping.selectors import latest_delivery_failure, order_shipments_for_customer
 
 ORDER_CONFIRMATION = "order_confirmation"
 
@@ -60,8 +65,6 @@ def preferred_window(order: Order, language: str | None = None) -> str:
 
 
 def _address_lines(order: Order) -> list[str]:
-    from orderloop.inventory.selectors import country_choices
-
     countries = dict(country_choices())
     city = " ".join(part for part in (order.ship_postal_code, order.ship_city) if part)
     return [
@@ -80,7 +83,6 @@ def _address_lines(order: Order) -> list[str]:
 
 def order_summary(order: Order, language: str) -> dict[str, Any]:
     """What a customer sees of an order (email, follow-the-order page), formatted for `language`."""
-    from orderloop.payments import selectors as payments
 
     def money(amount: Decimal) -> str:
         return format_money(amount, order.currency, language)
@@ -145,8 +147,6 @@ def order_summary(order: Order, language: str) -> dict[str, Any]:
 
 
 def _order_confirmation(order: Order, language: str) -> RenderedEmail:
-    from orderloop.storefront.selectors import order_pay_url, tracking_url
-
     context = order_summary(order, language)
     context["tracking_url"] = tracking_url(order)
     context["pay_url"] = (
@@ -156,8 +156,6 @@ def _order_confirmation(order: Order, language: str) -> RenderedEmail:
     attachments: list[tuple[str, bytes, str]] = []
     invoice = order.invoices.order_by("-id").first()
     if invoice is not None:
-        from orderloop.payments.invoices import render_invoice_pdf
-
         attachments.append((f"invoice-{invoice.number}.pdf", render_invoice_pdf(invoice), "application/pdf"))
     return RenderedEmail(
         subject=" ".join(subject.split()),
@@ -172,8 +170,6 @@ ORDER_CONFIRMED = "order_confirmed"
 
 def _order_confirmed(order: Order, language: str) -> RenderedEmail:
     """The shop checked the order: the details, the delivery promise, how to pay what is due."""
-    from orderloop.storefront.selectors import order_pay_url, tracking_url
-
     context = order_summary(order, language)
     context["tracking_url"] = tracking_url(order)
     context["pay_url"] = (
@@ -192,9 +188,6 @@ DELIVERY_FAILED = "delivery_failed"
 
 def _delivery_failed(order: Order, language: str) -> RenderedEmail:
     """A delivery attempt failed: why (in the customer's words), when it is tried again, whom to call."""
-    from orderloop.shipping.selectors import latest_delivery_failure
-    from orderloop.storefront.selectors import tracking_url
-
     failure = latest_delivery_failure(order)
     context = order_summary(order, language)
     context.update(
@@ -214,7 +207,7 @@ def _delivery_failed(order: Order, language: str) -> RenderedEmail:
 PARCEL_SHIPPED = "parcel_shipped"
 PARCEL_READY_FOR_PICKUP = "parcel_ready_for_pickup"
 PARCEL_DELIVERED = "parcel_delivered"
-# The shipment status each parcel email reports (shipping/services.py queues them).
+# The shipment status each parcel email reports (queued by notifications/reactions/shipping.py).
 _PARCEL_STATUS = {
     PARCEL_SHIPPED: ("handed_over", "in_transit", "at_hub", "out_for_delivery"),
     PARCEL_READY_FOR_PICKUP: ("ready_for_pickup",),
@@ -227,9 +220,6 @@ def _parcel_email(kind: str) -> Callable[[Order, str], RenderedEmail]:
     latest in that status), its tracking number and link, and the follow-the-order link."""
 
     def render(order: Order, language: str) -> RenderedEmail:
-        from orderloop.shipping.selectors import order_shipments_for_customer
-        from orderloop.storefront.selectors import tracking_url
-
         parcels = order_shipments_for_customer(order)
         wanted = _PARCEL_STATUS[kind]
         parcel = next(

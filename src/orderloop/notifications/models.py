@@ -13,6 +13,8 @@ from django.db.models import Q
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from orderloop.orders.models import OrderStatus
+
 
 class StaffNotificationKind(models.TextChoices):
     SLA_BREACH = "sla_breach", _("SLA breach")
@@ -75,11 +77,8 @@ class StaffNotification(models.Model):
     def text(self) -> str:
         """The message in the active language, its placeholders filled."""
         params: dict[str, Any] = dict(self.params or {})
-        if "status" in params:
-            from orderloop.orders.models import OrderStatus
-
-            if params["status"] in OrderStatus.values:
-                params["status"] = OrderStatus(params["status"]).label
+        if "status" in params and params["status"] in OrderStatus.values:
+            params["status"] = OrderStatus(params["status"]).label
         try:
             return gettext(self.message) % params if params else gettext(self.message)
         except (KeyError, TypeError, ValueError):

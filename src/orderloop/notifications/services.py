@@ -142,8 +142,8 @@ CONFIRMED_CHANNELS_DEFAULT = ("web", "phone", "social", "store", "api")
 
 
 def order_confirmation_queue(*, order: Any) -> CustomerMessage | None:
-    """The order confirmation to the customer, queued in the placing transaction (rendered by the task:
-    placing an order writes only this row and the task). None when the order has no email address or
+    """The order confirmation to the customer, queued when notifications consume `order.placed`
+    (reactions/orders.py; rendered by the sending task). None when the order has no email address or
     its channel does not confirm (`CONFIRMATION_EMAIL_CHANNELS`; marketplaces write to their buyers
     themselves)."""
     channels = settings.ORDERLOOP.get("CONFIRMATION_EMAIL_CHANNELS", CONFIRMED_CHANNELS_DEFAULT)
@@ -159,12 +159,11 @@ def order_confirmation_queue(*, order: Any) -> CustomerMessage | None:
         language=order.customer_language,
         subject="",
         body="",
-        fresh=True,
     )
 
 
 def order_confirmed_queue(*, order: Any) -> CustomerMessage | None:
-    """ "Your order is confirmed", queued in the transaction that confirms the order, once per order
+    """ "Your order is confirmed", queued when notifications consume `order.confirmed`, once per order
     (rendered and sent by the task). The same channels and address rule as the confirmation above."""
     channels = settings.ORDERLOOP.get("CONFIRMATION_EMAIL_CHANNELS", CONFIRMED_CHANNELS_DEFAULT)
     if not order.customer_email or order.channel not in channels:

@@ -1,6 +1,6 @@
 """Staff notification pages: the user's list with mark-as-read, and the unread badge for the top bar.
 
-Thin: each view calls a selector or a service. htmx requests get partials (`_row.html`,
+Thin: each view calls a selector or a service. htmx requests get partials (`list.html#notification-row`,
 `_unread_count.html`); plain form posts are redirected back to the list.
 """
 
@@ -15,15 +15,12 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from orderloop.core.errors import NotFound
+from orderloop.core.htmx import HtmxHttpRequest
 
 from . import selectors, services
 from .models import OutboxEmail
 
 PAGE_SIZE = 50
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 @login_required
@@ -45,13 +42,13 @@ def notification_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def notification_read(request: HttpRequest, notification_id: int) -> HttpResponse:
+def notification_read(request: HtmxHttpRequest, notification_id: int) -> HttpResponse:
     try:
         notification = services.notification_mark_read(notification_id=notification_id, user=request.user)
     except NotFound:
         return HttpResponse(status=404)
-    if _is_htmx(request):
-        response = render(request, "notifications/_row.html", {"notification": notification})
+    if request.htmx:
+        response = render(request, "notifications/list.html#notification-row", {"notification": notification})
         response["HX-Trigger"] = "notifications-changed"
         return response
     return redirect("notifications:list")
@@ -59,9 +56,9 @@ def notification_read(request: HttpRequest, notification_id: int) -> HttpRespons
 
 @login_required
 @require_POST
-def notification_read_all(request: HttpRequest) -> HttpResponse:
+def notification_read_all(request: HtmxHttpRequest) -> HttpResponse:
     services.notifications_mark_all_read(user=request.user)
-    if _is_htmx(request):
+    if request.htmx:
         response = HttpResponse(status=204)
         response["HX-Refresh"] = "true"
         return response

@@ -95,7 +95,7 @@ def order_out(order: Order) -> OrderOut:
     return OrderOut(
         number=order.number,
         status=order.status,
-        allowed_next=domain.allowed_next(order.status),
+        allowed_next=domain.allowed_now(order.status, on_hold=order.on_hold),
         channel=order.channel,
         external_ref=order.external_ref,
         priority=order.priority,

@@ -24,6 +24,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F, QuerySet
 
+from orderloop.core import events
 from orderloop.inventory.models import StockLevel
 from orderloop.inventory.services import stock_reserve
 from orderloop.payments import domain as payment_domain
@@ -228,6 +229,8 @@ def backorders_allocate(
             order.pk: order
             for order in Order.objects.filter(pk__in={item.order_id for _r, item, _q in takes})
         }
+        # What each order's promised date was worked out from, before the units arrive for it.
+        promises_before = {order_id: services.promise_inputs(order) for order_id, order in orders.items()}
         lines = {
             line.pk: line
             for line in OrderLine.objects.filter(pk__in={item.line_id for _r, item, _q in takes})
@@ -262,6 +265,8 @@ def backorders_allocate(
         for order_id in sorted(served_by_order):
             order = orders[order_id]
             still_waiting = OrderLine.objects.filter(order_id=order_id, quantity_backordered__gt=0).exists()
+            # Nothing left waiting: the order gets its promised date now (one promise, orders/promise.py).
+            promised = services.order_promise_refresh(order, before=promises_before[order_id])
             services._event(
                 order,
                 kind=EventKind.EDIT,
@@ -274,7 +279,19 @@ def backorders_allocate(
                     "reference": reference,
                     "still_backordered": still_waiting,
                     "waited_from": waited_from(order) if order.status == S.AWAITING_STOCK else "",
+                    **({"promised_date": promised} if promised is not None else {}),
                 },
+            )
+            events.record(
+                "order.stock_allocated",
+                order.pk,
+                {
+                    "number": order.number,
+                    "allocated": [item.as_json() for item in served_by_order[order_id]],
+                    "still_backordered": still_waiting,
+                    "reference": reference,
+                },
+                actor=actor,
             )
             if still_waiting or order.status != S.AWAITING_STOCK:
                 continue

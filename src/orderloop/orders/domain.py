@@ -69,7 +69,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.RETURN_REQUESTED: frozenset({S.RETURNED, S.PARTIALLY_RETURNED, S.COMPLETED}),
     # Another return for the units kept, or closed when the return window is over.
     S.PARTIALLY_RETURNED: frozenset({S.RETURN_REQUESTED, S.COMPLETED}),
-    S.COMPLETED: frozenset(),
+    # Closed for the warehouse; a return within the return window still reopens it, so a completed
+    # order whose units come back reads `returned` or `partially_returned`, not `completed`.
+    S.COMPLETED: frozenset({S.RETURN_REQUESTED}),
     S.RETURNED: frozenset(),
     S.CANCELLED: frozenset(),
     S.REFUSED: frozenset(),
@@ -107,6 +109,16 @@ def transition_blocker(*, current: str, to: str, on_hold: bool, backordered: boo
     if backordered and current == S.AWAITING_STOCK and to in NEEDS_FULL_RESERVATION:
         return "stock_not_reserved"
     return None
+
+
+def allowed_now(current: str, *, on_hold: bool) -> list[str]:
+    """The statuses an order may move to right now: the table's moves less those a hold forbids (a held
+    order is not offered a confirmation or a warehouse step that the service would refuse)."""
+    return [
+        to
+        for to in allowed_next(current)
+        if transition_blocker(current=current, to=to, on_hold=on_hold, backordered=False) != "order_on_hold"
+    ]
 
 
 def priority_for(*, delivery_kind: str, requested: str) -> str:

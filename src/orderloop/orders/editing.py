@@ -468,6 +468,7 @@ def _write(plan: _Plan, *, actor: Actor, reason: str) -> Order:
     """Write a plan: stock (with its ledger rows), allocations, lines, the order's fields and totals, the
     `edit` event, and `awaiting_stock` when units were backordered."""
     order = plan.order
+    promise_before = services.promise_inputs(order)
     by_id = {line.pk: line for line in plan.lines}
     stock_changes = _apply(order, plan.ops, actor=actor, rows=plan.rows)
     allocations = {a.pk: a for line in plan.lines for a in line.allocations.all()}
@@ -563,7 +564,19 @@ def _write(plan: _Plan, *, actor: Actor, reason: str) -> Order:
         data["totals"] = {"from": totals_before, "to": totals_after}
     if plan.backordered_now:
         data["backordered"] = sum(plan.backordered_now.values())
+    # One promised date: recomputed when the edit changed what it is worked out from.
+    promised = services.order_promise_refresh(order, before=promise_before)
+    if promised is not None:
+        data["promised_date"] = promised
     services._event(order, kind=EventKind.EDIT, actor=actor, reason=reason, data=data)
+    services._record_edit(
+        order,
+        actor=actor,
+        reason=reason,
+        changes=plan.changes,
+        totals=data.get("totals"),
+        backordered=data.get("backordered", 0),
+    )
     if plan.backordered_now and order.status != S.AWAITING_STOCK:
         services._move(order, S.AWAITING_STOCK, actor=actor, reason="edit_backordered")
     if totals_after["total"] != totals_before["total"]:
@@ -904,6 +917,7 @@ def order_line_move_allocation(
         short["lines"][0]["available"] = rows[target_stock_id].available
         if rows[target_stock_id].available < quantity:
             raise InsufficientStock(details=short)
+        promise_before = services.promise_inputs(order)
         ops = _StockOps()
         ops.releases[(source.stock_id, line.pk)] = quantity
         ops.reserves[(target_stock_id, line.pk)] = quantity
@@ -918,22 +932,27 @@ def order_line_move_allocation(
             LineAllocation.objects.create(
                 line=line, stock_id=target_stock_id, warehouse=target, quantity=quantity
             )
+        changes = [
+            {
+                "action": "move_allocation",
+                "position": line.position,
+                "sku": line.sku,
+                "from_warehouse": source.warehouse.code,
+                "to_warehouse": target.code,
+                "quantity": quantity,
+            }
+        ]
+        services._record_edit(order, actor=actor, reason=reason, changes=changes)
+        # Another warehouse may hand the parcel over on another day: the promise follows.
+        promised = services.order_promise_refresh(order, before=promise_before)
         services._event(
             order,
             kind=EventKind.EDIT,
             actor=actor,
             reason=reason,
             data={
-                "changes": [
-                    {
-                        "action": "move_allocation",
-                        "position": line.position,
-                        "sku": line.sku,
-                        "from_warehouse": source.warehouse.code,
-                        "to_warehouse": target.code,
-                        "quantity": quantity,
-                    }
-                ],
+                **({"promised_date": promised} if promised is not None else {}),
+                "changes": changes,
                 "stock": [
                     {"warehouse": source.warehouse.code, "stock_id": source.stock_id, "reserved": -quantity},
                     {"warehouse": target.code, "stock_id": target_stock_id, "reserved": quantity},

@@ -4,8 +4,8 @@ An order with a prepaid payment method waits in `awaiting_payment` (order_confir
 no money arrived within ORDERLOOP["PAYMENT_TIMEOUT_HOURS"] (default 72 h — after the 48 h SLA
 reminder to the manager, see sla.py) of entering that status, the periodic task
 orders.tasks.expire_unpaid_orders cancels it through `order_cancel` with reason `payment_timeout`:
-every reservation goes back to stock, and the customer gets an email in their language (a
-CustomerMessage row, sent by notifications.tasks.send_customer_message).
+every reservation goes back to stock, and the `order.cancelled` event carries `payment_timeout_hours`,
+to which notifications react with an email to the customer in their language.
 
 ORDERLOOP["PAYMENT_TIMEOUT_STATUSES"] (default ["awaiting_payment"]) lists the statuses that expire;
 add "new" if the shop's prepaid orders wait for payment before anyone confirms them. A timeout of 0
@@ -21,21 +21,17 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone, translation
-from django.utils.translation import gettext as _
+from django.utils import timezone
 from django.utils.translation import ngettext
 
-from orderloop.core.money import Money
-
 from . import domain, locks, services
-from .models import EventKind, Order, OrderEvent, OrderStatus
+from .models import Order, OrderStatus
 
 logger = logging.getLogger(__name__)
 
 PAYMENT_TIMEOUT_REASON = "payment_timeout"
 DEFAULT_PAYMENT_TIMEOUT_HOURS = 72
 DEFAULT_EXPIRING_STATUSES: tuple[str, ...] = (OrderStatus.AWAITING_PAYMENT,)
-MESSAGE_KIND = "order_payment_timeout"
 BATCH_SIZE = 200
 
 
@@ -97,38 +93,6 @@ def overdue_unpaid_order_ids(
 # --- Writes -------------------------------------------------------------------------------------------
 
 
-def _customer_message(order: Order, *, timeout: timedelta) -> tuple[str, str]:
-    """Subject and body in the customer's language."""
-    with translation.override(order.customer_language or settings.LANGUAGE_CODE):
-        hours = int(timeout.total_seconds() // 3600)
-        values = {
-            "number": order.number,
-            "hours": hours,
-            "name": order.customer_name,
-            "total": Money.of(order.total_amount, order.currency).format(),
-            "status": OrderStatus.CANCELLED.label,
-            "shop": settings.ORDERLOOP.get("SHOP_NAME", "Orderloop"),
-        }
-        subject = _("Order %(number)s: cancelled, payment not received") % values
-        body = "\n\n".join(
-            [
-                _("Hello %(name)s,") % values,
-                ngettext(
-                    "we did not receive the payment for your order %(number)s within %(hours)s hour, so the "
-                    "order was cancelled and the reserved items were released.",
-                    "we did not receive the payment for your order %(number)s within %(hours)s hours, so the "
-                    "order was cancelled and the reserved items were released.",
-                    hours,
-                )
-                % values,
-                _("Order: %(number)s\nTotal: %(total)s\nStatus: %(status)s") % values,
-                _("If you still want these items, you are welcome to place a new order."),
-                _("Kind regards,\n%(shop)s") % values,
-            ]
-        )
-    return subject, body
-
-
 def order_expire_unpaid(
     *,
     order_id: int,
@@ -136,10 +100,9 @@ def order_expire_unpaid(
     timeout: timedelta | None = None,
     statuses: Collection[str] | None = None,
 ) -> Order | None:
-    """Cancel one overdue unpaid order (re-checked under its row lock) and tell the customer. Returns
-    the cancelled order, or None when it no longer qualifies (paid meanwhile, cancelled by someone)."""
-    from orderloop.notifications.services import customer_message_queue
-
+    """Cancel one overdue unpaid order (re-checked under its row lock); its event tells the customer.
+    Returns the cancelled order, or None when it no longer qualifies (paid meanwhile, cancelled by
+    someone)."""
     now = now or timezone.now()
     timeout = payment_timeout() if timeout is None else timeout
     statuses = expiring_statuses() if statuses is None else statuses
@@ -161,27 +124,8 @@ def order_expire_unpaid(
             reason=PAYMENT_TIMEOUT_REASON,
             note=ngettext("No payment within %(hours)s hour.", "No payment within %(hours)s hours.", hours)
             % {"hours": hours},
+            payment_timeout_hours=hours,
         )
-        event = (
-            OrderEvent.objects.filter(
-                order=order, kind=EventKind.STATUS_CHANGE, to_status=OrderStatus.CANCELLED
-            )
-            .order_by("-id")
-            .first()
-        )
-        if order.customer_email and event is not None:
-            subject, body = _customer_message(order, timeout=timeout)
-            customer_message_queue(
-                order=order,
-                event_key=f"order_event:{event.pk}",
-                kind=MESSAGE_KIND,
-                recipient=order.customer_email,
-                language=order.customer_language,
-                subject=subject,
-                body=body,
-            )
-        else:
-            logger.info("order %s expired; the customer has no email address to tell", order.number)
         return order
 
 

@@ -125,7 +125,9 @@ class PreferredDeliveryOut(Shape):
 class OrderOut(Shape):
     number: str
     status: str
-    allowed_next: list[str] = Field(..., description="Statuses the order may move to from here.")
+    allowed_next: list[str] = Field(
+        ..., description="Statuses the order may move to from here (a hold removes the moves it forbids)."
+    )
     channel: str
     external_ref: str
     priority: str

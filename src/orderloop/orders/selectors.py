@@ -477,7 +477,8 @@ def order_card_data(*, number: str) -> OrderCardData:
         lines=card_lines,
         events=list(order_events(order_id=order.pk)),
         buyer=buyer_summary(order),
-        allowed_next=domain.allowed_next(order.status),
+        # A hold forbids some moves: the card offers only what the service would accept.
+        allowed_next=domain.allowed_now(order.status, on_hold=order.on_hold),
     )
 
 

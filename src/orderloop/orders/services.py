@@ -20,14 +20,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from orderloop.catalog.models import Product, Variant
-from orderloop.core import rawsql
+from orderloop.core import events, rawsql
 from orderloop.core.actors import actor_id as _actor_id
 from orderloop.core.errors import InvalidInput, PermissionDeniedError
 from orderloop.core.i18n import names_validated
 from orderloop.core.money import Money
 from orderloop.core.sequences import next_in_sequence
+from orderloop.core.statemachine import StateMachine
 from orderloop.core.text import at_most_characters, clean_text
 from orderloop.inventory.errors import InsufficientStock
+from orderloop.inventory.models import Warehouse
 from orderloop.inventory.selectors import country_codes
 from orderloop.inventory.services import stock_release, stock_reserve_many
 from orderloop.promotions import domain as promotions_domain
@@ -67,6 +69,15 @@ COUNTER_NAME = "orders"
 MAX_LINES = 100
 MAX_LINE_QUANTITY = 10_000
 MAX_TEXT = 2000
+
+
+# The status machine (the table is domain.TRANSITIONS; the targets listed in the order of OrderStatus, as
+# a refused move's `allowed` shows them). `_move` below adds the orders' own blockers and side effects.
+ORDER_MACHINE = StateMachine(
+    subject="order",
+    transitions={current: domain.allowed_next(current) for current in domain.TRANSITIONS},
+    error=InvalidTransition,
+)
 
 
 def _order_setting(name: str, default: Any) -> Any:
@@ -120,6 +131,31 @@ def _event(
     )
     rawsql.insert([event])  # every status change writes one
     return event
+
+
+def _record_edit(
+    order: Order,
+    *,
+    actor: Actor,
+    changes: list[dict[str, Any]],
+    reason: str = "",
+    totals: dict[str, dict[str, str]] | None = None,
+    backordered: int = 0,
+) -> None:
+    """The domain event of an edit (`order.edited`), next to its timeline row."""
+    events.record(
+        "order.edited",
+        order.pk,
+        {
+            "number": order.number,
+            "reason": clean_text(reason, 255),
+            "changes": changes,
+            "currency": order.currency,
+            "totals": totals,
+            "backordered": backordered,
+        },
+        actor=actor,
+    )
 
 
 # --- Placing an order ------------------------------------------------------------------------------
@@ -418,9 +454,10 @@ def order_place(
     Order rules: a coupon takes its discount off the goods; above the configured value a free gift line
     is added (when the gift is in stock); the thank-you note flag follows `THANK_YOU_NOTE` unless given;
     the promised delivery date comes from the reserving warehouses' cut-off and handling days and the
-    delivery method's transit days. Placing also issues the invoice of a bank-transfer order and queues
-    the confirmation to the customer, in this transaction. `free_delivery`: the delivery method is not
-    charged (a replacement the shop sends at its own cost, e.g. an exchange under a free-returns policy).
+    delivery method's transit days. Placing also issues the invoice of a bank-transfer order and records
+    `order.placed`, in this transaction (the customer's confirmation email reacts to that event).
+    `free_delivery`: the delivery method is not charged (a replacement the shop sends at its own cost,
+    e.g. an exchange under a free-returns policy).
     """
     external_ref = clean_text(external_ref, 1000)
     comment = (comment or "").replace("\x00", "").strip()
@@ -633,11 +670,62 @@ def order_place(
                 ),
             ]
         )
-        from orderloop.notifications.services import order_confirmation_queue  # notifications import orders
-
-        order_confirmation_queue(order=order)
         _issue_invoice_on_placement(order, actor=actor)
+        # --- The domain events of the placement: ONE call, last in the transaction (issue 18) ---
+        events.record_many(_placement_events(order, order_lines, risk_flags, actor=actor))
     return order
+
+
+def _placement_events(
+    order: Order, order_lines: Sequence[OrderLine], risk_flags: Sequence[Any], *, actor: Actor
+) -> list[events.NewEvent]:
+    """`order.placed` (the order's first event), then `order.risk_flagged` when placement flagged it."""
+    # Nobody signed in placed a web order: the customer did, in the shop.
+    kind = (
+        "customer" if order.channel == Channel.WEB and not getattr(actor, "is_authenticated", False) else None
+    )
+    currency = order.currency
+    placed = events.NewEvent(
+        type="order.placed",
+        subject_id=order.pk,
+        sequence=1,
+        actor=actor,
+        actor_kind=kind,
+        data={
+            "number": order.number,
+            "channel": order.channel,
+            "status": order.status,
+            "priority": order.priority,
+            "customer_email": order.customer_email,
+            "customer_phone": order.customer_phone,
+            "language": order.customer_language,
+            "delivery_method": order.delivery_method.code,
+            "payment_method": order.payment_method.code,
+            "lines": [
+                {
+                    "sku": line.sku,
+                    "name": line.name,
+                    "quantity": line.quantity,
+                    "unit_price": {"amount": str(line.unit_price_amount), "currency": currency},
+                    "backordered": line.quantity_backordered,
+                    "is_gift": line.is_gift,
+                }
+                for line in order_lines
+            ],
+            "total": {"amount": str(order.total_amount), "currency": currency},
+            "promised_date": order.promised_date.isoformat() if order.promised_date else None,
+            "coupon": order.coupon_code,
+        },
+    )
+    if not risk_flags:
+        return [placed]
+    flagged = events.NewEvent(
+        type="order.risk_flagged",
+        subject_id=order.pk,
+        sequence=2,
+        data={"number": order.number, "flags": [flag.as_json() for flag in risk_flags]},
+    )
+    return [placed, flagged]
 
 
 def gift_candidate(channel: str, currency: str, *, ordered: set[int]) -> Variant | None:
@@ -725,6 +813,42 @@ def _promised_date(now: Any, warehouses: Sequence[Any], transit_days: int, *, ba
     return promised_delivery_date(warehouses=warehouses, transit_days=transit_days, now=now)
 
 
+def promise_inputs(order: Order) -> tuple[tuple[int, ...], bool, int]:
+    """What the stored promised date was worked out from: the warehouses reserving the order's units,
+    whether any unit waits for stock, and the delivery method's transit days."""
+    warehouses = LineAllocation.objects.filter(line__order=order).values_list("warehouse_id", flat=True)
+    backordered = order.lines.filter(quantity_backordered__gt=0).exists()
+    return tuple(sorted(set(warehouses))), backordered, order.delivery_method.transit_days
+
+
+def order_promise_refresh(
+    order: Order, *, before: tuple[tuple[int, ...], bool, int]
+) -> dict[str, Any] | None:
+    """Work the promised date out again, from now, when its inputs (`promise_inputs`) changed since
+    `before`: an edit that moves the units to another warehouse, backorders them, or changes the delivery
+    method changes the day every place shows (card, label, courier route, the customer's page — they all
+    read it through orders/promise.py). Saves the order; returns {"from", "to"} when the date moved."""
+    after = promise_inputs(order)
+    if after == before:
+        return None
+    warehouse_ids, backordered, transit_days = after
+    promised = _promised_date(
+        timezone.now(),
+        list(Warehouse.objects.filter(pk__in=warehouse_ids)),
+        transit_days,
+        backordered=backordered,
+    )
+    if promised == order.promised_date:
+        return None
+    change = {
+        "from": order.promised_date.isoformat() if order.promised_date else None,
+        "to": promised.isoformat() if promised else None,
+    }
+    order.promised_date = promised
+    order.save(update_fields=["promised_date", "updated_at"])
+    return change
+
+
 def _issue_invoice_on_placement(order: Order, *, actor: Actor) -> None:
     """In the placing transaction: the invoice a bank transfer needs.
 
@@ -775,11 +899,19 @@ def _release_reservations(order: Order, *, actor: Actor) -> int:
     return sum(a.quantity for a in allocations)
 
 
-def _move(order: Order, to: str, *, actor: Actor, reason: str = "", note: str = "") -> Order:
-    """Move a locked order: check the table and the blockers, apply side effects, append the event."""
+def _move(
+    order: Order,
+    to: str,
+    *,
+    actor: Actor,
+    reason: str = "",
+    note: str = "",
+    event_data: dict[str, Any] | None = None,
+) -> Order:
+    """Move a locked order: check the table and the blockers, apply side effects, save, then the
+    timeline row and the domain event `order.<to>` (ORDER_MACHINE.move)."""
     current = order.status
-    if to not in OrderStatus.values or not domain.can_transition(current, to):
-        raise InvalidTransition(details={"from": current, "to": to, "allowed": domain.allowed_next(current)})
+    ORDER_MACHINE.check(current, to)
     backordered = (
         current == OrderStatus.AWAITING_STOCK and order.lines.filter(quantity_backordered__gt=0).exists()
     )
@@ -801,16 +933,26 @@ def _move(order: Order, to: str, *, actor: Actor, reason: str = "", note: str = 
         data["released_units"] = _release_reservations(order, actor=actor)
         if order.coupon_code and coupon_release(order_id=order.pk):
             data["coupon_released"] = order.coupon_code
-    order.status = to
     order.status_changed_at = timezone.now()
-    fields = ["status", "status_changed_at", "updated_at"]
+    fields = ["status_changed_at", "updated_at"]
     if order.sla_breached_at is not None or order.sla_rule:
         # The SLA clock is per status: leaving the status ends the breach (orders/sla.py).
         data["sla_breach_cleared"] = order.sla_rule
         order.sla_breached_at = None
         order.sla_rule = ""
         fields += ["sla_breached_at", "sla_rule"]
-    order.save(update_fields=fields)
+    ORDER_MACHINE.move(
+        order,
+        to,
+        actor=actor,
+        update_fields=fields,
+        data={
+            "number": order.number,
+            "reason": clean_text(reason, 255),
+            **{key: value for key, value in data.items() if key != "sla_breach_cleared"},  # timeline only
+            **(event_data or {}),
+        },
+    )
     _event(
         order,
         kind=EventKind.STATUS_CHANGE,
@@ -821,11 +963,6 @@ def _move(order: Order, to: str, *, actor: Actor, reason: str = "", note: str = 
         note=note,
         data=data,
     )
-    if to == OrderStatus.CONFIRMED and current == OrderStatus.NEW:
-        # The shop confirmed the order: the customer hears it, once, through the outbox (this transaction).
-        from orderloop.notifications.services import order_confirmed_queue  # notifications import orders
-
-        order_confirmed_queue(order=order)
     return order
 
 
@@ -848,13 +985,25 @@ def order_confirm(*, order_id: int, actor: Actor, note: str = "") -> Order:
         return order
 
 
-def order_cancel(*, order_id: int, actor: Actor, reason: str, note: str = "") -> Order:
-    """Cancel before shipping: every reservation goes back to stock. A reason is required."""
+def order_cancel(
+    *, order_id: int, actor: Actor, reason: str, note: str = "", payment_timeout_hours: int | None = None
+) -> Order:
+    """Cancel before shipping: every reservation goes back to stock. A reason is required.
+    `payment_timeout_hours`: the order expired unpaid after this long (orders/expiry.py; the event says
+    it, so the customer's email can)."""
     if not (reason or "").strip():
         raise ReasonRequired(details={"reason": _("A reason is required to cancel an order.")})
-    return order_transition(
-        order_id=order_id, to=OrderStatus.CANCELLED, actor=actor, reason=reason, note=note
-    )
+    with transaction.atomic():
+        return _move(
+            _locked(order_id),
+            OrderStatus.CANCELLED,
+            actor=actor,
+            reason=reason,
+            note=note,
+            event_data=None
+            if payment_timeout_hours is None
+            else {"payment_timeout_hours": payment_timeout_hours},
+        )
 
 
 def order_hold(*, order_id: int, actor: Actor, reason: str = "") -> Order:
@@ -871,6 +1020,9 @@ def order_hold(*, order_id: int, actor: Actor, reason: str = "") -> Order:
         order.hold_reason = clean_text(reason, 255)
         order.save(update_fields=["on_hold", "hold_reason", "updated_at"])
         _event(order, kind=EventKind.HOLD, actor=actor, reason=reason)
+        events.record(
+            "order.held", order.pk, {"number": order.number, "reason": order.hold_reason}, actor=actor
+        )
         return order
 
 
@@ -883,6 +1035,7 @@ def order_release_hold(*, order_id: int, actor: Actor, note: str = "") -> Order:
         order.hold_reason = ""
         order.save(update_fields=["on_hold", "hold_reason", "updated_at"])
         _event(order, kind=EventKind.RELEASE, actor=actor, note=note)
+        events.record("order.released", order.pk, {"number": order.number}, actor=actor)
         return order
 
 
@@ -900,12 +1053,9 @@ def order_assign_manager(*, order_id: int, manager_username: str | None, actor: 
         before = order.manager.get_username() if order.manager else None
         order.manager = manager
         order.save(update_fields=["manager", "updated_at"])
-        _event(
-            order,
-            kind=EventKind.ASSIGNMENT,
-            actor=actor,
-            data={"from": before, "to": manager.get_username() if manager else None},
-        )
+        change = {"from": before, "to": manager.get_username() if manager else None}
+        _event(order, kind=EventKind.ASSIGNMENT, actor=actor, data=change)
+        events.record("order.assigned", order.pk, {"number": order.number, **change}, actor=actor)
         return order
 
 
@@ -937,13 +1087,9 @@ def order_review_risk(*, order_id: int, actor: Actor, note: str = "") -> Order:
         order.risk_reviewed_at = timezone.now()
         order.risk_reviewed_by_id = _actor_id(actor)
         order.save(update_fields=["risk_reviewed_at", "risk_reviewed_by", "updated_at"])
-        _event(
-            order,
-            kind=EventKind.RISK_REVIEWED,
-            actor=actor,
-            note=note,
-            data={"flags": [flag.get("code") for flag in order.risk_flags]},
-        )
+        flags = [flag.get("code") for flag in order.risk_flags]
+        _event(order, kind=EventKind.RISK_REVIEWED, actor=actor, note=note, data={"flags": flags})
+        events.record("order.risk_reviewed", order.pk, {"number": order.number, "flags": flags}, actor=actor)
         return order
 
 

@@ -110,26 +110,28 @@ def line_short_pick(
             OrderLine.objects.filter(pk=line.pk).update(
                 quantity_backordered=F("quantity_backordered") + plan.short
             )
+        changes = [
+            {
+                "action": "short_pick",
+                "position": line.position,
+                "sku": line.sku,
+                "warehouse": source.warehouse.code,
+                "bin": bin_code,
+                "quantity": quantity,
+                "reallocated": [
+                    {"warehouse": code, "quantity": take} for code, _sid, take in outcome.reallocated
+                ],
+                "backordered": plan.short,
+            }
+        ]
+        services._record_edit(order, actor=actor, reason=reason, changes=changes, backordered=plan.short)
         services._event(
             order,
             kind=EventKind.EDIT,
             actor=actor,
             reason=reason,
             data={
-                "changes": [
-                    {
-                        "action": "short_pick",
-                        "position": line.position,
-                        "sku": line.sku,
-                        "warehouse": source.warehouse.code,
-                        "bin": bin_code,
-                        "quantity": quantity,
-                        "reallocated": [
-                            {"warehouse": code, "quantity": take} for code, _sid, take in outcome.reallocated
-                        ],
-                        "backordered": plan.short,
-                    }
-                ],
+                "changes": changes,
                 "stock": [
                     {
                         "warehouse": source.warehouse.code,

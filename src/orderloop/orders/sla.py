@@ -2,7 +2,8 @@
 
 `sla_check` (run every minute by the periodic task orders.tasks.check_sla) marks each order that stayed
 in its status longer than the rule allows (`sla_breached_at`, `sla_rule`), appends an `sla_breached`
-event and notifies the responsible manager — or every Manager when nobody is responsible — once per
+timeline row and records `order.sla_breached`; notifications react to that event by telling the
+responsible manager — or every Manager when nobody is responsible (`sla_recipients`) — once per
 breach. Moving the order to another status clears the breach (orders/services.py `_move`).
 
 Time in status is measured from `Order.status_changed_at`, which `order_transition` sets together
@@ -25,9 +26,8 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext_noop
 
-from orderloop.core import roles
+from orderloop.core import events, roles
 
 from . import locks
 from .models import EventKind, Order, OrderEvent, OrderStatus
@@ -43,12 +43,6 @@ DEFAULT_SLA_RULES: dict[str, int] = {
 
 # Orders handled per run; the next run (a minute later) takes the rest.
 BATCH_SIZE = 500
-
-NOTIFICATION_KIND = "sla_breach"
-NOTIFICATION_MESSAGE = gettext_noop(
-    "Order %(number)s has been in status “%(status)s” for more than %(limit)s (since %(since)s)."
-)
-
 
 # --- The rules (pure) ---------------------------------------------------------------------------------
 
@@ -142,16 +136,15 @@ def sla_recipients(order: Order) -> list[Any]:
 @dataclass
 class SlaReport:
     breached: list[str] = field(default_factory=list)  # order numbers newly marked
-    notified: int = 0
+    notified: int = 0  # staff to be notified (notifications write them when they consume the events)
 
 
 def order_mark_sla_breach(
     *, order_id: int, now: datetime, rules: Mapping[str, timedelta]
 ) -> tuple[Order, int] | None:
-    """Mark one order as in breach if it still is (checked under the row lock), notify, append the
-    event. Returns (order, notifications written), or None when there was nothing (more) to do."""
-    from orderloop.notifications.services import notify_staff
-
+    """Mark one order as in breach if it still is (checked under the row lock), append the timeline row
+    and record `order.sla_breached`. Returns (order, staff to notify), or None when there was nothing
+    (more) to do."""
     with transaction.atomic():
         order = locks.order_for_update(order_id)
         if order is None or order.sla_breached_at is not None or order.on_hold:
@@ -175,23 +168,20 @@ def order_mark_sla_breach(
                 "since": since.isoformat(),
             },
         )
-        recipients = sla_recipients(order)
-        created = notify_staff(
-            recipients=recipients,
-            kind=NOTIFICATION_KIND,
-            message=NOTIFICATION_MESSAGE,
-            params={
+        events.record(
+            "order.sla_breached",
+            order.pk,
+            {
                 "number": order.number,
                 "status": order.status,
-                "limit": format_limit(allowed),
-                "since": timezone.localtime(since).strftime("%Y-%m-%d %H:%M"),
+                "limit_minutes": int(allowed.total_seconds() // 60),
+                "since": since.isoformat(),
             },
-            order=order,
-            key=breach_key(order_id=order.pk, status=order.status, since=since),
         )
+        recipients = sla_recipients(order)
         if not recipients:
             logger.warning("SLA breach of order %s: no active manager to notify", order.number)
-        return order, len(created)
+        return order, len(recipients)
 
 
 def sla_check(*, now: datetime | None = None) -> SlaReport:

@@ -31,6 +31,7 @@ from django.views.decorators.http import require_POST
 from orderloop.backoffice import selectors as backoffice_selectors
 from orderloop.backoffice import services as backoffice_services
 from orderloop.core.errors import DomainError, InvalidInput, NotFound
+from orderloop.core.htmx import HtmxHttpRequest
 from orderloop.inventory.errors import InsufficientStock
 
 from . import domain, editing, risk, selectors, services, sla
@@ -67,10 +68,6 @@ PAGE_SIZE = 50
 GROUP_SIZE = 25
 SAVED_VIEW_AREA = "orders"
 VIEW = "orders.view_order"
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 def _username(request: HttpRequest) -> str:
@@ -171,10 +168,10 @@ def _list_context(request: HttpRequest) -> dict[str, Any]:
 
 @login_required
 @permission_required(VIEW, raise_exception=True)
-def order_list(request: HttpRequest) -> HttpResponse:
+def order_list(request: HtmxHttpRequest) -> HttpResponse:
     context = _list_context(request)
-    if _is_htmx(request) and request.headers.get("HX-Target") == "order-results":
-        return render(request, "orders/_order_results.html", context)
+    if request.htmx and request.htmx.target == "order-results":
+        return render(request, "orders/order_list.html#order-results", context)
     views = backoffice_selectors.saved_views(user=_staff(request), area=SAVED_VIEW_AREA)
     context.update(
         saved_views=views,
@@ -305,7 +302,10 @@ ACTION_DONE = {
 
 def _make_form(name: str, data: Any, card: selectors.OrderCardData) -> forms.Form:
     if name == "transition":
-        return TransitionForm(data, allowed=card.allowed_next, prefix=name)
+        # The form offers only what the order may do now (a hold hides its moves); a posted move the
+        # table allows is still checked by the service, which says why it must wait (order_on_hold).
+        allowed = card.allowed_next if data is None else domain.allowed_next(card.order.status)
+        return TransitionForm(data, allowed=allowed, prefix=name)
     if name == "assign" and data is None:
         manager = card.order.manager
         return AssignForm(initial={"manager": manager.get_username() if manager else ""}, prefix=name)
@@ -958,7 +958,7 @@ def _edit_context(
 @login_required
 @permission_required(VIEW, raise_exception=True)
 @permission_required(EDIT, raise_exception=True)
-def order_edit(request: HttpRequest, number: str) -> HttpResponse:
+def order_edit(request: HtmxHttpRequest, number: str) -> HttpResponse:
     """The edit page: GET shows the form; a POST from htmx answers with the preview (the difference in
     stock and money, worked out by order_edit_preview); "save" runs order_edit; any other POST shows the
     whole page with the preview (without JavaScript)."""
@@ -975,7 +975,7 @@ def order_edit(request: HttpRequest, number: str) -> HttpResponse:
     rows = _line_rows(request)
     line_errors: list[str] = []
     preview = None
-    saving = "save" in request.POST and not _is_htmx(request)
+    saving = "save" in request.POST and not request.htmx
     if form.is_valid() and not any(row.errors for row in rows):
         changes = _edit_input(form, rows)
         try:
@@ -996,8 +996,8 @@ def order_edit(request: HttpRequest, number: str) -> HttpResponse:
         except DomainError as exc:
             line_errors = _show_edit_error(form, rows, exc)
     context = _edit_context(request, card, form, rows, line_errors=line_errors, preview=preview)
-    if _is_htmx(request):
+    if request.htmx:
         # The preview panel only; errors are listed there (htmx swaps only successful answers).
-        return render(request, "orders/_edit_preview.html", context)
+        return render(request, "orders/order_edit.html#edit-preview", context)
     has_errors = bool(form.errors or line_errors or any(row.errors for row in rows))
     return render(request, "orders/order_edit.html", context, status=400 if has_errors else 200)

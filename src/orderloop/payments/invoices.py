@@ -3,8 +3,9 @@
 Text is set in DejaVu Sans, which covers Latin, Cyrillic and Arabic letters (Debian's `fonts-dejavu-core`,
 installed by scripts/test-setup.sh); without it reportlab's built-in Helvetica is used (Latin only).
 Codes the bank needs (invoice number, IBAN, BIC, payment reference) are set in Courier so they stay
-copyable in any viewer. Arabic is drawn letter by letter without shaping or right-to-left reordering
-(reportlab has no bidi support without extra libraries): readable, not typographically right.
+copyable in any viewer. Text goes through core/pdftext.py: Arabic letters joined and set right to left,
+names and addresses in their own direction, the layout mirrored for an Arabic invoice; the number
+columns are as wide as their titles and values in the invoice's language.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from orderloop.core.money import format_money
+from orderloop.core.pdftext import Writer, is_rtl
+from orderloop.core.pdftext import width as text_width
 
 from .models import Invoice
 
@@ -56,12 +59,6 @@ def _money(amount: str | Decimal, currency: str, language: str) -> str:
     return format_money(Decimal(str(amount)), currency, language)
 
 
-def _fit(canvas: Canvas, text: str, font: str, size: float, width: float) -> str:
-    while text and pdfmetrics.stringWidth(text, font, size) > width:
-        text = text[:-2] + "…" if len(text) > 2 else ""
-    return text
-
-
 def render_invoice_pdf(invoice: Invoice, *, compress: bool = True) -> bytes:
     """The invoice's PDF. Renders only what the invoice stored when it was issued."""
     regular, bold = _fonts()
@@ -79,128 +76,120 @@ def render_invoice_pdf(invoice: Invoice, *, compress: bool = True) -> bytes:
     return buffer.getvalue()
 
 
+GAP = 4 * mm  # between two columns
+SIDE = 90 * mm  # where the second of two side-by-side blocks (seller, buyer) starts
+
+
 def _draw(canvas: Canvas, invoice: Invoice, *, language: str, regular: str, bold: str, title: str) -> None:
     width, height = A4
-    left, right = 20 * mm, width - 20 * mm
-    y = height - 25 * mm
+    rtl = is_rtl(language)
+    page = Writer(
+        canvas,
+        regular=regular,
+        bold=bold,
+        rtl=rtl,
+        left=20 * mm,
+        right=width - 20 * mm,
+        top=height - 25 * mm,
+        bottom=25 * mm,
+        header=title,
+    )
     seller: dict[str, Any] = invoice.seller
     customer: dict[str, Any] = invoice.customer
 
-    canvas.setFont(bold, 18)
-    canvas.drawString(left, y, _("Invoice"))
-    canvas.setFont(CODE_FONT, 12)
-    canvas.drawRightString(right, y, invoice.number)
-    y -= 10 * mm
-
-    canvas.setFont(regular, 10)
+    page.text(_("Invoice"), size=18, bold=True)
+    page.end(invoice.number, size=12, code=True)
+    page.down(10 * mm)
     facts = [
-        (_("Order"), invoice.order_number, False),
-        (_("Issued"), date_format(invoice.issued_at.date(), "DATE_FORMAT"), False),
-        (_("Due date"), date_format(invoice.due_date, "DATE_FORMAT"), False),
+        (_("Order"), invoice.order_number),
+        (_("Issued"), date_format(invoice.issued_at.date(), "DATE_FORMAT")),
+        (_("Due date"), date_format(invoice.due_date, "DATE_FORMAT")),
     ]
-    for label, value, _code in facts:
-        canvas.setFont(regular, 10)
-        canvas.drawString(left, y, label)
-        canvas.drawString(left + 40 * mm, y, value)
-        y -= 5 * mm
+    value_at = max([40 * mm] + [text_width(label, regular, 10, rtl=rtl) + GAP for label, _value in facts])
+    for label, value in facts:
+        page.text(label, size=10)
+        page.text(value, at=value_at, size=10)
+        page.down(5 * mm)
 
     # Seller and buyer side by side.
-    y -= 4 * mm
-    top = y
-    canvas.setFont(bold, 10)
-    canvas.drawString(left, y, _("Seller"))
-    canvas.drawString(left + 90 * mm, y, _("Bill to"))
-    y -= 5 * mm
-    canvas.setFont(regular, 10)
-    seller_lines = [seller.get("beneficiary", ""), seller.get("address", ""), seller.get("tax_id", "")]
-    for line in [s for s in seller_lines if s]:
-        canvas.drawString(left, y, _fit(canvas, line, regular, 10, 85 * mm))
-        y -= 5 * mm
-    y2 = top - 5 * mm
-    for line in [customer.get("name", ""), *customer.get("address", []), customer.get("email", "")]:
-        if line:
-            canvas.drawString(left + 90 * mm, y2, _fit(canvas, str(line), regular, 10, 80 * mm))
-            y2 -= 5 * mm
-    y = min(y, y2) - 6 * mm
+    page.down(4 * mm)
+    page.side_by_side(
+        (_("Seller"), [seller.get("beneficiary", ""), seller.get("address", ""), seller.get("tax_id", "")]),
+        (_("Bill to"), [customer.get("name", ""), *customer.get("address", []), customer.get("email", "")]),
+        at=SIDE,
+    )
+    page.down(11 * mm)
 
-    # Lines.
-    columns = (left, left + 95 * mm, left + 115 * mm, right)
-    canvas.setFont(bold, 9)
-    canvas.drawString(columns[0], y, _("Item"))
-    canvas.drawRightString(columns[1] + 15 * mm, y, _("Qty"))
-    canvas.drawRightString(columns[2] + 25 * mm, y, _("Unit price"))
-    canvas.drawRightString(columns[3], y, _("Amount"))
-    y -= 2 * mm
-    canvas.line(left, y, right, y)
-    y -= 5 * mm
-    canvas.setFont(regular, 9)
-    for line in invoice.lines:
-        if y < 60 * mm:
-            canvas.showPage()
-            canvas.setFont(regular, 9)
-            y = height - 25 * mm
-        name = f"{line.get('name', '')} ({line.get('sku', '')})"
-        canvas.drawString(columns[0], y, _fit(canvas, name, regular, 9, 92 * mm))
-        canvas.drawRightString(columns[1] + 15 * mm, y, str(line.get("quantity", "")))
-        canvas.drawRightString(
-            columns[2] + 25 * mm, y, _money(line["unit_price"], invoice.currency, language)
-        )
-        canvas.drawRightString(columns[3], y, _money(line["total"], invoice.currency, language))
-        y -= 5 * mm
-    canvas.line(left, y + 2 * mm, right, y + 2 * mm)
-    y -= 3 * mm
-    totals = [(_("Subtotal"), invoice.subtotal_amount, regular)]
+    # Lines: the item takes what the three numbers leave.
+    totals = [(_("Subtotal"), invoice.subtotal_amount, False)]
     if invoice.discount_amount:
-        totals.append((_("Discount"), -invoice.discount_amount, regular))
-    totals += [
-        (_("Delivery"), invoice.delivery_amount, regular),
-        (_("Total"), invoice.total_amount, bold),
-    ]
+        totals.append((_("Discount"), -invoice.discount_amount, False))
+    totals += [(_("Delivery"), invoice.delivery_amount, False), (_("Total"), invoice.total_amount, True)]
     if invoice.amount_due != invoice.total_amount:
-        totals.append((_("To pay now by bank transfer"), invoice.amount_due, bold))
-    for label, amount, font in totals:
-        canvas.setFont(font, 10)
-        canvas.drawRightString(columns[2] + 25 * mm, y, label)
-        canvas.drawRightString(columns[3], y, _money(amount, invoice.currency, language))
-        y -= 5.5 * mm
+        totals.append((_("To pay now by bank transfer"), invoice.amount_due, True))
+    money = {
+        "unit": [_money(line["unit_price"], invoice.currency, language) for line in invoice.lines],
+        "total": [_money(line["total"], invoice.currency, language) for line in invoice.lines],
+        "totals": [_money(amount, invoice.currency, language) for _label, amount, _strong in totals],
+    }
+    (qty_end, unit_end, amount_end), item_room = page.end_columns(
+        [
+            (_("Qty"), [str(line.get("quantity", "")) for line in invoice.lines]),
+            (_("Unit price"), money["unit"]),
+            (_("Amount"), money["total"] + money["totals"]),
+        ],
+        size=10,
+        gap=GAP,
+    )
+    titles = [(_("Item"), 0.0, False), (_("Qty"), qty_end, True), (_("Unit price"), unit_end, True)]
+    titles.append((_("Amount"), amount_end, True))
+    page.table_titles(titles)
+    for index, line in enumerate(invoice.lines):
+        if page.need(40 * mm):
+            page.table_titles(titles)
+        name = f"{line.get('name', '')} ({line.get('sku', '')})"
+        page.text(name, size=9, own=True, room=item_room)
+        page.end(str(line.get("quantity", "")), at=qty_end, size=9)
+        page.end(money["unit"][index], at=unit_end, size=9)
+        page.end(money["total"][index], at=amount_end, size=9)
+        page.down(5 * mm)
+    page.down(-3 * mm)
+    page.rule()
+    page.down(8 * mm)
+    for (label, _amount, strong), amount in zip(totals, money["totals"], strict=True):
+        page.end(label, at=unit_end, size=10, bold=strong)
+        page.end(amount, at=amount_end, size=10, bold=strong)
+        page.down(5.5 * mm)
     if invoice.amount_due != invoice.total_amount:
-        canvas.setFont(regular, 9)
-        canvas.drawString(left, y, _("The rest is paid in cash on delivery."))
-        y -= 5 * mm
+        page.text(_("The rest is paid in cash on delivery."), size=9)
+        page.down(5 * mm)
 
     # Payment instructions.
-    y -= 6 * mm
-    canvas.setFont(bold, 11)
-    canvas.drawString(left, y, _("Payment by bank transfer"))
-    y -= 6 * mm
+    page.need(50 * mm)
+    page.down(6 * mm)
+    page.text(_("Payment by bank transfer"), size=11, bold=True)
+    page.down(6 * mm)
+    # (label, value, how it is drawn: a code as it is, a name in its own direction, or text)
     instructions = [
-        (_("Beneficiary"), seller.get("beneficiary", ""), False),
-        (_("Bank"), seller.get("bank", ""), False),
-        (_("IBAN"), seller.get("iban", ""), True),
-        (_("BIC / SWIFT"), seller.get("bic", ""), True),
-        (_("Amount"), _money(invoice.amount_due, invoice.currency, language), False),
-        (_("Payment reference"), invoice.payment_reference, True),
-        (_("Due date"), date_format(invoice.due_date, "DATE_FORMAT"), False),
+        (_("Beneficiary"), seller.get("beneficiary", ""), "name"),
+        (_("Bank"), seller.get("bank", ""), "name"),
+        (_("IBAN"), seller.get("iban", ""), "code"),
+        (_("BIC / SWIFT"), seller.get("bic", ""), "code"),
+        (_("Amount"), _money(invoice.amount_due, invoice.currency, language), "text"),
+        (_("Payment reference"), invoice.payment_reference, "code"),
+        (_("Due date"), date_format(invoice.due_date, "DATE_FORMAT"), "text"),
     ]
-    for label, value, is_code in instructions:
+    value_at = max(
+        [45 * mm] + [text_width(label, regular, 10, rtl=rtl) + GAP for label, *_rest in instructions]
+    )
+    for label, value, kind in instructions:
         if not value:
             continue
-        canvas.setFont(regular, 10)
-        canvas.drawString(left, y, label)
-        canvas.setFont(CODE_FONT if is_code else regular, 10)
-        canvas.drawString(left + 45 * mm, y, value)
-        y -= 5.5 * mm
-    y -= 3 * mm
-    canvas.setFont(regular, 9)
-    canvas.drawString(
-        left,
-        y,
-        _fit(
-            canvas,
-            _("Please state the payment reference exactly, so that we can match your payment."),
-            regular,
-            9,
-            right - left,
-        ),
+        page.text(label, size=10)
+        page.text(value, at=value_at, size=10, code=kind == "code", own=kind == "name")
+        page.down(5.5 * mm)
+    page.down(3 * mm)
+    page.paragraph(
+        _("Please state the payment reference exactly, so that we can match your payment."), size=9
     )
     canvas.setTitle(title)

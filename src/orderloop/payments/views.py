@@ -15,7 +15,9 @@ from django.views.decorators.http import require_POST
 
 from orderloop.catalog.csv_io import CsvFormatError, decode_upload
 from orderloop.core.errors import DomainError
+from orderloop.core.htmx import HtmxHttpRequest
 from orderloop.orders.errors import OrderNotFound
+from orderloop.orders.links import card_payments_enabled, order_pay_url
 
 from . import selectors, services
 from .errors import InvoiceNotFound
@@ -23,15 +25,11 @@ from .forms import AmountForm, RefundConfirmForm, RefundForm, StatementForm, Tra
 from .invoices import render_invoice_pdf
 from .models import BankStatementImport, Refund
 
-PANEL = "payments/_order_payments.html"
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
+PANEL = "payments/order_payments.html#order-payments"
 
 
 def panel_context(order_id: int, **extra: Any) -> dict[str, Any]:
-    """What `payments/_order_payments.html` needs: `overview` (selectors.PaymentOverview) and the forms."""
+    """What the `order-payments` partial of `payments/order_payments.html` needs: `overview` (selectors.PaymentOverview) and the forms."""
     return {
         "overview": selectors.payment_overview(order_id=order_id),
         "transfer_form": TransferForm(prefix="transfer"),
@@ -48,19 +46,19 @@ def _order_id(number: str) -> int:
         raise Http404 from exc
 
 
-def _panel(request: HttpRequest, order_id: int, *, status: int = 200, **extra: Any) -> HttpResponse:
-    template = PANEL if _is_htmx(request) else "payments/order_payments.html"
+def _panel(request: HtmxHttpRequest, order_id: int, *, status: int = 200, **extra: Any) -> HttpResponse:
+    template = PANEL if request.htmx else "payments/order_payments.html"
     return render(request, template, panel_context(order_id, **extra), status=status)
 
 
 @login_required
 @permission_required("payments.view_payment", raise_exception=True)
-def order_payments(request: HttpRequest, number: str) -> HttpResponse:
+def order_payments(request: HtmxHttpRequest, number: str) -> HttpResponse:
     return _panel(request, _order_id(number))
 
 
 def _act(
-    request: HttpRequest, number: str, form: Any, action: Callable[[int, Any], object], form_name: str
+    request: HtmxHttpRequest, number: str, form: Any, action: Callable[[int, Any], object], form_name: str
 ) -> HttpResponse:
     order_id = _order_id(number)
     if not form.is_valid():
@@ -69,7 +67,7 @@ def _act(
         action(order_id, form.cleaned_data)
     except DomainError as exc:
         return _panel(request, order_id, status=exc.http_status, error=exc.message, **{form_name: form})
-    if _is_htmx(request):
+    if request.htmx:
         return _panel(request, order_id)
     return redirect("payments:order_payments", number=number)
 
@@ -77,7 +75,7 @@ def _act(
 @login_required
 @permission_required("payments.record_transfer", raise_exception=True)
 @require_POST
-def transfer_record(request: HttpRequest, number: str) -> HttpResponse:
+def transfer_record(request: HtmxHttpRequest, number: str) -> HttpResponse:
     return _act(
         request,
         number,
@@ -92,7 +90,7 @@ def transfer_record(request: HttpRequest, number: str) -> HttpResponse:
 @login_required
 @permission_required("payments.record_cod", raise_exception=True)
 @require_POST
-def cod_record(request: HttpRequest, number: str) -> HttpResponse:
+def cod_record(request: HtmxHttpRequest, number: str) -> HttpResponse:
     return _act(
         request,
         number,
@@ -107,7 +105,7 @@ def cod_record(request: HttpRequest, number: str) -> HttpResponse:
 @login_required
 @permission_required("payments.add_refund", raise_exception=True)
 @require_POST
-def refund_create(request: HttpRequest, number: str) -> HttpResponse:
+def refund_create(request: HtmxHttpRequest, number: str) -> HttpResponse:
     return _act(
         request,
         number,
@@ -122,18 +120,18 @@ def refund_create(request: HttpRequest, number: str) -> HttpResponse:
 @login_required
 @permission_required("payments.issue_invoice", raise_exception=True)
 @require_POST
-def invoice_issue(request: HttpRequest, number: str) -> HttpResponse:
+def invoice_issue(request: HtmxHttpRequest, number: str) -> HttpResponse:
     order_id = _order_id(number)
     try:
         services.invoice_issue(order_id=order_id, actor=request.user)
     except DomainError as exc:
         return _panel(request, order_id, status=exc.http_status, error=exc.message)
-    if _is_htmx(request):
+    if request.htmx:
         return _panel(request, order_id)
     return redirect("payments:order_payments", number=number)
 
 
-def _refund_action(request: HttpRequest, refund_id: int, action: Callable[[], object]) -> HttpResponse:
+def _refund_action(request: HtmxHttpRequest, refund_id: int, action: Callable[[], object]) -> HttpResponse:
     refund = Refund.objects.select_related("order").filter(pk=refund_id).first()
     if refund is None:
         raise Http404
@@ -141,7 +139,7 @@ def _refund_action(request: HttpRequest, refund_id: int, action: Callable[[], ob
         action()
     except DomainError as exc:
         return _panel(request, refund.order_id, status=exc.http_status, error=exc.message)
-    if _is_htmx(request):
+    if request.htmx:
         return _panel(request, refund.order_id)
     return redirect("payments:order_payments", number=refund.order.number)
 
@@ -149,7 +147,7 @@ def _refund_action(request: HttpRequest, refund_id: int, action: Callable[[], ob
 @login_required
 @permission_required("payments.confirm_refund", raise_exception=True)
 @require_POST
-def refund_confirm(request: HttpRequest, refund_id: int) -> HttpResponse:
+def refund_confirm(request: HtmxHttpRequest, refund_id: int) -> HttpResponse:
     form = RefundConfirmForm(request.POST)
     reference = form.cleaned_data["reference"] if form.is_valid() else ""
     return _refund_action(
@@ -162,7 +160,7 @@ def refund_confirm(request: HttpRequest, refund_id: int) -> HttpResponse:
 @login_required
 @permission_required("payments.confirm_refund", raise_exception=True)
 @require_POST
-def refund_cancel(request: HttpRequest, refund_id: int) -> HttpResponse:
+def refund_cancel(request: HtmxHttpRequest, refund_id: int) -> HttpResponse:
     return _refund_action(
         request, refund_id, lambda: services.refund_cancel(refund_id=refund_id, actor=request.user)
     )
@@ -232,8 +230,6 @@ def pay(request: HttpRequest, token: str) -> HttpResponse:
 
 def _card_pay_url(order: Any) -> str:
     """The storefront's card payment page for what the order owes now, where card payments are on."""
-    from orderloop.storefront.selectors import card_payments_enabled, order_pay_url
-
     if not card_payments_enabled() or order.payment_method.kind not in {"card", "prepayment"}:
         return ""
     return order_pay_url(order)

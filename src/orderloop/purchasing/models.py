@@ -1,7 +1,7 @@
 """Purchasing: suppliers and their price lists, reorder rules, purchase orders, receipts, and the outbox
 of purchase orders e-mailed to suppliers.
 
-Only services in purchasing/services.py write these rows; a purchase order's status changes only
+Only services in purchasing/services/ write these rows; a purchase order's status changes only
 through the transition table in purchasing/domain.py, with an event row per change.
 """
 

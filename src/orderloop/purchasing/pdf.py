@@ -1,7 +1,9 @@
 """The purchase order as a PDF (reportlab), in the supplier's language.
 
 Text is set in DejaVu Sans when installed (Latin, Cyrillic, Arabic letters; see payments/invoices.py),
-else Helvetica. SKUs are set in Courier so they stay copyable.
+else Helvetica. SKUs are set in Courier so they stay copyable. Text goes through core/pdftext.py: Arabic
+joined and right to left, the layout mirrored for an Arabic supplier, names and addresses in their own
+direction; the columns are as wide as their titles and values in the supplier's language.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from orderloop.core.money import format_money
+from orderloop.core.pdftext import Writer, is_rtl
+from orderloop.core.pdftext import width as text_width
 from orderloop.payments.invoices import FONT_CANDIDATES
 
 from .models import PurchaseOrder
@@ -43,13 +47,6 @@ def _fonts() -> tuple[str, str]:
     return "Helvetica", "Helvetica-Bold"
 
 
-def _fit(canvas: Canvas, text: str, font: str, size: float, width: float) -> str:
-    """Cut `text` (with an ellipsis) to fit `width` points."""
-    while text and pdfmetrics.stringWidth(text, font, size) > width:
-        text = text[:-2] + "…" if len(text) > 2 else ""
-    return text
-
-
 def render_purchase_order_pdf(
     po: PurchaseOrder, *, language: str | None = None, compress: bool = True
 ) -> bytes:
@@ -68,106 +65,121 @@ def render_purchase_order_pdf(
     return buffer.getvalue()
 
 
+GAP = 4 * mm
+SIDE = 90 * mm
+SKU_ROOM = 34 * mm  # at most; a narrower column when the SKUs are short
+
+
 def _draw(canvas: Canvas, po: PurchaseOrder, *, language: str, regular: str, bold: str) -> None:
     width, height = A4
-    left, right = 20 * mm, width - 20 * mm
-    y = height - 25 * mm
-    canvas.setFont(bold, 18)
-    canvas.drawString(left, y, _("Purchase order"))
-    canvas.setFont(CODE_FONT, 12)
-    canvas.drawRightString(right, y, po.number)
-    y -= 10 * mm
+    rtl = is_rtl(language)
+    page = Writer(
+        canvas,
+        regular=regular,
+        bold=bold,
+        rtl=rtl,
+        left=20 * mm,
+        right=width - 20 * mm,
+        top=height - 25 * mm,
+        bottom=25 * mm,
+        header=_("Purchase order %(number)s") % {"number": po.number},
+    )
+    page.text(_("Purchase order"), size=18, bold=True)
+    page.end(po.number, size=12, code=True)
+    page.down(10 * mm)
 
     facts = [
         (_("Date"), date_format((po.sent_at or po.created_at).date(), "DATE_FORMAT")),
         (_("Expected delivery"), date_format(po.expected_date, "DATE_FORMAT") if po.expected_date else "—"),
         (_("Currency"), po.currency),
     ]
+    value_at = max([40 * mm] + [text_width(label, regular, 10, rtl=rtl) + GAP for label, _value in facts])
     for label, value in facts:
-        canvas.setFont(regular, 10)
-        canvas.drawString(left, y, label)
-        canvas.drawString(left + 40 * mm, y, value)
-        y -= 5 * mm
+        page.text(label, size=10)
+        page.text(value, at=value_at, size=10)
+        page.down(5 * mm)
 
-    y -= 4 * mm
-    top = y
-    canvas.setFont(bold, 10)
-    canvas.drawString(left, y, _("Supplier"))
-    canvas.drawString(left + 90 * mm, y, _("Deliver to"))
-    canvas.setFont(regular, 10)
+    page.down(4 * mm)
     supplier = po.supplier
-    y -= 5 * mm
-    for text in [
-        supplier.name,
-        supplier.contact_name,
-        *supplier.address.splitlines(),
-        supplier.email,
-        supplier.phone,
-    ]:
-        if text:
-            canvas.drawString(left, y, _fit(canvas, text, regular, 10, 85 * mm))
-            y -= 5 * mm
     warehouse = po.warehouse
-    y2 = top - 5 * mm
-    shop = str(settings.ORDERLOOP.get("SHOP_NAME", ""))
-    for text in [
-        shop,
-        warehouse.name,
-        warehouse.address_line,
-        f"{warehouse.postal_code} {warehouse.city}",
-        warehouse.country,
-    ]:
-        if text.strip():
-            canvas.drawString(left + 90 * mm, y2, _fit(canvas, text, regular, 10, 80 * mm))
-            y2 -= 5 * mm
-    y = min(y, y2) - 6 * mm
-
-    columns = (left, left + 35 * mm, left + 115 * mm, left + 140 * mm, right)
-    canvas.setFont(bold, 9)
-    canvas.drawString(columns[0], y, _("SKU"))
-    canvas.drawString(columns[1], y, _("Item"))
-    canvas.drawRightString(columns[2] + 15 * mm, y, _("Qty"))
-    canvas.drawRightString(columns[3] + 15 * mm, y, _("Unit price"))
-    canvas.drawRightString(columns[4], y, _("Amount"))
-    y -= 2 * mm
-    canvas.line(left, y, right, y)
-    y -= 5 * mm
-    for line in po.lines.order_by("position"):
-        if y < 40 * mm:
-            canvas.showPage()
-            y = height - 25 * mm
-        canvas.setFont(CODE_FONT, 8)
-        canvas.drawString(columns[0], y, _fit(canvas, line.supplier_sku or line.sku, CODE_FONT, 8, 34 * mm))
-        canvas.setFont(regular, 9)
-        canvas.drawString(columns[1], y, _fit(canvas, line.name, regular, 9, 78 * mm))
-        canvas.drawRightString(columns[2] + 15 * mm, y, str(line.quantity_ordered))
-        canvas.drawRightString(
-            columns[3] + 15 * mm, y, format_money(line.unit_price_amount, po.currency, language)
-        )
-        canvas.drawRightString(
-            columns[4], y, format_money(line.unit_price_amount * line.quantity_ordered, po.currency, language)
-        )
-        y -= 5 * mm
-    canvas.line(left, y + 2 * mm, right, y + 2 * mm)
-    y -= 3 * mm
-    canvas.setFont(bold, 10)
-    canvas.drawRightString(columns[3] + 15 * mm, y, _("Total"))
-    canvas.drawRightString(columns[4], y, format_money(po.total_amount, po.currency, language))
-    y -= 10 * mm
-    if po.note:
-        canvas.setFont(regular, 9)
-        for text in po.note.splitlines()[:12]:
-            canvas.drawString(left, y, _fit(canvas, text, regular, 9, right - left))
-            y -= 4.5 * mm
-    canvas.setFont(regular, 9)
-    canvas.drawString(
-        left,
-        max(y - 4 * mm, 20 * mm),
-        _fit(
-            canvas,
-            _("Please quote the purchase order number on the delivery note."),
-            regular,
-            9,
-            right - left,
+    page.side_by_side(
+        (
+            _("Supplier"),
+            [
+                supplier.name,
+                supplier.contact_name,
+                *supplier.address.splitlines(),
+                supplier.email,
+                supplier.phone,
+            ],
         ),
+        (
+            _("Deliver to"),
+            [
+                str(settings.ORDERLOOP.get("SHOP_NAME", "")),
+                warehouse.name,
+                warehouse.address_line,
+                f"{warehouse.postal_code} {warehouse.city}".strip(),
+                warehouse.country,
+            ],
+        ),
+        at=SIDE,
     )
+    page.down(11 * mm)
+
+    lines = list(po.lines.order_by("position"))
+    skus = [line.supplier_sku or line.sku for line in lines]
+    prices = [format_money(line.unit_price_amount, po.currency, language) for line in lines]
+    amounts = [
+        format_money(line.unit_price_amount * line.quantity_ordered, po.currency, language) for line in lines
+    ]
+    total = format_money(po.total_amount, po.currency, language)
+    (qty_end, price_end, amount_end), rest = page.end_columns(
+        [
+            (_("Qty"), [str(line.quantity_ordered) for line in lines]),
+            (_("Unit price"), prices),
+            (_("Amount"), [*amounts, total]),
+        ],
+        size=9,
+        gap=GAP,
+    )
+    sku_width = min(
+        max(
+            [text_width(_("SKU"), page.font(bold=True), 9, rtl=rtl)]
+            + [pdfmetrics.stringWidth(sku, CODE_FONT, 8) for sku in skus]
+        ),
+        SKU_ROOM,
+    )
+    item_at = sku_width + GAP
+    item_room = rest - item_at
+    titles = [
+        (_("SKU"), 0.0, False),
+        (_("Item"), item_at, False),
+        (_("Qty"), qty_end, True),
+        (_("Unit price"), price_end, True),
+        (_("Amount"), amount_end, True),
+    ]
+    page.table_titles(titles)
+    for index, line in enumerate(lines):
+        if page.need(30 * mm):
+            page.table_titles(titles)
+        page.text(skus[index], size=8, code=True, room=sku_width)
+        page.text(line.name, at=item_at, size=9, own=True, room=item_room)
+        page.end(str(line.quantity_ordered), at=qty_end, size=9)
+        page.end(prices[index], at=price_end, size=9)
+        page.end(amounts[index], at=amount_end, size=9)
+        page.down(5 * mm)
+    page.down(-3 * mm)
+    page.rule()
+    page.down(8 * mm)
+    page.end(_("Total"), at=price_end, size=10, bold=True)
+    page.end(total, at=amount_end, size=10, bold=True)
+    page.down(10 * mm)
+    if po.note:
+        for text in po.note.splitlines()[:12]:
+            page.need(10 * mm)
+            page.text(text, size=9, own=True)
+            page.down(4.5 * mm)
+    page.need(10 * mm)
+    page.down(4 * mm)
+    page.paragraph(_("Please quote the purchase order number on the delivery note."), size=9)

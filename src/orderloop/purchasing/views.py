@@ -249,78 +249,97 @@ def supplier_detail(request: HttpRequest, code: str) -> HttpResponse:
     if not request.user.has_perm(needed):
         raise PermissionDenied
     if action == "edit":
-        form = _edit_form(supplier, request.POST)
-        if form.is_valid():
-            values = _supplier_args(form.cleaned_data)
-            values.pop("code")
-            try:
-                services.supplier_update(supplier=supplier, actor=request.user, **values)
-            except DomainError as exc:
-                add_domain_error(form, exc)
-            else:
-                messages.success(request, _("Supplier saved."))
-                return redirect("purchasing:supplier_detail", code=supplier.code)
-        return render(
-            request,
-            "purchasing/supplier_detail.html",
-            _supplier_context(supplier, edit_form=form),
-            status=400,
-        )
+        return _supplier_edit(request, supplier)
     if action == "price":
-        price_form = PriceRowForm(request.POST, prefix="price")
-        if price_form.is_valid():
-            data = price_form.cleaned_data
-            try:
-                services.supplier_item_set(
-                    supplier=supplier,
-                    sku=data["sku"],
-                    price=data["price"],
-                    currency=data["currency"] or None,
-                    supplier_sku=data["supplier_sku"],
-                    min_order_quantity=data["min_order_quantity"],
-                    pack_size=data["pack_size"],
-                    lead_time_days=data["lead_time_days"],
-                    preferred=True if data["preferred"] else None,
-                    actor=request.user,
-                )
-            except DomainError as exc:
-                add_domain_error(price_form, exc)
-            else:
-                messages.success(request, _("Price of %(sku)s saved.") % {"sku": data["sku"]})
-                return redirect("purchasing:supplier_detail", code=supplier.code)
-        context = _supplier_context(supplier, price_form=price_form)
-        return render(request, "purchasing/supplier_detail.html", context, status=400)
+        return _supplier_price_set(request, supplier)
     if action == "import":
-        import_form = PriceImportForm(request.POST, request.FILES, prefix="import")
-        errors: dict[str, Any] = {}
-        if import_form.is_valid():
-            try:
-                content = decode_upload(import_form.cleaned_data["file"].read())
-                report = services.price_list_import(supplier=supplier, content=content, actor=request.user)
-            except CsvFormatError as exc:
-                import_form.add_error("file", str(exc))
-            except DomainError as exc:
-                import_form.add_error(None, exc.message)
-                errors = exc.details
-            else:
-                messages.success(
-                    request,
-                    _("Price list imported: %(created)s new, %(updated)s updated.")
-                    % {"created": report.created, "updated": report.updated},
-                )
-                return redirect("purchasing:supplier_detail", code=supplier.code)
-        context = _supplier_context(supplier, import_form=import_form, import_errors=errors)
-        return render(request, "purchasing/supplier_detail.html", context, status=400)
+        return _supplier_price_import(request, supplier)
     item_id = _int(request.POST.get("item"))
     if action in {"prefer", "delete"} and item_id is not None:
-        if not selectors.supplier_items(supplier=supplier).filter(pk=item_id).exists():
-            raise Http404
-        if action == "prefer":
-            services.supplier_item_prefer(item_id=item_id, actor=request.user)
-        else:
-            services.supplier_item_delete(item_id=item_id, actor=request.user)
-        return redirect("purchasing:supplier_detail", code=supplier.code)
+        return _supplier_item_action(request, supplier, action, item_id)
     raise Http404
+
+
+def _supplier_edit(request: HttpRequest, supplier: Supplier) -> HttpResponse:
+    form = _edit_form(supplier, request.POST)
+    if form.is_valid():
+        values = _supplier_args(form.cleaned_data)
+        values.pop("code")
+        try:
+            services.supplier_update(supplier=supplier, actor=request.user, **values)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("Supplier saved."))
+            return redirect("purchasing:supplier_detail", code=supplier.code)
+    return render(
+        request,
+        "purchasing/supplier_detail.html",
+        _supplier_context(supplier, edit_form=form),
+        status=400,
+    )
+
+
+def _supplier_price_set(request: HttpRequest, supplier: Supplier) -> HttpResponse:
+    price_form = PriceRowForm(request.POST, prefix="price")
+    if price_form.is_valid():
+        data = price_form.cleaned_data
+        try:
+            services.supplier_item_set(
+                supplier=supplier,
+                sku=data["sku"],
+                price=data["price"],
+                currency=data["currency"] or None,
+                supplier_sku=data["supplier_sku"],
+                min_order_quantity=data["min_order_quantity"],
+                pack_size=data["pack_size"],
+                lead_time_days=data["lead_time_days"],
+                preferred=True if data["preferred"] else None,
+                actor=request.user,
+            )
+        except DomainError as exc:
+            add_domain_error(price_form, exc)
+        else:
+            messages.success(request, _("Price of %(sku)s saved.") % {"sku": data["sku"]})
+            return redirect("purchasing:supplier_detail", code=supplier.code)
+    context = _supplier_context(supplier, price_form=price_form)
+    return render(request, "purchasing/supplier_detail.html", context, status=400)
+
+
+def _supplier_price_import(request: HttpRequest, supplier: Supplier) -> HttpResponse:
+    import_form = PriceImportForm(request.POST, request.FILES, prefix="import")
+    errors: dict[str, Any] = {}
+    if import_form.is_valid():
+        try:
+            content = decode_upload(import_form.cleaned_data["file"].read())
+            report = services.price_list_import(supplier=supplier, content=content, actor=request.user)
+        except CsvFormatError as exc:
+            import_form.add_error("file", str(exc))
+        except DomainError as exc:
+            import_form.add_error(None, exc.message)
+            errors = exc.details
+        else:
+            messages.success(
+                request,
+                _("Price list imported: %(created)s new, %(updated)s updated.")
+                % {"created": report.created, "updated": report.updated},
+            )
+            return redirect("purchasing:supplier_detail", code=supplier.code)
+    context = _supplier_context(supplier, import_form=import_form, import_errors=errors)
+    return render(request, "purchasing/supplier_detail.html", context, status=400)
+
+
+def _supplier_item_action(
+    request: HttpRequest, supplier: Supplier, action: str, item_id: int
+) -> HttpResponse:
+    """Make one of the supplier's price rows the preferred one, or delete it."""
+    if not selectors.supplier_items(supplier=supplier).filter(pk=item_id).exists():
+        raise Http404
+    if action == "prefer":
+        services.supplier_item_prefer(item_id=item_id, actor=request.user)
+    else:
+        services.supplier_item_delete(item_id=item_id, actor=request.user)
+    return redirect("purchasing:supplier_detail", code=supplier.code)
 
 
 # --- Reorder rules -------------------------------------------------------------------------------------

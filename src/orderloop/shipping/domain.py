@@ -48,6 +48,23 @@ def rank(status: str) -> int:
     return RANK.get(status, -1)
 
 
+def _may_follow(current: str, new: str) -> bool:
+    if current in FINAL:
+        return False
+    if new == current:
+        return new == S.FAILED_ATTEMPT
+    if new == S.CANCELLED:
+        return current in CANCELLABLE
+    return rank(new) >= rank(current)
+
+
+# The moves the stages allow, as a table (the shipment's StateMachine checks it). Within a stage the time
+# of the event decides too (should_apply), which a table cannot say: should_apply is asked first.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    current: frozenset(new for new in RANK if _may_follow(current, new)) for current in RANK
+}
+
+
 def should_apply(*, current: str, new: str, new_at: datetime | None, current_at: datetime | None) -> bool:
     """Whether an event with status `new` (happened at `new_at`) moves a shipment in `current` (whose
     status was set by an event at `current_at`). Never backwards: a lower stage is only recorded; within

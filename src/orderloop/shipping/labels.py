@@ -4,8 +4,10 @@ with the tracking number as a Code 128 barcode and a QR code of the tracking lin
 the handoff manifest of one carrier for one day (A4, signed by the driver); and the label of a return
 parcel (`render_return_label_pdf`, same size, for returns booked through shipping/return_port.py).
 
-Labels are in the warehouse's language (the interface language; a return label in the customer's); names and addresses as the customer
-wrote them. Fonts as in payments/invoices.py (DejaVu Sans when installed, else Helvetica).
+Labels are in the warehouse's language (the interface language; a return label in the customer's); names
+and addresses as the customer wrote them, each in its own direction. Fonts as in payments/invoices.py
+(DejaVu Sans when installed, else Helvetica); text goes through core/pdftext.py (Arabic joined and right to
+left, the layout mirrored for a right-to-left language; codes and barcodes read left to right).
 """
 
 from __future__ import annotations
@@ -30,6 +32,9 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 
 from orderloop.core.money import format_money
+from orderloop.core.pdftext import Writer, is_rtl
+from orderloop.core.pdftext import width as text_width
+from orderloop.orders.links import tracking_url
 from orderloop.orders.promise import delivery_promise, promise_text
 from orderloop.payments.invoices import _fonts
 
@@ -37,12 +42,6 @@ from .models import Manifest, Shipment
 
 LABEL_SIZE = (100 * mm, 150 * mm)
 CODE_FONT = "Courier-Bold"
-
-
-def _fit(text: str, font: str, size: float, width: float) -> str:
-    while text and pdfmetrics.stringWidth(text, font, size) > width:
-        text = text[:-2] + "…" if len(text) > 2 else ""
-    return text
 
 
 def _code128(number: str, width: float) -> code128.Code128:
@@ -69,8 +68,6 @@ def tracking_link(shipment: Shipment) -> str:
     """The carrier's tracking page, or the shop's follow-the-order page for its own couriers."""
     if shipment.tracking_url:
         return shipment.tracking_url
-    from orderloop.storefront.selectors import tracking_url
-
     return tracking_url(shipment.order)
 
 
@@ -107,92 +104,114 @@ def _recipient_lines(shipment: Shipment) -> list[str]:
     ]
 
 
-def _draw_label(canvas: Canvas, shipment: Shipment, regular: str, bold: str) -> None:
+def _label_page(canvas: Canvas, regular: str, bold: str) -> Writer:
+    """A label's writer in the active language: 5 mm margins, mirrored for a right-to-left language."""
     width, height = LABEL_SIZE
-    left, right = 5 * mm, width - 5 * mm
-    inner = right - left
-    y = height - 9 * mm
+    return Writer(
+        canvas,
+        regular=regular,
+        bold=bold,
+        rtl=is_rtl(translation.get_language()),
+        left=5 * mm,
+        right=width - 5 * mm,
+        top=height - 9 * mm,
+        bottom=5 * mm,
+    )
+
+
+def _barcode_block(page: Writer, number: str) -> None:
+    """Under a rule: the number as Code 128 (bar width fitted to the label), the number in text under
+    it, and a rule again. Codes read left to right in every language."""
+    width, _height = LABEL_SIZE
+    barcode = _code128(number, page.line_width)
+    page.down(23 * mm)
+    barcode.drawOn(page.canvas, page.left + (page.line_width - barcode.width) / 2, page.y)
+    page.down(5 * mm)
+    page.canvas.setFont(CODE_FONT, 12)
+    page.canvas.drawCentredString(width / 2, page.y, number)
+    page.down(4 * mm)
+    page.rule()
+
+
+def _addressee(page: Writer, link: str, lines: Sequence[str]) -> None:
+    """ "To:" and the addressee's lines (the first large) beside the QR code of `link`, which stands at
+    the end of the line (the left edge on a right-to-left label)."""
+    qr_size = 28 * mm
+    page.down(5 * mm)
+    page.text(_("To:"), size=9, bold=True)
+    qr_x = page.left if page.rtl else page.right - qr_size
+    renderPDF.draw(_qr(link, qr_size), page.canvas, qr_x, page.y - qr_size + 3 * mm)
+    room = page.line_width - qr_size - 2 * mm
+    for index, line in enumerate(lines):
+        page.down(5 * mm)
+        page.text(line, size=11 if index == 0 else 9, bold=index == 0, own=True, room=room)
+    _width, height = LABEL_SIZE
+    page.y = min(page.y, height - 9 * mm - 68 * mm) - 6 * mm
+    page.rule()
+
+
+def _draw_label(canvas: Canvas, shipment: Shipment, regular: str, bold: str) -> None:
+    page = _label_page(canvas, regular, bold)
+    inner = page.line_width
     order = shipment.order
-    canvas.setFont(bold, 15)
-    canvas.drawString(left, y, _fit(shipment.carrier.display_name, bold, 15, inner * 0.62))
-    canvas.setFont(regular, 8)
-    canvas.drawRightString(right, y, _fit(shipment.service.display_name, regular, 8, inner * 0.38))
-    y -= 5 * mm
-    canvas.setFont(regular, 8)
-    canvas.drawString(
-        left,
-        y,
+    page.text(shipment.carrier.display_name, size=15, bold=True, room=inner * 0.62)
+    page.end(shipment.service.display_name, size=8, room=inner * 0.38)
+    page.down(5 * mm)
+    page.text(
         _("Order %(number)s · parcel %(parcel)s")
         % {"number": order.number, "parcel": shipment.parcel.number},
+        size=8,
     )
-    y -= 3 * mm
-    canvas.line(left, y, right, y)
-
-    # The tracking number as Code 128 (bar width fitted to the label), with the number under it.
-    number = shipment.tracking_number or f"S{shipment.pk}"
-    barcode = _code128(number, inner)
-    y -= 23 * mm
-    barcode.drawOn(canvas, left + (inner - barcode.width) / 2, y)
-    y -= 5 * mm
-    canvas.setFont(CODE_FONT, 12)
-    canvas.drawCentredString(width / 2, y, number)
-    y -= 4 * mm
-    canvas.line(left, y, right, y)
-
-    # Recipient (large) beside the QR code of the tracking link.
-    qr_size = 28 * mm
-    drawing = _qr(tracking_link(shipment), qr_size)
-    y -= 5 * mm
-    canvas.setFont(bold, 9)
-    canvas.drawString(left, y, _("To:"))
-    renderPDF.draw(drawing, canvas, right - qr_size, y - qr_size + 3 * mm)
-    text_width = inner - qr_size - 2 * mm
-    for index, line in enumerate(_recipient_lines(shipment)):
-        y -= 5 * mm
-        size = 11 if index == 0 else 9
-        font = bold if index == 0 else regular
-        canvas.setFont(font, size)
-        canvas.drawString(left, y, _fit(line, font, size, text_width))
-    y = min(y, height - 9 * mm - 68 * mm) - 6 * mm
-    canvas.line(left, y, right, y)
+    page.down(3 * mm)
+    page.rule()
+    _barcode_block(page, shipment.tracking_number or f"S{shipment.pk}")
+    _addressee(page, tracking_link(shipment), _recipient_lines(shipment))
 
     # Weight, cash on delivery, the courier's day.
-    y -= 6 * mm
+    page.down(6 * mm)
     weight = (Decimal(shipment.weight_g) / 1000).quantize(Decimal("0.001"))
-    canvas.setFont(regular, 9)
-    canvas.drawString(left, y, _("Weight: %(kg)s kg") % {"kg": f"{weight:.3f}"})
-    y -= 8 * mm
+    page.text(_("Weight: %(kg)s kg") % {"kg": f"{weight:.3f}"}, size=9)
+    page.down(8 * mm)
     if shipment.cod_amount > 0:
-        canvas.setFont(bold, 14)
-        canvas.drawString(
-            left, y, _("COD: %(amount)s") % {"amount": format_money(shipment.cod_amount, shipment.currency)}
+        page.text(
+            _("COD: %(amount)s") % {"amount": format_money(shipment.cod_amount, shipment.currency)},
+            size=14,
+            bold=True,
         )
     else:
-        canvas.setFont(regular, 9)
-        canvas.drawString(left, y, _("Prepaid: nothing to collect"))
+        page.text(_("Prepaid: nothing to collect"), size=9)
     # The day (and the customer's hours) promised to the customer: the same text as on the order card,
     # the courier's route and the customer's page (orders/promise.py).
     promised = promise_text(delivery_promise(order))
     if promised:
-        y -= 6 * mm
-        canvas.setFont(bold, 10)
-        canvas.drawString(left, y, _fit(_("Deliver: %(when)s") % {"when": promised}, bold, 10, inner))
+        page.down(6 * mm)
+        page.text(_("Deliver: %(when)s") % {"when": promised}, size=10, bold=True)
 
     # The sender at the bottom.
     warehouse = shipment.warehouse
-    sender = [
-        str(settings.ORDERLOOP.get("SHOP_NAME", "")),
-        ", ".join(
-            p for p in (warehouse.address_line, warehouse.postal_code, warehouse.city, warehouse.country) if p
-        ),
-    ]
-    y = 12 * mm
-    canvas.line(left, y + 5 * mm, right, y + 5 * mm)
-    canvas.setFont(bold, 8)
-    canvas.drawString(left, y, _("From:"))
-    canvas.setFont(regular, 8)
-    canvas.drawString(left + 10 * mm, y, _fit(sender[0], regular, 8, inner - 10 * mm))
-    canvas.drawString(left + 10 * mm, y - 4 * mm, _fit(sender[1], regular, 8, inner - 10 * mm))
+    _sender(
+        page,
+        [
+            str(settings.ORDERLOOP.get("SHOP_NAME", "")),
+            ", ".join(
+                p
+                for p in (warehouse.address_line, warehouse.postal_code, warehouse.city, warehouse.country)
+                if p
+            ),
+        ],
+    )
+
+
+def _sender(page: Writer, lines: Sequence[str]) -> None:
+    """ "From:" and two lines of the sender at the bottom of the label, under a rule."""
+    page.y = 17 * mm
+    page.rule()
+    page.y = 12 * mm
+    page.text(_("From:"), size=8, bold=True)
+    at = max(10 * mm, text_width(_("From:"), page.font(bold=True), 8, rtl=page.rtl) + 2 * mm)
+    for line in lines[:2]:
+        page.text(line, at=at, size=8, own=True)
+        page.down(4 * mm)
 
 
 def render_labels_pdf(shipments: Iterable[Shipment], *, compress: bool = True) -> bytes:
@@ -240,93 +259,44 @@ def render_return_label_pdf(data: ReturnLabelData, *, compress: bool = True) -> 
     order numbers, the tracking number as Code 128 and in text, the shop's return address beside a QR
     code of the customer's return page, the customer as the sender, weight, items and what to do."""
     regular, bold = _fonts()
-    width, height = LABEL_SIZE
-    left, right = 5 * mm, width - 5 * mm
-    inner = right - left
     buffer = io.BytesIO()
     with translation.override(data.language or settings.LANGUAGE_CODE):
         canvas = Canvas(buffer, pagesize=LABEL_SIZE, pageCompression=1 if compress else 0)
         canvas.setTitle(_("Return label %(number)s") % {"number": data.rma_number})
         canvas.setSubject(data.tracking_number)
-        y = height - 9 * mm
-        canvas.setFont(bold, 15)
-        canvas.drawString(left, y, _fit(data.carrier, bold, 15, inner * 0.62))
-        canvas.setFont(bold, 11)
-        canvas.drawRightString(right, y, _fit(_("Return"), bold, 11, inner * 0.38))
-        y -= 5 * mm
-        canvas.setFont(regular, 8)
-        canvas.drawString(
-            left,
-            y,
-            _fit(
-                _("Return %(rma)s · order %(number)s")
-                % {"rma": data.rma_number, "number": data.order_number},
-                regular,
-                8,
-                inner,
-            ),
+        page = _label_page(canvas, regular, bold)
+        inner = page.line_width
+        page.text(data.carrier, size=15, bold=True, room=inner * 0.62)
+        page.end(_("Return"), size=11, bold=True, room=inner * 0.38)
+        page.down(5 * mm)
+        page.text(
+            _("Return %(rma)s · order %(number)s") % {"rma": data.rma_number, "number": data.order_number},
+            size=8,
         )
-        y -= 3 * mm
-        canvas.line(left, y, right, y)
+        page.down(3 * mm)
+        page.rule()
+        _barcode_block(page, data.tracking_number)
+        _addressee(page, data.link, list(data.recipient[:6]))
 
-        barcode = _code128(data.tracking_number, inner)
-        y -= 23 * mm
-        barcode.drawOn(canvas, left + (inner - barcode.width) / 2, y)
-        y -= 5 * mm
-        canvas.setFont(CODE_FONT, 12)
-        canvas.drawCentredString(width / 2, y, data.tracking_number)
-        y -= 4 * mm
-        canvas.line(left, y, right, y)
-
-        qr_size = 28 * mm
-        y -= 5 * mm
-        canvas.setFont(bold, 9)
-        canvas.drawString(left, y, _("To:"))
-        renderPDF.draw(_qr(data.link, qr_size), canvas, right - qr_size, y - qr_size + 3 * mm)
-        text_width = inner - qr_size - 2 * mm
-        for index, line in enumerate(data.recipient[:6]):
-            y -= 5 * mm
-            size = 11 if index == 0 else 9
-            font = bold if index == 0 else regular
-            canvas.setFont(font, size)
-            canvas.drawString(left, y, _fit(line, font, size, text_width))
-        y = min(y, height - 9 * mm - 68 * mm) - 6 * mm
-        canvas.line(left, y, right, y)
-
-        y -= 5 * mm
-        canvas.setFont(bold, 8)
-        canvas.drawString(left, y, _("From:"))
-        canvas.setFont(regular, 8)
+        page.down(5 * mm)
+        page.text(_("From:"), size=8, bold=True)
+        at = max(10 * mm, text_width(_("From:"), page.font(bold=True), 8, rtl=page.rtl) + 2 * mm)
         for line in data.sender[:5]:
-            canvas.drawString(left + 10 * mm, y, _fit(line, regular, 8, inner - 10 * mm))
-            y -= 4 * mm
-        y -= 2 * mm
+            page.text(line, at=at, size=8, own=True)
+            page.down(4 * mm)
+        page.down(2 * mm)
         weight = (Decimal(data.weight_g) / 1000).quantize(Decimal("0.001"))
-        canvas.setFont(regular, 9)
-        canvas.drawString(left, y, _("Weight: %(kg)s kg") % {"kg": f"{weight:.3f}"})
-        y -= 4.5 * mm
-        canvas.setFont(regular, 7)
+        page.text(_("Weight: %(kg)s kg") % {"kg": f"{weight:.3f}"}, size=9)
+        page.down(4.5 * mm)
         for item in data.items[:4]:
-            canvas.drawString(left, y, _fit(item, regular, 7, inner))
-            y -= 3.4 * mm
+            page.text(item, size=7, own=True)
+            page.down(3.4 * mm)
 
         # What to do, at the bottom (two lines at most).
-        words, lines, current = data.hint.split(), [], ""
-        for word in words:
-            candidate = f"{current} {word}".strip()
-            if pdfmetrics.stringWidth(candidate, regular, 8) > inner and current:
-                lines.append(current)
-                current = word
-            else:
-                current = candidate
-        if current:
-            lines.append(current)
-        y = 12 * mm
-        canvas.line(left, y + 5 * mm, right, y + 5 * mm)
-        canvas.setFont(regular, 8)
-        for line in lines[:2]:
-            canvas.drawString(left, y, _fit(line, regular, 8, inner))
-            y -= 4 * mm
+        page.y = 17 * mm
+        page.rule()
+        page.y = 12 * mm
+        page.paragraph(page.lines(data.hint, room=inner, size=8)[:2], size=8, leading=4 * mm)
         canvas.showPage()
         canvas.save()
     return buffer.getvalue()
@@ -334,10 +304,11 @@ def render_return_label_pdf(data: ReturnLabelData, *, compress: bool = True) -> 
 
 def render_manifest_pdf(manifest: Manifest, *, compress: bool = True) -> bytes:
     """The handoff list: every parcel of the carrier leaving the warehouse that day, with totals and
-    the lines the driver and the warehouse sign."""
+    the lines the driver and the warehouse sign. Columns as wide as their titles and values in the
+    warehouse's language; the recipient and the city share the rest."""
     regular, bold = _fonts()
     width, height = A4
-    left, right = 15 * mm, width - 15 * mm
+    rtl = is_rtl(translation.get_language())
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=A4, pageCompression=1 if compress else 0)
     canvas.setTitle(_("Manifest %(number)s") % {"number": manifest.number})
@@ -346,80 +317,115 @@ def render_manifest_pdf(manifest: Manifest, *, compress: bool = True) -> bytes:
             "handed_over_at", "id"
         )
     )
+    page = Writer(
+        canvas,
+        regular=regular,
+        bold=bold,
+        rtl=rtl,
+        left=15 * mm,
+        right=width - 15 * mm,
+        top=height - 18 * mm,
+        bottom=40 * mm,
+    )
+    rows = [
+        {
+            "index": str(index),
+            "tracking": shipment.tracking_number,
+            "order": shipment.order.number,
+            "recipient": shipment.order.customer_name,
+            "city": shipment.pickup_point.city if shipment.pickup_point else shipment.order.ship_city,
+            "kg": f"{shipment.weight_g / 1000:.2f}",
+            "cod": f"{shipment.cod_amount}" if shipment.cod_amount > 0 else "",
+        }
+        for index, shipment in enumerate(shipments, start=1)
+    ]
+    title_font = page.font(bold=True)
+    gap = 3 * mm
 
-    def header() -> float:
-        y = height - 18 * mm
-        canvas.setFont(bold, 15)
-        canvas.drawString(left, y, _("Handoff manifest %(number)s") % {"number": manifest.number})
-        y -= 7 * mm
-        canvas.setFont(regular, 10)
-        canvas.drawString(
-            left,
-            y,
+    def column(title: str, key: str, font: str = regular) -> float:
+        return max(
+            [text_width(title, title_font, 8, rtl=rtl)]
+            + [pdfmetrics.stringWidth(row[key], font, 8) for row in rows]
+        )
+
+    positions: dict[str, float] = {}
+    at = 0.0
+    for key, title, font in (
+        ("index", "#", regular),
+        ("tracking", _("Tracking number"), "Courier"),
+        ("order", _("Order"), regular),
+    ):
+        positions[key] = at
+        at += column(title, key, font) + gap
+    # From the end: COD and kg, then the city and the recipient share what is left.
+    (kg_end, cod_end), rest = page.end_columns(
+        [(_("kg"), [row["kg"] for row in rows]), (_("COD"), [row["cod"] for row in rows])],
+        size=8,
+        title_size=8,
+        gap=gap,
+    )
+    shared = rest - at
+    positions["recipient"] = at
+    positions["city"] = at + shared * 0.6
+    titles = [
+        ("#", positions["index"], False),
+        (_("Tracking number"), positions["tracking"], False),
+        (_("Order"), positions["order"], False),
+        (_("Recipient"), positions["recipient"], False),
+        (_("City"), positions["city"], False),
+        (_("kg"), kg_end, True),
+        (_("COD"), cod_end, True),
+    ]
+
+    def header() -> None:
+        page.text(_("Handoff manifest %(number)s") % {"number": manifest.number}, size=15, bold=True)
+        page.down(7 * mm)
+        page.text(
             _("%(carrier)s · %(warehouse)s · %(day)s")
             % {
                 "carrier": manifest.carrier.display_name,
                 "warehouse": manifest.warehouse.name,
                 "day": date_format(manifest.date, "DATE_FORMAT"),
             },
+            size=10,
         )
-        y -= 9 * mm
-        canvas.setFont(bold, 8)
-        for x, title in (
-            (0, "#"),
-            (8, _("Tracking number")),
-            (58, _("Order")),
-            (80, _("Recipient")),
-            (135, _("City")),
-            (160, _("kg")),
-            (170, _("COD")),
-        ):
-            canvas.drawString(left + x * mm, y, title)
-        y -= 2 * mm
-        canvas.line(left, y, right, y)
-        return y - 5 * mm
+        page.down(9 * mm)
+        page.table_titles(titles, size=8)
 
-    y = header()
+    header()
     total_weight = 0
     cod: dict[str, Decimal] = {}
-    for index, shipment in enumerate(shipments, start=1):
-        if y < 40 * mm:
-            canvas.showPage()
-            y = header()
-        canvas.setFont(regular, 8)
-        canvas.drawString(left, y, str(index))
-        canvas.setFont("Courier", 8)
-        canvas.drawString(left + 8 * mm, y, _fit(shipment.tracking_number, "Courier", 8, 48 * mm))
-        canvas.setFont(regular, 8)
-        canvas.drawString(left + 58 * mm, y, shipment.order.number)
-        canvas.drawString(left + 80 * mm, y, _fit(shipment.order.customer_name, regular, 8, 53 * mm))
-        city = shipment.pickup_point.city if shipment.pickup_point else shipment.order.ship_city
-        canvas.drawString(left + 135 * mm, y, _fit(city, regular, 8, 24 * mm))
-        canvas.drawString(left + 160 * mm, y, f"{shipment.weight_g / 1000:.2f}")
+    for row, shipment in zip(rows, shipments, strict=True):
+        if page.need(5.5 * mm):
+            header()
+        page.text(row["index"], at=positions["index"], size=8)
+        page.text(row["tracking"], at=positions["tracking"], size=8, code=True)
+        page.text(row["order"], at=positions["order"], size=8)
+        page.text(row["recipient"], at=positions["recipient"], size=8, own=True, room=shared * 0.6 - gap)
+        page.text(row["city"], at=positions["city"], size=8, own=True, room=shared * 0.4 - gap)
+        page.end(row["kg"], at=kg_end, size=8)
+        page.end(row["cod"], at=cod_end, size=8)
         if shipment.cod_amount > 0:
-            canvas.drawString(left + 170 * mm, y, f"{shipment.cod_amount}")
             cod[shipment.currency] = cod.get(shipment.currency, Decimal("0")) + shipment.cod_amount
         total_weight += shipment.weight_g
-        y -= 5.5 * mm
-    y -= 4 * mm
-    canvas.line(left, y + 3 * mm, right, y + 3 * mm)
-    canvas.setFont(bold, 9)
-    canvas.drawString(
-        left,
-        y - 2 * mm,
+        page.down(5.5 * mm)
+    page.down(-2.5 * mm)
+    page.rule()
+    page.down(5 * mm)
+    page.paragraph(
         ngettext("%(n)s parcel, %(kg)s kg", "%(n)s parcels, %(kg)s kg", len(shipments))
         % {"n": len(shipments), "kg": f"{total_weight / 1000:.2f}"}
         + "".join(f"; {_('COD')} {format_money(amount, currency)}" for currency, amount in cod.items()),
+        size=9,
+        bold=True,
     )
-    y = 25 * mm
-    canvas.setFont(regular, 9)
-    canvas.drawString(left, y, _("Handed over by (warehouse): ____________________"))
-    canvas.drawString(left + 95 * mm, y, _("Received by (driver): ____________________"))
-    canvas.setFont(regular, 7)
-    canvas.drawString(
-        left,
-        15 * mm,
-        _("Printed %(when)s") % {"when": date_format(timezone.localtime(), "SHORT_DATETIME_FORMAT")},
+    page.y = 25 * mm
+    half = page.line_width / 2
+    page.text(_("Handed over by (warehouse): ____________________"), size=9, room=half - gap)
+    page.text(_("Received by (driver): ____________________"), at=half, size=9, room=half)
+    page.y = 15 * mm
+    page.text(
+        _("Printed %(when)s") % {"when": date_format(timezone.localtime(), "SHORT_DATETIME_FORMAT")}, size=7
     )
     canvas.showPage()
     canvas.save()

@@ -2,7 +2,7 @@
 shipments (one per packed parcel), their tracking events, handoff manifests, and the cash couriers
 collect on delivery.
 
-Only shipping/services.py writes these rows; the shipment status changes only through the rules in
+Only shipping/services/ writes these rows; the shipment status changes only through the rules in
 domain.py (a monotonic rank: never backwards). Orders move only through
 `orders.services.order_transition`, stock only through the inventory services.
 """

@@ -14,6 +14,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from orderloop.core.money import Money, babel_locale
+from orderloop.core.reasons import reason_text as _reason_text
 
 register = template.Library()
 
@@ -58,3 +59,10 @@ def isolate(value: Any) -> SafeString | str:
 def get_item(mapping: Mapping[str, Any] | None, key: str) -> Any:
     """`{{ row.name_translations|get_item:code }}`: a dictionary's value (empty when missing)."""
     return (mapping or {}).get(key, "")
+
+
+@register.filter
+def reason_text(value: str | None) -> str:
+    """`{{ event.reason|reason_text }}`: a stored reason code ("all_parcels_packed", "wave W1") in words
+    of the active language; a reason someone typed stays as typed (core/reasons.py)."""
+    return _reason_text(value or "")

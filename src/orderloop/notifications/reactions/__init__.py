@@ -1,0 +1,1 @@
+"""One module per area whose events customers or staff hear about (see notifications/consumers.py)."""
