@@ -120,7 +120,9 @@ def test_receive_by_scanning_serves_the_backorder(page: Any, login: Any, shop: d
     card_line = page.locator(f'tr.order-line[data-sku="{SKU}"]')
     expect(card_line.locator(".reserved")).to_contain_text("kyiv: 2")
     expect(card_line.locator(".expected-arrival")).to_have_count(0)
-    expect(page.locator("#timeline")).to_contain_text("stock_received")
+    expect(page.locator("#timeline")).to_contain_text(
+        "The missing stock arrived"
+    )  # the stored reason code, in words
     page.click("form[action='/logout/'] button")
 
     # A manager starts picking it: nothing blocks it any more.

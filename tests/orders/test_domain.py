@@ -84,7 +84,6 @@ def test_real_shop_paths_are_allowed(path):
         (S.SHIPPED, S.CANCELLED),  # after shipping it is a refusal or a return
         (S.DELIVERED, S.CANCELLED),
         (S.CANCELLED, S.NEW),
-        (S.COMPLETED, S.RETURN_REQUESTED),
         (S.RETURNED, S.RETURN_REQUESTED),  # everything came back: nothing left to return
         (S.DELIVERED, S.PARTIALLY_RETURNED),  # only through a return
         (S.NEW, "teleported"),
