@@ -61,6 +61,9 @@ pytestmark = [
 ]
 
 SEND = "orderloop.notifications.tasks.send_customer_message"
+# The confirmation is written by the notifications consumer of `order.placed` (a task of its own), which
+# then enqueues the send: the batch is done when neither kind of task is waiting or running.
+CONSUME = "orderloop.core.consumers.consume_event"
 BIN = Path(sys.executable).parent
 # Short lease and beats, so a dead worker's task is back in seconds rather than minutes.
 FAST_LEASE = {"TASK_LEASE_SECONDS": "3", "WORKER_HEARTBEAT_SECONDS": "0.5"}
@@ -88,7 +91,9 @@ def _place(count: int, sku: str, prefix: str) -> list[Order]:
 
 
 def _drained() -> bool:
-    return not DBTaskResult.objects.filter(task_path=SEND, status__in=["READY", "RUNNING"]).exists()
+    return not DBTaskResult.objects.filter(
+        task_path__in=[SEND, CONSUME], status__in=["READY", "RUNNING"]
+    ).exists()
 
 
 def _each_confirmation_sent_once(orders: list[Order], inbox: SlowInbox) -> int:
