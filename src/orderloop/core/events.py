@@ -92,6 +92,11 @@ def event_type(name: str) -> EventType:
         raise UnknownEventType(name) from None
 
 
+def money(amount: Any, currency: str) -> dict[str, str]:
+    """Money in a payload: the amount as a decimal string (never a float) and its ISO 4217 currency."""
+    return {"amount": str(amount), "currency": currency}
+
+
 def actor_fields(actor: Any, kind: str | None = None) -> dict[str, Any]:
     """Who did it, as stored on the event: a signed-in user is `staff` unless the caller says otherwise
     (`customer` for the shop's own pages, `api` for integrations); nobody is the `system`."""

@@ -706,13 +706,13 @@ def _placement_events(
                     "sku": line.sku,
                     "name": line.name,
                     "quantity": line.quantity,
-                    "unit_price": {"amount": str(line.unit_price_amount), "currency": currency},
+                    "unit_price": events.money(line.unit_price_amount, currency),
                     "backordered": line.quantity_backordered,
                     "is_gift": line.is_gift,
                 }
                 for line in order_lines
             ],
-            "total": {"amount": str(order.total_amount), "currency": currency},
+            "total": events.money(order.total_amount, currency),
             "promised_date": order.promised_date.isoformat() if order.promised_date else None,
             "coupon": order.coupon_code,
         },

@@ -33,10 +33,6 @@ REFUND_FIELDS = (
 )
 
 
-def _money(amount: Any, currency: str) -> dict[str, str]:
-    return {"amount": str(amount), "currency": currency}
-
-
 def payment_data(payment: Payment, order: Order) -> dict[str, Any]:
     return {
         "order_id": order.pk,
@@ -44,8 +40,8 @@ def payment_data(payment: Payment, order: Order) -> dict[str, Any]:
         "method_kind": payment.method_kind,
         "provider": payment.provider,
         "provider_reference": payment.provider_reference,
-        "amount": _money(payment.amount, payment.currency),
-        "captured": _money(payment.captured_amount, payment.currency),
+        "amount": events.money(payment.amount, payment.currency),
+        "captured": events.money(payment.captured_amount, payment.currency),
         "failure_message": payment.failure_message,
     }
 
@@ -56,7 +52,7 @@ def refund_data(refund: Refund, order: Order, *, provider: str) -> dict[str, Any
         "order_number": order.number,
         "payment_id": refund.payment_id,
         "provider": provider,
-        "amount": _money(refund.amount, refund.currency),
+        "amount": events.money(refund.amount, refund.currency),
         "reason": refund.reason,
         "provider_reference": refund.provider_reference,
         "failure_message": refund.failure_message,

@@ -44,10 +44,6 @@ def subject(rma: ReturnRequest) -> dict[str, Any]:
     return {"number": rma.number, "order_id": rma.order_id, "order_number": rma.order.number}
 
 
-def money(amount: Any, currency: str) -> dict[str, str]:
-    return {"amount": str(amount), "currency": currency}
-
-
 def timeline(
     rma: ReturnRequest,
     *,

@@ -183,14 +183,14 @@ def purchase_order_create(
                 "supplier": supplier.code,
                 "warehouse": warehouse.code,
                 "currency": po.currency,
-                "total": {"amount": str(po.total_amount), "currency": po.currency},
+                "total": events.money(po.total_amount, po.currency),
                 "expected_date": expected_date.isoformat() if expected_date else None,
                 "reason": clean_text(reason, 255),
                 "lines": [
                     {
                         "sku": v["sku"],
                         "quantity": v["quantity_ordered"],
-                        "unit_price": {"amount": str(v["unit_price_amount"]), "currency": po.currency},
+                        "unit_price": events.money(v["unit_price_amount"], po.currency),
                     }
                     for v in merged.values()
                 ],

@@ -10,13 +10,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orderloop.core.errors import InvalidInput
+from orderloop.core.events import money
 from orderloop.orders import locks as order_locks
 from orderloop.orders.domain import AddressData, CustomerData, LineData
 from orderloop.orders.services import Actor, order_place
 
 from .. import domain, selectors
 from ..models import ReturnRequest
-from ..transitions import RETURNS, money, move
+from ..transitions import RETURNS, move
 from .common import S, _locked, _order_after_return
 from .refunds import _credit_note_issue, _record_settlement, return_refund_send
 

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from orderloop.core.actors import actor_id as _actor_id
 from orderloop.core.errors import InvalidInput
+from orderloop.core.events import money
 from orderloop.core.money import Money, MoneyError
 from orderloop.core.sequences import next_in_sequence
 from orderloop.core.text import clean_text
@@ -18,7 +19,7 @@ from orderloop.orders.services import Actor
 from .. import domain, selectors
 from ..errors import BankDetailsRequired, InvalidReturnTransition, NothingToRefund, ReturnNotFound
 from ..models import CreditNote, CreditNoteCounter, ReturnEventKind, ReturnLine, ReturnRequest
-from ..transitions import RETURNS, money, move, timeline
+from ..transitions import RETURNS, move, timeline
 from .common import S, _clean_bank_details, _lock_order, _locked, _order_after_return
 
 

@@ -171,7 +171,7 @@ def shipment_create(
             {
                 **_facts(order, shipment, source=EventSource.STAFF, when=now),
                 "status": S.DRAFT,
-                "cash_on_delivery": {"amount": str(shipment.cod_amount), "currency": shipment.currency},
+                "cash_on_delivery": events.money(shipment.cod_amount, shipment.currency),
             },
             actor=actor,
             sequence=1,

@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from orderloop.core import events
 from orderloop.core.actors import actor_id as _actor_id
 from orderloop.core.text import clean_text
 from orderloop.fulfillment.models import ParcelLine
@@ -188,7 +189,7 @@ def _status_data(
     elif status == S.DELIVERED:
         cash = data.get("cash_collected")
         extra = {
-            "cash_collected": {"amount": str(cash), "currency": shipment.currency} if cash else None,
+            "cash_collected": events.money(cash, shipment.currency) if cash else None,
             "location": clean_text(location, 200),
         }
     elif status == S.RETURNED_TO_SENDER:
