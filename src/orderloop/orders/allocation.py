@@ -1,4 +1,4 @@
-"""Which warehouse reserves what: pure allocation strategies (DESIGN.md §3), no ORM.
+"""Which warehouse reserves what: pure allocation strategies, no ORM.
 
 The caller reads the candidate stock rows under lock, asks for a plan, then reserves exactly the plan
 with conditional updates in ascending stock id order. The strategy is chosen in settings:

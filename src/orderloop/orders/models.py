@@ -1,7 +1,7 @@
 """Orders: the order, its lines, where each line's stock is reserved, and the timeline.
 
 Only services in orders/services.py write these rows; the status changes only through
-`order_transition` (DESIGN.md §2).
+`order_transition`.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """A small JSON-over-HTTP client for carrier APIs (stdlib urllib): timeouts, and every failure turned
-into CarrierError. Refuses to run inside a database transaction (DESIGN.md §4)."""
+into CarrierError. Refuses to run inside a database transaction."""
 
 from __future__ import annotations
 
